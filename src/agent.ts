@@ -1,0 +1,116 @@
+// Puts the agent together: model, sources, MIB, views, index, transport.
+// Data flows one way: sources -> model -> views -> index -> UDP.
+
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { Settings } from './config/config.js';
+import type { Logger } from './log.js';
+import { bindViews } from './mib/bind.js';
+import { loadMibs, type MibTree } from './mib/loader.js';
+import { madmanView } from './mib/madman.js';
+import { mtaView } from './mib/mta.js';
+import { networkServicesView } from './mib/network-services.js';
+import { snmpv2View } from './mib/snmpv2.js';
+import type { ViewContext } from './mib/view.js';
+import { MailSystem } from './model/mail-system.js';
+import { CommunityAccess } from './snmp/access.js';
+import type { OidIndex } from './snmp/oid-index.js';
+import { SnmpStats, UdpAgent, type Endpoint } from './snmp/udp-agent.js';
+import './sources/index.js';
+import { createSource, type Source } from './sources/registry.js';
+import { StableIndexes } from './state/stable-indexes.js';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface RunningAgent {
+  model: MailSystem;
+  index: OidIndex;
+  tree: MibTree;
+  stats: SnmpStats;
+  endpoints: Endpoint[];
+  sources: Source[];
+  stop(): Promise<void>;
+}
+
+export interface AgentParts {
+  /** a model to serve instead of a fresh one (tests, benchmarks) */
+  model?: MailSystem;
+  /** sources to start besides the ones settings name */
+  sources?: Source[];
+}
+
+export interface Serving {
+  tree: MibTree;
+  index: OidIndex;
+  ctx: ViewContext;
+}
+
+/** The MIB, the views over `model` and the OID index serving them. */
+export function buildServing(
+  model: MailSystem,
+  stats: SnmpStats,
+  system: Settings['system'],
+  log?: Logger,
+): Serving {
+  const tree = loadMibs();
+  const ctx: ViewContext = { now: Date.now(), startedAt: Date.now() };
+  let lastRebuild: number | undefined;
+  const views = [
+    snmpv2View(tree, stats, {
+      descr: `madman ${VERSION}: SNMP agent for mail systems (Node ${process.version}, ${os.type()} ${os.arch()})`,
+      ...system,
+    }),
+    networkServicesView(model, tree),
+    mtaView(model, tree),
+    madmanView(stats, {
+      version: VERSION,
+      instances: () => index.instanceCount(),
+      lastRebuild: () => lastRebuild,
+    }),
+  ];
+  const index = bindViews(tree, views, ctx, {
+    onBadRow: (entry, reason) => log?.warn({ entry, reason }, 'row dropped'),
+    onRebuild: (at) => (lastRebuild = at),
+  });
+  return { tree, index, ctx };
+}
+
+export async function startAgent(settings: Settings, log: Logger, parts: AgentParts = {}): Promise<RunningAgent> {
+  const stable = new StableIndexes(settings.stateDir, (err) => log.error({ err: err.message }, 'cannot save row indexes'));
+  const model = parts.model ?? new MailSystem(stable);
+  const stats = new SnmpStats();
+  const { tree, index, ctx } = buildServing(model, stats, settings.system, log);
+
+  const sources = [...(parts.sources ?? [])];
+  if (settings.demo) sources.push(createSource('demo'));
+  for (const s of sources) await s.start(model, log.child({ source: s.name }));
+
+  const udp = new UdpAgent({
+    listen: settings.listen,
+    access: new CommunityAccess(settings.communities),
+    index,
+    stats,
+    maxMessageSize: settings.maxMessageSize,
+    beginRequest: () => {
+      ctx.now = Date.now();
+    },
+    onDrop: (reason, from) => log.info({ from, reason }, 'request dropped'),
+  });
+  const endpoints = await udp.start();
+  log.info({ endpoints, objects: index.objects.length }, 'agent listening');
+  return {
+    model,
+    index,
+    tree,
+    stats,
+    endpoints,
+    sources,
+    async stop() {
+      await udp.stop();
+      for (const s of sources) await s.stop();
+      stable.flush();
+    },
+  };
+}

@@ -1,0 +1,22 @@
+// `madman mib list|path`: what the agent serves, and where its MIB files are.
+
+import { buildServing } from '../agent.js';
+import { defaults } from '../config/config.js';
+import { baseMibDir, ourMibDir } from '../mib/loader.js';
+import { MailSystem } from '../model/mail-system.js';
+import { SnmpStats } from '../snmp/udp-agent.js';
+
+export function mibPath(): number {
+  process.stdout.write(`${ourMibDir()}:${baseMibDir()}\n`);
+  return 0;
+}
+
+/** Every object the agent serves (scalars and columns), from the bound index itself. */
+export function mibList(): number {
+  const { tree, index } = buildServing(new MailSystem(), new SnmpStats(), defaults().system);
+  for (const e of index.objects) {
+    const o = tree.atOid(e.oid)!;
+    process.stdout.write(`${e.oid.join('.')}\t${o.module}::${o.name}\t${e.kind}\t${o.syntax?.name ?? ''}\n`);
+  }
+  return 0;
+}

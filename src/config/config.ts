@@ -1,0 +1,190 @@
+// Agent settings: defaults, then the YAML file, then command-line flags.
+// The file is checked against a JSON schema (ajv); an error names the key and
+// the line it is on, and the CLI exits 2.
+
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
+import { parseNetwork, type CommunityRule } from '../snmp/access.js';
+import { parseEndpoint } from '../snmp/udp-agent.js';
+
+export interface Settings {
+  listen: string[];
+  communities: CommunityRule[];
+  stateDir: string;
+  demo: boolean;
+  maxMessageSize: number;
+  logLevel: string;
+  system: { contact: string; location: string; name?: string };
+}
+
+export function defaultStateDir(): string {
+  if (process.getuid?.() === 0) return '/var/lib/madman';
+  return path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'madman');
+}
+
+export function defaults(): Settings {
+  return {
+    listen: ['udp:127.0.0.1:1161'],
+    communities: [{ community: 'public', sources: [] }],
+    stateDir: defaultStateDir(),
+    demo: false,
+    maxMessageSize: 65507,
+    logLevel: 'warn',
+    system: { contact: 'postmaster@localhost', location: 'unknown' },
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly key: string,
+    readonly line: number | undefined,
+    message: string,
+  ) {
+    super(`${file}${line ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${message}`);
+  }
+}
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    listen: { type: 'array', items: { type: 'string', format: 'endpoint' }, minItems: 1 },
+    community: { type: 'string', minLength: 1 },
+    communities: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          source: { type: 'array', items: { type: 'string', format: 'network' } },
+        },
+      },
+    },
+    stateDir: { type: 'string', minLength: 1 },
+    demo: { type: 'boolean' },
+    maxMessageSize: { type: 'integer', minimum: 484, maximum: 65535 },
+    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    system: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { contact: { type: 'string' }, location: { type: 'string' }, name: { type: 'string' } },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: false });
+ajv.addFormat('endpoint', (s: string) => tryOk(() => parseEndpoint(s)));
+ajv.addFormat('network', (s: string) => tryOk(() => parseNetwork(s)));
+const validate = ajv.compile(schema);
+
+function tryOk(f: () => unknown): boolean {
+  try {
+    f();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface FileSettings {
+  listen?: string[];
+  community?: string;
+  communities?: Array<{ name: string; source?: string[] }>;
+  stateDir?: string;
+  demo?: boolean;
+  maxMessageSize?: number;
+  logLevel?: string;
+  system?: { contact?: string; location?: string; name?: string };
+}
+
+/** Reads and checks a config file; throws ConfigError. */
+export function readConfigFile(file: string): FileSettings {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, '', undefined, `cannot read: ${(err as Error).message}`);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    throw new ConfigError(file, '', lines.linePos(e.pos[0]).line, `not valid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const data: unknown = doc.toJS() ?? {};
+  if (!validate(data)) {
+    const e = validate.errors![0]!;
+    const { key, line } = locate(doc, lines, e);
+    throw new ConfigError(file, key, line, describe(e));
+  }
+  return data as FileSettings;
+}
+
+function describe(e: ErrorObject): string {
+  if (e.keyword === 'additionalProperties') return 'unknown key';
+  if (e.keyword === 'format') {
+    return e.params.format === 'endpoint'
+      ? 'not a listen address (udp:HOST:PORT or udp6:[HOST]:PORT)'
+      : 'not an IP network (ADDRESS or ADDRESS/PREFIX)';
+  }
+  if (e.keyword === 'enum') return `must be one of ${(e.params.allowedValues as string[]).join(', ')}`;
+  return e.message ?? 'invalid';
+}
+
+/** The dotted key and line of an ajv error in the YAML document. */
+function locate(doc: Document, lines: LineCounter, e: ErrorObject): { key: string; line?: number } {
+  const parts = e.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  let key = parts.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+  let node = doc.getIn(parts, true) as Node | undefined;
+  const extra = (e.params as { additionalProperty?: string; missingProperty?: string }).additionalProperty;
+  if (extra !== undefined) {
+    key = key ? `${key}.${extra}` : extra;
+    const parent = parts.length ? doc.getIn(parts, true) : doc.contents;
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === extra);
+      node = pair?.key as Node | undefined;
+    }
+  }
+  if (!node && !parts.length) node = doc.contents ?? undefined;
+  const at = node?.range?.[0];
+  return { key, line: at === undefined ? undefined : lines.linePos(at).line };
+}
+
+export interface Flags {
+  config?: string;
+  listen?: string[];
+  community?: string;
+  stateDir?: string;
+  demo?: boolean;
+  verbose?: number;
+}
+
+export function settingsFrom(flags: Flags): Settings {
+  const s = defaults();
+  if (flags.config) {
+    const f = readConfigFile(flags.config);
+    if (f.listen) s.listen = f.listen;
+    if (f.communities) s.communities = f.communities.map((c) => ({ community: c.name, sources: c.source ?? [] }));
+    else if (f.community) s.communities = [{ community: f.community, sources: [] }];
+    if (f.stateDir) s.stateDir = path.resolve(path.dirname(flags.config), f.stateDir);
+    if (f.demo !== undefined) s.demo = f.demo;
+    if (f.maxMessageSize) s.maxMessageSize = f.maxMessageSize;
+    if (f.logLevel) s.logLevel = f.logLevel;
+    if (f.system) s.system = { ...s.system, ...f.system };
+  }
+  if (flags.listen?.length) {
+    for (const l of flags.listen) parseEndpoint(l);
+    s.listen = flags.listen;
+  }
+  if (flags.community) s.communities = [{ community: flags.community, sources: [] }];
+  if (flags.stateDir) s.stateDir = path.resolve(flags.stateDir);
+  if (flags.demo) s.demo = true;
+  if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
+  return s;
+}

@@ -1,0 +1,94 @@
+// What a MIB view is: named scalars and tables of rows, as plain values computed
+// from the model. Names are MIB object names; OIDs and types come from mibs/
+// when the views are bound (bind.ts), never from here.
+
+import type { PlainValue } from '../snmp/values.js';
+
+/** The clock of one request: every value in a response is computed at the same `now`. */
+export interface ViewContext {
+  /** ms since the epoch, fixed for the request being answered */
+  now: number;
+  /** when the agent started (sysUpTime 0), ms since the epoch */
+  readonly startedAt: number;
+}
+
+export type ScalarGetter = (ctx: ViewContext) => PlainValue;
+
+export interface TableView<R> {
+  /** the MIB entry object, e.g. "mtaGroupEntry" */
+  entry: string;
+  rows: () => Iterable<R>;
+  /** index arcs of a row, in the order of the entry's INDEX clause */
+  index: (row: R) => number[];
+  /** one getter per accessible column, by column name */
+  columns: Record<string, (row: R, ctx: ViewContext) => PlainValue>;
+}
+
+/** A table with its row type erased, as the binder handles it. */
+export interface AnyTable {
+  entry: string;
+  rows: () => Iterable<unknown>;
+  index: (row: unknown) => number[];
+  columns: Record<string, (row: unknown, ctx: ViewContext) => PlainValue>;
+}
+
+export function table<R>(t: TableView<R>): AnyTable {
+  return t as unknown as AnyTable;
+}
+
+export interface ModuleView {
+  /** the MIB module this view serves */
+  module: string;
+  scalars?: Record<string, ScalarGetter>;
+  tables?: AnyTable[];
+  /** changes when rows appear or vanish; rows are re-read and re-sorted only then */
+  version: () => number;
+}
+
+// ---- time conventions (SNMPv2-TC) ----
+
+/** TimeStamp: sysUpTime (centiseconds) at `t`; 0 when unknown or before the agent started. */
+export function timeStamp(ctx: ViewContext, t: number | undefined): number {
+  if (t === undefined || t < ctx.startedAt) return 0;
+  return Math.floor((t - ctx.startedAt) / 10);
+}
+
+/** TimeInterval: centiseconds from `t` to now (0 when unknown), at most 2^31-1. */
+export function sinceInterval(ctx: ViewContext, t: number | undefined): number {
+  if (t === undefined) return 0;
+  return clampInterval(Math.floor((ctx.now - t) / 10));
+}
+
+/** TimeInterval: centiseconds from now until `t` (0 when unknown or past). */
+export function untilInterval(ctx: ViewContext, t: number | undefined): number {
+  if (t === undefined) return 0;
+  return clampInterval(Math.floor((t - ctx.now) / 10));
+}
+
+function clampInterval(cs: number): number {
+  return cs < 0 ? 0 : cs > 2147483647 ? 2147483647 : cs;
+}
+
+export function sysUpTime(ctx: ViewContext): number {
+  return Math.floor((ctx.now - ctx.startedAt) / 10);
+}
+
+/** K-octets, rounded up (MTA-MIB volumes). */
+export function kOctets(octets: number): number {
+  return Math.ceil(octets / 1024);
+}
+
+/** SNMPv2-TC DateAndTime, 11 octets, UTC. */
+export function dateAndTime(ms: number): Buffer {
+  const d = new Date(ms);
+  const b = Buffer.alloc(11);
+  b.writeUInt16BE(d.getUTCFullYear(), 0);
+  b[2] = d.getUTCMonth() + 1;
+  b[3] = d.getUTCDate();
+  b[4] = d.getUTCHours();
+  b[5] = d.getUTCMinutes();
+  b[6] = d.getUTCSeconds();
+  b[7] = Math.floor(d.getUTCMilliseconds() / 100);
+  b[8] = 0x2b; // '+'
+  return b;
+}

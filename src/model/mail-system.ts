@@ -1,0 +1,280 @@
+// The mail system as plain data: applications (an MTA, later IMAP/POP/... services),
+// the MTA's channels with their counters, open associations and error counts.
+// Sources write here; the MIB views read. Nothing in the model knows SNMP.
+// Times are milliseconds since the epoch; volumes are octets; counters grow
+// without bound (the views wrap them for the wire).
+
+export type OperStatus = 'up' | 'down' | 'halted' | 'congested' | 'restarting' | 'quiescing';
+export type AssociationType = 'uainitiator' | 'uaresponder' | 'peerinitiator' | 'peerresponder';
+
+/** An application protocol named by transport and well-known port (SMTP = tcp 25). */
+export interface Protocol {
+  transport: 'tcp' | 'udp';
+  port: number;
+}
+
+export interface Association {
+  index: number;
+  /** The peer, usually its address. */
+  remoteApplication: string;
+  protocol?: Protocol;
+  type: AssociationType;
+  startedAt: number;
+  /** Channel the association belongs to, when known. */
+  channel?: number;
+}
+
+/** Counts of one enhanced status code (RFC 3463) in one channel. */
+export interface ErrorCounts {
+  inbound: number;
+  internal: number;
+  outbound: number;
+}
+
+export type ErrorDirection = keyof ErrorCounts;
+
+export interface Counters {
+  receivedMessages: number;
+  storedMessages: number;
+  transmittedMessages: number;
+  receivedVolume: number;
+  storedVolume: number;
+  transmittedVolume: number;
+  receivedRecipients: number;
+  storedRecipients: number;
+  transmittedRecipients: number;
+  successfulConvertedMessages: number;
+  failedConvertedMessages: number;
+  loopsDetected: number;
+}
+
+export function zeroCounters(): Counters {
+  return {
+    receivedMessages: 0,
+    storedMessages: 0,
+    transmittedMessages: 0,
+    receivedVolume: 0,
+    storedVolume: 0,
+    transmittedVolume: 0,
+    receivedRecipients: 0,
+    storedRecipients: 0,
+    transmittedRecipients: 0,
+    successfulConvertedMessages: 0,
+    failedConvertedMessages: 0,
+    loopsDetected: 0,
+  };
+}
+
+/** Association activity, shared by applications and channels. */
+export interface Activity {
+  inboundAssociations: number;
+  outboundAssociations: number;
+  accumulatedInboundAssociations: number;
+  accumulatedOutboundAssociations: number;
+  lastInboundActivity?: number;
+  lastOutboundActivity?: number;
+  rejectedInboundAssociations: number;
+  failedOutboundAssociations: number;
+}
+
+function zeroActivity(): Activity {
+  return {
+    inboundAssociations: 0,
+    outboundAssociations: 0,
+    accumulatedInboundAssociations: 0,
+    accumulatedOutboundAssociations: 0,
+    rejectedInboundAssociations: 0,
+    failedOutboundAssociations: 0,
+  };
+}
+
+export interface Channel extends Counters, Activity {
+  index: number;
+  name: string;
+  description: string;
+  url: string;
+  protocol?: Protocol;
+  /** >0: index of an enclosing channel; <0: collection code; 0: none (MTA-MIB mtaGroupHierarchy). */
+  hierarchy: number;
+  createdAt: number;
+  /** messages refused (mtaGroupRejectedMessages) */
+  rejectedMessages: number;
+  oldestMessageStoredAt?: number;
+  oldestMessageId: string;
+  lastOutboundAssociationAttempt?: number;
+  inboundRejectionReason: string;
+  outboundConnectFailureReason: string;
+  scheduledRetryAt?: number;
+  /** keyed by "class.subject.detail"; "4.0.0" and "5.0.0" are the any-temporary/any-permanent totals */
+  errors: Map<string, ErrorCounts>;
+}
+
+export interface Mta {
+  counters: Counters;
+  channels: Map<number, Channel>;
+}
+
+export interface Application extends Activity {
+  index: number;
+  name: string;
+  directoryName: string;
+  version: string;
+  description: string;
+  url: string;
+  /** When the application was last (re)started, if known. */
+  startedAt?: number;
+  operStatus: OperStatus;
+  lastChange?: number;
+  associations: Map<number, Association>;
+  mta?: Mta;
+}
+
+/** Gives each named thing a stable index (persisted by whoever implements it). */
+export interface IndexAllocator {
+  indexFor(scope: string, name: string): number;
+}
+
+/** In-memory allocator: 1, 2, 3 ... per scope. */
+export class CountingAllocator implements IndexAllocator {
+  private maps = new Map<string, Map<string, number>>();
+  indexFor(scope: string, name: string): number {
+    let m = this.maps.get(scope);
+    if (!m) this.maps.set(scope, (m = new Map()));
+    let i = m.get(name);
+    if (i === undefined) m.set(name, (i = m.size + 1));
+    return i;
+  }
+}
+
+const STATUS_CODE = /^([45])\.(\d{1,3})\.(\d{1,3})$/;
+
+export class MailSystem {
+  readonly applications = new Map<number, Application>();
+  /** Bumped whenever a row appears or vanishes, so views re-sort only then. */
+  structureVersion = 0;
+  private nextAssoc = new Map<number, number>();
+
+  constructor(private readonly indexes: IndexAllocator = new CountingAllocator()) {}
+
+  changed(): void {
+    this.structureVersion++;
+  }
+
+  addApplication(name: string, init: Partial<Omit<Application, 'index' | 'name' | 'associations'>> = {}): Application {
+    const index = this.indexes.indexFor('application', name);
+    const existing = this.applications.get(index);
+    if (existing) return existing;
+    const app: Application = {
+      index,
+      name,
+      directoryName: '',
+      version: '',
+      description: '',
+      url: '',
+      operStatus: 'up',
+      ...zeroActivity(),
+      ...init,
+      associations: new Map(),
+    };
+    this.applications.set(index, app);
+    this.changed();
+    return app;
+  }
+
+  /** Makes `app` an MTA (gives it an mtaTable row). */
+  mtaOf(app: Application): Mta {
+    if (!app.mta) {
+      app.mta = { counters: zeroCounters(), channels: new Map() };
+      this.changed();
+    }
+    return app.mta;
+  }
+
+  addChannel(app: Application, name: string, init: Partial<Omit<Channel, 'index' | 'name' | 'errors'>> = {}): Channel {
+    const mta = this.mtaOf(app);
+    const index = this.indexes.indexFor(`channel:${app.name}`, name);
+    const existing = mta.channels.get(index);
+    if (existing) return existing;
+    const ch: Channel = {
+      index,
+      name,
+      description: '',
+      url: '',
+      hierarchy: 0,
+      createdAt: Date.now(),
+      rejectedMessages: 0,
+      oldestMessageId: '',
+      inboundRejectionReason: '',
+      outboundConnectFailureReason: '',
+      ...zeroCounters(),
+      ...zeroActivity(),
+      ...init,
+      errors: new Map(),
+    };
+    mta.channels.set(index, ch);
+    this.changed();
+    return ch;
+  }
+
+  removeChannel(app: Application, index: number): void {
+    if (app.mta?.channels.delete(index)) this.changed();
+  }
+
+  /** Counts one error under its code and under its class total (4.0.0 or 5.0.0). */
+  countError(ch: Channel, code: string, direction: ErrorDirection, n = 1): void {
+    const m = STATUS_CODE.exec(code);
+    if (!m) throw new Error(`"${code}" is not an enhanced status code`);
+    const keys = [`${m[1]}.0.0`];
+    const exact = `${m[1]}.${Number(m[2])}.${Number(m[3])}`;
+    if (exact !== keys[0]) keys.push(exact);
+    for (const k of keys) {
+      let c = ch.errors.get(k);
+      if (!c) {
+        ch.errors.set(k, (c = { inbound: 0, internal: 0, outbound: 0 }));
+        this.changed();
+      }
+      c[direction] += n;
+    }
+  }
+
+  openAssociation(app: Application, a: Omit<Association, 'index'>): Association {
+    let next = this.nextAssoc.get(app.index) ?? 1;
+    while (app.associations.has(next)) next = next >= 2147483647 ? 1 : next + 1;
+    const assoc: Association = { ...a, index: next };
+    this.nextAssoc.set(app.index, next >= 2147483647 ? 1 : next + 1);
+    app.associations.set(assoc.index, assoc);
+    const inbound = a.type === 'uaresponder' || a.type === 'peerresponder';
+    const ch = a.channel !== undefined ? app.mta?.channels.get(a.channel) : undefined;
+    for (const act of ch ? [app, ch] : [app]) {
+      if (inbound) {
+        act.inboundAssociations++;
+        act.accumulatedInboundAssociations++;
+        act.lastInboundActivity = a.startedAt;
+      } else {
+        act.outboundAssociations++;
+        act.accumulatedOutboundAssociations++;
+        act.lastOutboundActivity = a.startedAt;
+      }
+    }
+    this.changed();
+    return assoc;
+  }
+
+  closeAssociation(app: Application, index: number, at = Date.now()): void {
+    const a = app.associations.get(index);
+    if (!a) return;
+    app.associations.delete(index);
+    const inbound = a.type === 'uaresponder' || a.type === 'peerresponder';
+    const ch = a.channel !== undefined ? app.mta?.channels.get(a.channel) : undefined;
+    for (const act of ch ? [app, ch] : [app]) {
+      if (inbound) {
+        act.inboundAssociations = Math.max(0, act.inboundAssociations - 1);
+        act.lastInboundActivity = at;
+      } else {
+        act.outboundAssociations = Math.max(0, act.outboundAssociations - 1);
+        act.lastOutboundActivity = at;
+      }
+    }
+    this.changed();
+  }
+}

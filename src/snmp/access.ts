@@ -1,0 +1,53 @@
+// Community-based access (RFC 1901): read-only communities, each optionally
+// limited to source networks. Node's BlockList does the prefix matching.
+
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+
+export interface CommunityRule {
+  community: string;
+  /** CIDR networks ("127.0.0.0/8", "::1/128") or addresses; empty means any source. */
+  sources: string[];
+}
+
+interface Compiled {
+  community: Buffer;
+  any: boolean;
+  list: BlockList;
+}
+
+export function parseNetwork(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
+  const [address = '', bits] = text.split('/');
+  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
+  if (!family) throw new Error(`"${text}" is not an IP address or network`);
+  const max = family === 'ipv4' ? 32 : 128;
+  const prefix = bits === undefined ? max : Number(bits);
+  if (!/^\d+$/.test(bits ?? String(max)) || prefix > max) throw new Error(`bad prefix length in "${text}"`);
+  return { address, prefix, family };
+}
+
+export class CommunityAccess {
+  private rules: Compiled[];
+
+  constructor(rules: CommunityRule[]) {
+    this.rules = rules.map((r) => {
+      const list = new BlockList();
+      for (const s of r.sources) {
+        const n = parseNetwork(s);
+        list.addSubnet(n.address, n.prefix, n.family);
+      }
+      return { community: Buffer.from(r.community, 'utf8'), any: r.sources.length === 0, list };
+    });
+  }
+
+  /** True when the community is known and the source address may use it. */
+  allows(community: Buffer, address: string): boolean {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    const addr = mapped ? mapped[1]! : address;
+    const family = isIPv4(addr) ? 'ipv4' : 'ipv6';
+    for (const r of this.rules) {
+      if (!r.community.equals(community)) continue;
+      if (r.any || r.list.check(addr, family)) return true;
+    }
+    return false;
+  }
+}

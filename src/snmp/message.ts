@@ -1,0 +1,109 @@
+// SNMPv1 and SNMPv2c messages (RFC 1157, RFC 3416 PDUs in RFC 1901 messages):
+// strict decoding of requests, exact sizing and encoding of responses.
+
+import { BerError, BerReader, Tag, encodeInteger, tlv, tlvSize } from './ber.js';
+
+export const Version = { v1: 0, v2c: 1, v3: 3 } as const;
+export type CommunityVersion = typeof Version.v1 | typeof Version.v2c;
+
+export const ErrorStatus = {
+  noError: 0,
+  tooBig: 1,
+  noSuchName: 2,
+  badValue: 3,
+  readOnly: 4,
+  genErr: 5,
+  noAccess: 6,
+  notWritable: 17,
+} as const;
+
+export interface RequestVarbind {
+  oid: number[];
+  /** The whole varbind TLV as received, echoed back on errors. */
+  raw: Buffer;
+}
+
+export interface RequestPdu {
+  type: number;
+  requestId: number;
+  /** error-status, or non-repeaters for GetBulk */
+  a: number;
+  /** error-index, or max-repetitions for GetBulk */
+  b: number;
+  varbinds: RequestVarbind[];
+}
+
+export interface RequestMessage {
+  version: CommunityVersion;
+  community: Buffer;
+  pdu: RequestPdu;
+}
+
+/** A well-formed message of a version we do not serve (snmpInBadVersions). */
+export class BadVersionError extends Error {
+  constructor(readonly version: number) {
+    super(`SNMP version ${version} is not served`);
+  }
+}
+
+/** A PDU type an agent does not answer (responses, traps, reports). */
+export class UnexpectedPduError extends Error {
+  constructor(readonly type: number) {
+    super(`PDU type 0x${type.toString(16)} is not a request`);
+  }
+}
+
+const REQUEST_TYPES: ReadonlySet<number> = new Set([Tag.GetRequest, Tag.GetNextRequest, Tag.GetBulkRequest, Tag.SetRequest]);
+
+export function decodeMessage(buf: Buffer): RequestMessage {
+  const top = new BerReader(buf);
+  const msg = top.sequence();
+  if (!top.done) throw new BerError('bytes after the message');
+  const version = msg.integer();
+  if (version !== Version.v1 && version !== Version.v2c) throw new BadVersionError(version);
+  const community = msg.octets();
+  const start = msg.pos;
+  const { tag } = msg.readHeader();
+  msg.pos = start;
+  if (tag === Tag.GetBulkRequest && version === Version.v1) throw new BerError('GetBulk in an SNMPv1 message');
+  const pduReader = msg.sequence(tag);
+  if (!msg.done) throw new BerError('bytes after the PDU');
+  const requestId = pduReader.integer();
+  const a = pduReader.integer();
+  const b = pduReader.integer();
+  const list = pduReader.sequence();
+  if (!pduReader.done) throw new BerError('bytes after the varbind list');
+  const varbinds: RequestVarbind[] = [];
+  while (!list.done) {
+    const start = list.pos;
+    const vb = list.sequence();
+    const oid = vb.oid();
+    vb.raw();
+    if (!vb.done) throw new BerError('bytes after a varbind value');
+    varbinds.push({ oid, raw: buf.subarray(start, list.pos) });
+  }
+  if (!REQUEST_TYPES.has(tag)) throw new UnexpectedPduError(tag);
+  return { version, community, pdu: { type: tag, requestId, a, b, varbinds } };
+}
+
+/** Size calculator for a response to `req`, given the length of its varbind list contents. */
+export function responseSizer(req: RequestMessage, errorStatus = 0, errorIndex = 0): (listLength: number) => number {
+  const pduFixed =
+    encodeInteger(req.pdu.requestId).length + encodeInteger(errorStatus).length + encodeInteger(errorIndex).length;
+  const msgFixed = encodeInteger(req.version).length + tlvSize(req.community.length);
+  return (listLength: number) => tlvSize(msgFixed + tlvSize(pduFixed + tlvSize(listLength)));
+}
+
+export function encodeResponse(req: RequestMessage, errorStatus: number, errorIndex: number, varbinds: Buffer[]): Buffer {
+  const pdu = tlv(Tag.Response, [
+    encodeInteger(req.pdu.requestId),
+    encodeInteger(errorStatus),
+    encodeInteger(errorIndex),
+    tlv(Tag.Sequence, varbinds),
+  ]);
+  return tlv(Tag.Sequence, [encodeInteger(req.version), tlv(Tag.OctetString, req.community), pdu]);
+}
+
+export function encodeVarbind(oidContents: Buffer, value: Buffer): Buffer {
+  return tlv(Tag.Sequence, [tlv(Tag.ObjectIdentifier, oidContents), value]);
+}

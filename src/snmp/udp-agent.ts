@@ -1,0 +1,128 @@
+// The standalone agent's UDP transport: receive, count, check the community,
+// answer from the index. Nothing a packet contains can throw out of here.
+
+import dgram from 'node:dgram';
+import { BerError } from './ber.js';
+import { CommunityAccess } from './access.js';
+import { answer } from './engine.js';
+import { BadVersionError, UnexpectedPduError, decodeMessage } from './message.js';
+import type { OidIndex } from './oid-index.js';
+
+/** SNMPv2-MIB snmp group counters (RFC 3418) and our own. */
+export class SnmpStats {
+  inPkts = 0;
+  inBadVersions = 0;
+  inBadCommunityNames = 0;
+  inBadCommunityUses = 0;
+  inASNParseErrs = 0;
+  silentDrops = 0;
+  proxyDrops = 0;
+  /** madmanAgentEncodeErrors */
+  encodeErrors = 0;
+  /** madmanAgentDroppedRequests: every request left unanswered, whatever the cause */
+  droppedRequests = 0;
+}
+
+export interface Endpoint {
+  family: 'udp4' | 'udp6';
+  address: string;
+  port: number;
+}
+
+/** Parses Net-SNMP agentaddress syntax: [udp:|udp6:]address[:port], IPv6 in brackets. */
+export function parseEndpoint(text: string): Endpoint {
+  const m = /^(?:(udp6?|udpv6|udpipv6):)?(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/i.exec(text.trim());
+  if (!m) throw new Error(`"${text}" is not a listen address (udp:HOST:PORT or udp6:[HOST]:PORT)`);
+  const proto = (m[1] ?? '').toLowerCase();
+  const v6 = proto === 'udp6' || proto === 'udpv6' || proto === 'udpipv6' || m[2] !== undefined;
+  let address = m[2] ?? m[3] ?? '';
+  let port = m[4] ? Number(m[4]) : 161;
+  // "udp:1161" means port 1161 on every address, as in snmpd.conf.
+  if (!m[4] && /^\d+$/.test(address)) {
+    port = Number(address);
+    address = '';
+  }
+  if (port < 1 || port > 65535) throw new Error(`bad port in "${text}"`);
+  if (address === '') address = v6 ? '::' : '0.0.0.0';
+  return { family: v6 ? 'udp6' : 'udp4', address, port };
+}
+
+export interface UdpAgentOptions {
+  listen: string[];
+  access: CommunityAccess;
+  index: OidIndex;
+  stats: SnmpStats;
+  /** Largest response we send; also bounded by the UDP datagram limit. */
+  maxMessageSize: number;
+  /** Called before each request is answered (fixes the clock for one snapshot). */
+  beginRequest?: () => void;
+  onDrop?: (reason: string, from: string) => void;
+}
+
+const UDP_LIMIT = { udp4: 65507, udp6: 65527 } as const;
+
+export class UdpAgent {
+  private sockets: dgram.Socket[] = [];
+  constructor(private readonly opts: UdpAgentOptions) {}
+
+  async start(): Promise<Endpoint[]> {
+    const bound: Endpoint[] = [];
+    for (const text of this.opts.listen) {
+      const ep = parseEndpoint(text);
+      const sock = dgram.createSocket({ type: ep.family, ipv6Only: ep.family === 'udp6' });
+      sock.on('message', (msg, rinfo) => this.onMessage(sock, ep, msg, rinfo));
+      sock.on('error', (err) => this.opts.onDrop?.(`socket error: ${err.message}`, `${ep.address}:${ep.port}`));
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(ep.port, ep.address, () => {
+          sock.off('error', reject);
+          resolve();
+        });
+      });
+      this.sockets.push(sock);
+      bound.push({ ...ep, port: sock.address().port });
+    }
+    return bound;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.sockets = [];
+  }
+
+  private onMessage(sock: dgram.Socket, ep: Endpoint, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const { stats } = this.opts;
+    stats.inPkts++;
+    const from = `${rinfo.address}:${rinfo.port}`;
+    const drop = (reason: string) => {
+      stats.droppedRequests++;
+      this.opts.onDrop?.(reason, from);
+    };
+    try {
+      let req;
+      try {
+        req = decodeMessage(msg);
+      } catch (err) {
+        if (err instanceof BadVersionError) {
+          stats.inBadVersions++;
+          return drop(err.message);
+        }
+        if (err instanceof UnexpectedPduError) return drop(err.message);
+        stats.inASNParseErrs++;
+        return drop(`malformed packet: ${err instanceof BerError ? err.message : String(err)}`);
+      }
+      if (!this.opts.access.allows(req.community, rinfo.address)) {
+        stats.inBadCommunityNames++;
+        return drop('unknown community or source not allowed');
+      }
+      this.opts.beginRequest?.();
+      const max = Math.min(this.opts.maxMessageSize, UDP_LIMIT[ep.family]);
+      const out = answer(this.opts.index, req, max, stats);
+      if (!out) return drop('response too big even as tooBig');
+      sock.send(out, rinfo.port, rinfo.address);
+    } catch (err) {
+      // A bug, not an input: keep serving, but say so.
+      drop(`internal error: ${err instanceof Error ? err.stack : String(err)}`);
+    }
+  }
+}
