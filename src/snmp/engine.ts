@@ -1,7 +1,7 @@
 // Request processing with RFC 3416 semantics (and RFC 1157/3584 for SNMPv1),
 // independent of transport and security. Everything is read-only.
 
-import { EncodeError, Tag, tlvSize } from './ber.js';
+import { Tag, oidContents, tlvSize } from './ber.js';
 import {
   ErrorStatus,
   Version,
@@ -11,7 +11,6 @@ import {
   type RequestMessage,
 } from './message.js';
 import { type IndexEntry, type Lookup, type OidIndex } from './oid-index.js';
-import { oidContents } from './ber.js';
 
 export interface EngineCounters {
   /** values that failed to encode (answered genErr) */
@@ -58,9 +57,8 @@ export function answer(index: OidIndex, req: RequestMessage, maxSize: number, co
         out.push(encodeVarbind(look.oidBytes, read(look, i, counters)));
       } else if (v1) {
         return fail(ErrorStatus.noSuchName, i + 1);
-      } else {
-        const tag = look.found ? Tag.NoSuchObject : look.tag;
-        out.push(encodeVarbind(oidContents(vb.oid), Buffer.from([tag, 0])));
+      } else if (!look.found) {
+        out.push(encodeVarbind(oidContents(vb.oid), Buffer.from([look.tag, 0])));
       }
     }
     return fit(req, ErrorStatus.noError, 0, out, maxSize, counters);
@@ -73,12 +71,10 @@ export function answer(index: OidIndex, req: RequestMessage, maxSize: number, co
 function read(look: Extract<Lookup, { found: true }>, at: number, counters: EngineCounters): Buffer {
   try {
     return look.read();
-  } catch (err) {
-    if (err instanceof EncodeError || err instanceof Error) {
-      counters.encodeErrors++;
-      throw new Failed(ErrorStatus.genErr, at + 1);
-    }
-    throw err;
+  } catch {
+    // An EncodeError, or a view that threw: either way the value cannot be sent.
+    counters.encodeErrors++;
+    throw new Failed(ErrorStatus.genErr, at + 1);
   }
 }
 

@@ -2,7 +2,7 @@
 // answer from the index. Nothing a packet contains can throw out of here.
 
 import dgram from 'node:dgram';
-import { BerError } from './ber.js';
+import { BerError, Tag } from './ber.js';
 import { CommunityAccess } from './access.js';
 import { answer } from './engine.js';
 import { BadVersionError, UnexpectedPduError, decodeMessage } from './message.js';
@@ -42,7 +42,8 @@ export function parseEndpoint(text: string): Endpoint {
     port = Number(address);
     address = '';
   }
-  if (port < 1 || port > 65535) throw new Error(`bad port in "${text}"`);
+  // Port 0 asks the system for a free port (tests, benchmarks).
+  if (port < 0 || port > 65535) throw new Error(`bad port in "${text}"`);
   if (address === '') address = v6 ? '::' : '0.0.0.0';
   return { family: v6 ? 'udp6' : 'udp4', address, port };
 }
@@ -115,6 +116,8 @@ export class UdpAgent {
         stats.inBadCommunityNames++;
         return drop('unknown community or source not allowed');
       }
+      // Every community is read-only: a SET is an operation the community does not allow.
+      if (req.pdu.type === Tag.SetRequest) stats.inBadCommunityUses++;
       this.opts.beginRequest?.();
       const max = Math.min(this.opts.maxMessageSize, UDP_LIMIT[ep.family]);
       const out = answer(this.opts.index, req, max, stats);

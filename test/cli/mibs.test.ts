@@ -1,0 +1,86 @@
+// Our MIB modules against the standard tools: smilint at level 3 reports nothing,
+// snmptranslate resolves names to the OIDs of mib-facts, and `madman mib` tells
+// what is served and where the files are.
+
+import { expect } from 'chai';
+import path from 'node:path';
+import { MIB_DIRS, ROOT, run } from '../helpers/harness.js';
+
+const MODULES = ['SNMP-FRAMEWORK-MIB', 'NETWORK-SERVICES-MIB', 'MTA-MIB', 'MADMAN-MIB'];
+const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+
+describe('MIB modules', () => {
+  for (const m of MODULES) {
+    it(`smilint -l 3 reports nothing for ${m}`, async () => {
+      const r = await run('env', [`SMIPATH=${MIB_DIRS}`, 'smilint', '-l', '3', '-s', path.join(ROOT, 'mibs', `${m}.txt`)]);
+      expect(r.stdout + r.stderr).to.equal('');
+      expect(r.code).to.equal(0);
+    });
+  }
+
+  const expected: Array<[string, string]> = [
+    ['mtaGroupReceivedMessages', '.1.3.6.1.2.1.28.2.1.2'],
+    ['mtaGroupLastOutboundAssociationAttempt', '.1.3.6.1.2.1.28.2.1.34'],
+    ['mtaStatusCode', '.1.3.6.1.2.1.28.5.1.4'],
+    ['mtaGroupAssociationIndex', '.1.3.6.1.2.1.28.3.1.1'],
+    ['applName', '.1.3.6.1.2.1.27.1.1.2'],
+    ['applTCPProtoID', '.1.3.6.1.2.1.27.4'],
+    ['assocDuration', '.1.3.6.1.2.1.27.2.1.5'],
+    ['mtaLoopsDetected', '.1.3.6.1.2.1.28.1.1.12'],
+    ['madmanAgentOID', '.1.3.6.1.4.1.32473.3.1'],
+  ];
+  for (const [name, oid] of expected) {
+    it(`snmptranslate -IR ${name} gives ${oid}`, async () => {
+      const r = await run('snmptranslate', ['-M', `+${MIB_DIRS}`, '-m', 'ALL', '-IR', '-On', name]);
+      expect(r.stdout.trim()).to.equal(oid);
+    });
+  }
+
+  it('snmptranslate prints the module-qualified name of mtaGroupReceivedMessages', async () => {
+    const r = await run('snmptranslate', ['-M', `+${MIB_DIRS}`, '-m', 'ALL', '-IR', 'mtaGroupReceivedMessages']);
+    expect(r.stdout.trim()).to.equal('MTA-MIB::mtaGroupReceivedMessages');
+  });
+
+  it('the enterprise number appears once in all our modules', async () => {
+    const r = await run('grep', ['-rc', '32473', path.join(ROOT, 'mibs')]);
+    const total = r.stdout
+      .trim()
+      .split('\n')
+      .reduce((n, line) => n + Number(line.split(':').pop()), 0);
+    expect(total).to.equal(1);
+  });
+});
+
+describe('madman mib', () => {
+  it('path prints our mibs/ and the base SMI directory, both usable by snmptranslate', async () => {
+    const r = await run('node', [CLI, 'mib', 'path']);
+    expect(r.code).to.equal(0);
+    const dirs = r.stdout.trim().split(':');
+    expect(dirs).to.deep.equal([path.join(ROOT, 'mibs'), path.join(ROOT, 'node_modules/net-snmp/lib/mibs')]);
+    const t = await run('snmptranslate', ['-M', r.stdout.trim(), '-m', 'MTA-MIB', '-On', 'MTA-MIB::mtaGroupName']);
+    expect(t.stdout.trim()).to.equal('.1.3.6.1.2.1.28.2.1.25');
+  });
+
+  it('list prints every served object in OID order, all 33 mtaGroupTable columns among them', async () => {
+    const r = await run('node', [CLI, 'mib', 'list']);
+    expect(r.code).to.equal(0);
+    const lines = r.stdout.trim().split('\n');
+    const group = lines.filter((l) => l.startsWith('1.3.6.1.2.1.28.2.1.'));
+    expect(group).to.have.length(33);
+    expect(lines).to.include('1.3.6.1.2.1.28.2.1.25\tMTA-MIB::mtaGroupName\tcolumn\tSnmpAdminString');
+    expect(lines).to.include('1.3.6.1.2.1.27.1.1.6\tNETWORK-SERVICES-MIB::applOperStatus\tcolumn\tINTEGER');
+    expect(lines).to.include('1.3.6.1.2.1.1.3\tSNMPv2-MIB::sysUpTime\tscalar\tTimeTicks');
+    expect(lines).to.include('1.3.6.1.4.1.32473.1.1.3\tMADMAN-MIB::madmanAgentEncodeErrors\tscalar\tCounter32');
+    // applTable 16 + assocTable 4 + mtaTable 12 + mtaGroupTable 33 + association 1 + error 3
+    const standard = lines.filter((l) => /^1\.3\.6\.1\.2\.1\.2[78]\./.test(l));
+    expect(standard).to.have.length(69);
+    const oids = lines.map((l) => l.split('\t')[0]!.split('.').map(Number));
+    for (let i = 1; i < oids.length; i++) {
+      const a = oids[i - 1]!;
+      const b = oids[i]!;
+      let c = 0;
+      for (let k = 0; k < Math.min(a.length, b.length) && c === 0; k++) c = a[k]! - b[k]!;
+      expect(c === 0 ? a.length - b.length : c, `${lines[i - 1]} before ${lines[i]}`).to.be.below(0);
+    }
+  });
+});
