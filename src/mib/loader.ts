@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { format } from 'node:util';
 import snmp, { type ParsedEntry, type ParsedSyntax } from 'net-snmp';
 import { parseOid } from '../snmp/oid.js';
 import type { Syntax, SyntaxKind } from '../snmp/values.js';
@@ -121,7 +122,8 @@ export class MibLoadError extends Error {}
 export function loadMibs(dir = ourMibDir(), modules: readonly string[] = OUR_MODULES): MibTree {
   const printed: string[] = [];
   const saved = { log: console.log, warn: console.warn, error: console.error, info: console.info };
-  const capture = (...args: unknown[]) => printed.push(args.map(String).join(' '));
+  // The parser prints printf-style ("[%s]: ... line %s"): fill the placeholders in.
+  const capture = (...args: unknown[]) => printed.push(format(...args));
   console.log = console.warn = console.error = console.info = capture;
   let store;
   try {

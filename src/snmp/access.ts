@@ -16,12 +16,13 @@ interface Compiled {
 }
 
 export function parseNetwork(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
-  const [address = '', bits] = text.split('/');
+  // A second "/" ("10.0.0.0/8/9") is an error, not ignored.
+  const [address = '', bits, ...extra] = text.split('/');
   const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
   if (!family) throw new Error(`"${text}" is not an IP address or network`);
   const max = family === 'ipv4' ? 32 : 128;
   const prefix = bits === undefined ? max : Number(bits);
-  if (!/^\d+$/.test(bits ?? String(max)) || prefix > max) throw new Error(`bad prefix length in "${text}"`);
+  if (extra.length || !/^\d+$/.test(bits ?? String(max)) || prefix > max) throw new Error(`bad prefix length in "${text}"`);
   return { address, prefix, family };
 }
 

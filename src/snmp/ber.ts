@@ -222,7 +222,10 @@ export function oidContents(oid: Oid): Buffer {
   if (oid.length > MAX_OID_LENGTH) throw new EncodeError('OID longer than 128 arcs');
   const a0 = oid[0]!;
   const a1 = oid[1]!;
-  if (a0 > 2 || (a0 < 2 && a1 > 39)) throw new EncodeError(`OID ${oid.join('.')} has bad first arcs`);
+  // The second arc is limited like the others (the reader rejects 2.(2^32) and above).
+  if ((a0 !== 0 && a0 !== 1 && a0 !== 2) || (a0 < 2 && a1 > 39) || a1 > MAX_ARC) {
+    throw new EncodeError(`OID ${oid.join('.')} has bad first arcs`);
+  }
   const out: number[] = [];
   const push = (v: number) => {
     if (!Number.isInteger(v) || v < 0) throw new EncodeError(`bad OID arc ${v}`);

@@ -137,5 +137,11 @@ function bulk(index: OidIndex, req: RequestMessage, maxSize: number, counters: E
       if (size(used + tlvSize(4)) > maxSize) break;
     }
   }
-  return encodeResponse(req, ErrorStatus.noError, 0, out);
+  const msg = encodeResponse(req, ErrorStatus.noError, 0, out);
+  // Only when even an empty response is too big (an enormous community string).
+  if (msg.length > maxSize) {
+    counters.silentDrops++;
+    return null;
+  }
+  return msg;
 }

@@ -66,6 +66,9 @@ export function decodeMessage(buf: Buffer): RequestMessage {
   const { tag } = msg.readHeader();
   msg.pos = start;
   if (tag === Tag.GetBulkRequest && version === Version.v1) throw new BerError('GetBulk in an SNMPv1 message');
+  // Traps, responses and reports are not for an agent; a v1 trap's body is not even
+  // shaped like a request's, so refuse them before parsing further.
+  if (!REQUEST_TYPES.has(tag)) throw new UnexpectedPduError(tag);
   const pduReader = msg.sequence(tag);
   if (!msg.done) throw new BerError('bytes after the PDU');
   const requestId = pduReader.integer();
@@ -82,7 +85,6 @@ export function decodeMessage(buf: Buffer): RequestMessage {
     if (!vb.done) throw new BerError('bytes after a varbind value');
     varbinds.push({ oid, raw: buf.subarray(start, list.pos) });
   }
-  if (!REQUEST_TYPES.has(tag)) throw new UnexpectedPduError(tag);
   return { version, community, pdu: { type: tag, requestId, a, b, varbinds } };
 }
 

@@ -2,6 +2,7 @@
 // answer from the index. Nothing a packet contains can throw out of here.
 
 import dgram from 'node:dgram';
+import { isIP, isIPv4 } from 'node:net';
 import { BerError, Tag } from './ber.js';
 import { CommunityAccess } from './access.js';
 import { answer } from './engine.js';
@@ -45,6 +46,11 @@ export function parseEndpoint(text: string): Endpoint {
   // Port 0 asks the system for a free port (tests, benchmarks).
   if (port < 0 || port > 65535) throw new Error(`bad port in "${text}"`);
   if (address === '') address = v6 ? '::' : '0.0.0.0';
+  // An address or a host name; anything else would only fail later, at bind time.
+  if (!isIP(address) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(address)) {
+    throw new Error(`"${address}" in "${text}" is not an address or host name`);
+  }
+  if (v6 && isIPv4(address)) throw new Error(`"${text}": udp6 needs an IPv6 address`);
   return { family: v6 ? 'udp6' : 'udp4', address, port };
 }
 

@@ -23,8 +23,11 @@ export class StableIndexes implements IndexAllocator {
     let text: string | undefined;
     try {
       text = readFileSync(this.file, 'utf8');
-    } catch {
-      text = undefined; // first start
+    } catch (err) {
+      // Only a missing file is a first start: starting afresh on an unreadable one
+      // would hand out new indexes and then overwrite the saved ones.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      text = undefined;
     }
     if (text !== undefined) {
       const parsed: unknown = JSON.parse(text);
@@ -35,7 +38,8 @@ export class StableIndexes implements IndexAllocator {
 
   indexFor(scope: string, name: string): number {
     const m = (this.data[scope] ??= {});
-    const known = m[name];
+    // Own properties only: a name like "constructor" or "__proto__" must not find Object.prototype's.
+    const known = Object.hasOwn(m, name) ? m[name] : undefined;
     if (known !== undefined) return known;
     // New names get the next number after the highest ever given in this scope,
     // so a vanished name's index is never handed to another.
@@ -43,7 +47,7 @@ export class StableIndexes implements IndexAllocator {
     if (max === undefined) max = Object.values(m).reduce((a, b) => (b > a ? b : a), 0);
     const next = max + 1;
     this.max.set(scope, next);
-    m[name] = next;
+    Object.defineProperty(m, name, { value: next, enumerable: true, writable: true, configurable: true });
     if (!this.pending) {
       // One write for a burst of new names (a first start may see thousands).
       this.pending = true;
