@@ -78,7 +78,10 @@ export function buildServing(
 }
 
 export async function startAgent(settings: Settings, log: Logger, parts: AgentParts = {}): Promise<RunningAgent> {
-  const stable = new StableIndexes(settings.stateDir, (err) => log.error({ err: err.message }, 'cannot save row indexes'));
+  // A model passed in brings its own index allocation.
+  const stable = parts.model
+    ? undefined
+    : new StableIndexes(settings.stateDir, (err) => log.error({ err: err.message }, 'cannot save row indexes'));
   const model = parts.model ?? new MailSystem(stable);
   const stats = new SnmpStats();
   const { tree, index, ctx } = buildServing(model, stats, settings.system, log);
@@ -110,7 +113,7 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     async stop() {
       await udp.stop();
       for (const s of sources) await s.stop();
-      stable.flush();
+      stable?.flush();
     },
   };
 }
