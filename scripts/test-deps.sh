@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive when they are missing:
 # snmp (snmpget, snmpwalk, snmpbulkwalk, snmptable ...), snmpd (benchmark peer),
-# smitools (smilint). Needs root when something is missing.
+# smitools (smilint), postfix (the real MTA of the Postfix end-to-end tests, run as a
+# private instance on loopback ports: test/helpers/postfix-server.ts), swaks (sends their
+# test mail) and pflogsumm (cross-check and benchmark peer for the log reader).
+# Needs root when something is missing; does nothing (and is quick) when all is there.
 set -euo pipefail
 need=()
 command -v snmpget >/dev/null 2>&1 || need+=(snmp)
 command -v snmpd >/dev/null 2>&1 || [ -x /usr/sbin/snmpd ] || need+=(snmpd)
 command -v smilint >/dev/null 2>&1 || need+=(smitools)
+# postfix and pflogsumm live in /usr/sbin, which a non-root PATH may lack.
+command -v postfix >/dev/null 2>&1 || [ -x /usr/sbin/postfix ] || need+=(postfix)
+command -v swaks >/dev/null 2>&1 || need+=(swaks)
+command -v pflogsumm >/dev/null 2>&1 || [ -x /usr/sbin/pflogsumm ] || need+=(pflogsumm)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -14,9 +21,40 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+installing_postfix=no
+for p in "${need[@]}"; do [ "$p" = postfix ] && installing_postfix=yes; done
+policy_rc_d_ours=no
+if [ "$installing_postfix" = yes ]; then
+  # "No configuration": the package writes no /etc/postfix/main.cf, so its postinst starts
+  # no system Postfix on port 25. The tests copy /etc/postfix (master.cf, postfix-files,
+  # dynamicmaps.cf) and write their own main.cf; the helper adds the one line it needs
+  # (alternate_config_directories) to /etc/postfix/main.cf itself.
+  debconf-set-selections <<'EOF'
+postfix postfix/main_mailer_type select No configuration
+postfix postfix/mailname string madman-test.localdomain
+EOF
+  # Belt and braces: forbid invoke-rc.d from starting any service during this install
+  # (docker-style images already ship such a policy; a fresh machine does not).
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    policy_rc_d_ours=yes
+  fi
+fi
+cleanup() { if [ "$policy_rc_d_ours" = yes ]; then rm -f /usr/sbin/policy-rc.d; fi; }
+trap cleanup EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # Debian's snmpd package starts a system snmpd on udp 161; tests run their own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet snmpd 2>/dev/null; then
   systemctl stop snmpd || true
+fi
+if [ "$installing_postfix" = yes ]; then
+  # Tests run private instances on their own ports, queues and logs, so a system Postfix
+  # would not disturb them; still, leave none running or enabled after our install.
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now postfix >/dev/null 2>&1 || true
+  elif [ -f /etc/postfix/main.cf ] && /usr/sbin/postfix status >/dev/null 2>&1; then
+    /usr/sbin/postfix stop >/dev/null 2>&1 || true
+  fi
 fi

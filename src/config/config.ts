@@ -15,9 +15,25 @@ export interface Settings {
   communities: CommunityRule[];
   stateDir: string;
   demo: boolean;
+  /** read logs from their beginning before following them */
+  fromStart: boolean;
+  postfix?: PostfixSettings;
   maxMessageSize: number;
   logLevel: string;
   system: { contact: string; location: string; name?: string };
+}
+
+export interface PostfixSettings {
+  /** a log file to follow (syslog's mail.log, or Postfix's maillog_file) */
+  log?: string;
+  /** follow the systemd journal instead, optionally of one unit */
+  journal?: { unit?: string };
+  /** `postqueue -j` command, or a Postfix config directory */
+  queue?: string;
+  /** seconds between queue readings */
+  queueInterval: number;
+  /** smtpd services (names, or HOST:PORT of their listener) that re-inject filtered mail */
+  contentFilterServices: string[];
 }
 
 export function defaultStateDir(): string {
@@ -31,6 +47,7 @@ export function defaults(): Settings {
     communities: [{ community: 'public', sources: [] }],
     stateDir: defaultStateDir(),
     demo: false,
+    fromStart: false,
     maxMessageSize: 65507,
     logLevel: 'warn',
     system: { contact: 'postmaster@localhost', location: 'unknown' },
@@ -68,6 +85,18 @@ const schema = {
     },
     stateDir: { type: 'string', minLength: 1 },
     demo: { type: 'boolean' },
+    fromStart: { type: 'boolean' },
+    postfix: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        log: { type: 'string', minLength: 1 },
+        journal: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }] },
+        queue: { type: 'string', minLength: 1 },
+        queueInterval: { type: 'number', minimum: 1 },
+        contentFilterServices: { type: 'array', items: { type: 'string', minLength: 1 } },
+      },
+    },
     maxMessageSize: { type: 'integer', minimum: 484, maximum: 65535 },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     system: {
@@ -98,6 +127,8 @@ interface FileSettings {
   communities?: Array<{ name: string; source?: string[] }>;
   stateDir?: string;
   demo?: boolean;
+  fromStart?: boolean;
+  postfix?: { log?: string; journal?: string | boolean; queue?: string; queueInterval?: number; contentFilterServices?: string[] };
   maxMessageSize?: number;
   logLevel?: string;
   system?: { contact?: string; location?: string; name?: string };
@@ -162,6 +193,11 @@ export interface Flags {
   community?: string;
   stateDir?: string;
   demo?: boolean;
+  fromStart?: boolean;
+  postfixLog?: string;
+  /** true for the whole journal, or a unit name */
+  postfixJournal?: string | boolean;
+  postfixQueue?: string;
   verbose?: number;
 }
 
@@ -174,6 +210,17 @@ export function settingsFrom(flags: Flags): Settings {
     else if (f.community) s.communities = [{ community: f.community, sources: [] }];
     if (f.stateDir) s.stateDir = path.resolve(path.dirname(flags.config), f.stateDir);
     if (f.demo !== undefined) s.demo = f.demo;
+    if (f.fromStart !== undefined) s.fromStart = f.fromStart;
+    if (f.postfix) {
+      const p = f.postfix;
+      s.postfix = {
+        log: p.log && path.resolve(path.dirname(flags.config), p.log),
+        journal: p.journal === undefined || p.journal === false ? undefined : { unit: p.journal === true ? undefined : p.journal },
+        queue: p.queue,
+        queueInterval: p.queueInterval ?? 60,
+        contentFilterServices: p.contentFilterServices ?? [],
+      };
+    }
     if (f.maxMessageSize) s.maxMessageSize = f.maxMessageSize;
     if (f.logLevel) s.logLevel = f.logLevel;
     if (f.system) s.system = { ...s.system, ...f.system };
@@ -185,6 +232,13 @@ export function settingsFrom(flags: Flags): Settings {
   if (flags.community) s.communities = [{ community: flags.community, sources: [] }];
   if (flags.stateDir) s.stateDir = path.resolve(flags.stateDir);
   if (flags.demo) s.demo = true;
+  if (flags.fromStart) s.fromStart = true;
+  if (flags.postfixLog || flags.postfixJournal || flags.postfixQueue) {
+    s.postfix ??= { queueInterval: 60, contentFilterServices: [] };
+    if (flags.postfixLog) s.postfix.log = path.resolve(flags.postfixLog);
+    if (flags.postfixJournal) s.postfix.journal = { unit: flags.postfixJournal === true ? undefined : flags.postfixJournal };
+    if (flags.postfixQueue) s.postfix.queue = flags.postfixQueue;
+  }
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
   return s;
 }

@@ -131,17 +131,23 @@ export interface Application extends Activity {
 
 /** Gives each named thing a stable index (persisted by whoever implements it). */
 export interface IndexAllocator {
-  indexFor(scope: string, name: string): number;
+  /** The index of `name`; `preferred` is used for a name not yet known when still free (a checkpoint's). */
+  indexFor(scope: string, name: string, preferred?: number): number;
 }
 
 /** In-memory allocator: 1, 2, 3 ... per scope. */
 export class CountingAllocator implements IndexAllocator {
-  private maps = new Map<string, Map<string, number>>();
-  indexFor(scope: string, name: string): number {
+  private maps = new Map<string, { names: Map<string, number>; used: Set<number>; max: number }>();
+  indexFor(scope: string, name: string, preferred?: number): number {
     let m = this.maps.get(scope);
-    if (!m) this.maps.set(scope, (m = new Map()));
-    let i = m.get(name);
-    if (i === undefined) m.set(name, (i = m.size + 1));
+    if (!m) this.maps.set(scope, (m = { names: new Map(), used: new Set(), max: 0 }));
+    let i = m.names.get(name);
+    if (i === undefined) {
+      i = preferred !== undefined && !m.used.has(preferred) ? preferred : m.max + 1;
+      m.names.set(name, i);
+      m.used.add(i);
+      if (i > m.max) m.max = i;
+    }
     return i;
   }
 }
@@ -160,8 +166,12 @@ export class MailSystem {
     this.structureVersion++;
   }
 
-  addApplication(name: string, init: Partial<Omit<Application, 'index' | 'name' | 'associations'>> = {}): Application {
-    const index = this.indexes.indexFor('application', name);
+  addApplication(
+    name: string,
+    init: Partial<Omit<Application, 'index' | 'name' | 'associations'>> = {},
+    preferredIndex?: number,
+  ): Application {
+    const index = this.indexes.indexFor('application', name, preferredIndex);
     const existing = this.applications.get(index);
     if (existing) return existing;
     const app: Application = {
@@ -190,9 +200,14 @@ export class MailSystem {
     return app.mta;
   }
 
-  addChannel(app: Application, name: string, init: Partial<Omit<Channel, 'index' | 'name' | 'errors'>> = {}): Channel {
+  addChannel(
+    app: Application,
+    name: string,
+    init: Partial<Omit<Channel, 'index' | 'name' | 'errors'>> = {},
+    preferredIndex?: number,
+  ): Channel {
     const mta = this.mtaOf(app);
-    const index = this.indexes.indexFor(`channel:${app.name}`, name);
+    const index = this.indexes.indexFor(`channel:${app.name}`, name, preferredIndex);
     const existing = mta.channels.get(index);
     if (existing) return existing;
     const ch: Channel = {

@@ -36,7 +36,7 @@ export class StableIndexes implements IndexAllocator {
     }
   }
 
-  indexFor(scope: string, name: string): number {
+  indexFor(scope: string, name: string, preferred?: number): number {
     const m = (this.data[scope] ??= {});
     // Own properties only: a name like "constructor" or "__proto__" must not find Object.prototype's.
     const known = Object.hasOwn(m, name) ? m[name] : undefined;
@@ -45,8 +45,11 @@ export class StableIndexes implements IndexAllocator {
     // so a vanished name's index is never handed to another.
     let max = this.max.get(scope);
     if (max === undefined) max = Object.values(m).reduce((a, b) => (b > a ? b : a), 0);
-    const next = max + 1;
-    this.max.set(scope, next);
+    // A checkpoint's index for a name this map lost is kept when no other name holds it
+    // (rare: only on restore, so the scan is affordable).
+    const free = preferred !== undefined && Number.isInteger(preferred) && preferred >= 1 && !Object.values(m).includes(preferred);
+    const next = free ? preferred : max + 1;
+    this.max.set(scope, Math.max(max, next));
     Object.defineProperty(m, name, { value: next, enumerable: true, writable: true, configurable: true });
     if (!this.pending) {
       // One write for a burst of new names (a first start may see thousands).

@@ -58,6 +58,7 @@ describe('config files', () => {
       ],
       stateDir: path.join(dir, 'state'),
       demo: true,
+      fromStart: false,
       maxMessageSize: 1472,
       logLevel: 'info',
       system: { contact: 'ops@example.org', location: 'unknown' },

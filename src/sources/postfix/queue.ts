@@ -1,0 +1,117 @@
+// Postfix's queue, read with `postqueue -j` (one JSON object per queued message)
+// on an interval: what is stored now, per MTA and per outbound group, and the
+// oldest message. A queue that cannot be read is reported and tried again.
+
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
+
+export interface QueuedMessage {
+  queue: string;
+  id: string;
+  /** ms since the epoch */
+  arrival: number;
+  size: number;
+  recipients: number;
+}
+
+export interface QueueRead {
+  messages: QueuedMessage[];
+  /** lines that were not a queue entry */
+  bad: number;
+}
+
+/** One `postqueue -j` line; undefined when it is not a queue entry. */
+export function parseQueueLine(line: string): QueuedMessage | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.queue_id !== 'string' || typeof o.arrival_time !== 'number') return undefined;
+  return {
+    queue: typeof o.queue_name === 'string' ? o.queue_name : '',
+    id: o.queue_id,
+    arrival: o.arrival_time * 1000,
+    size: typeof o.message_size === 'number' ? o.message_size : 0,
+    recipients: Array.isArray(o.recipients) ? o.recipients.length : 0,
+  };
+}
+
+/** The command for `--postfix-queue COMMAND|DIR`: a config directory means `postqueue -c DIR -j`. */
+export function queueCommand(spec: string): string[] {
+  try {
+    if (statSync(spec).isDirectory()) return ['postqueue', '-c', spec, '-j'];
+  } catch {
+    // not a path: a command line
+  }
+  const words = spec.trim().split(/\s+/).filter(Boolean);
+  if (!words.length) throw new Error('empty postfix queue command');
+  return words;
+}
+
+/** Runs the queue command once, streaming its output (a queue can be large). */
+export function readQueue(command: string[], timeoutMs = 60_000): Promise<QueueRead> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    const messages: QueuedMessage[] = [];
+    let bad = 0;
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 4096) stderr += d.toString();
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.trim()) return;
+      const m = parseQueueLine(line);
+      if (m) messages.push(m);
+      else bad++;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve({ messages, bad });
+      else reject(new Error(`${command.join(' ')} ${signal ? `killed by ${signal}` : `exited ${code}`}: ${stderr.trim().split('\n')[0] ?? ''}`));
+    });
+  });
+}
+
+/**
+ * Puts a queue reading into the model: the MTA's stored totals, and per group the
+ * messages `groupOf` attributes to it (the transport that last tried them).
+ */
+export function applyQueue(
+  model: MailSystem,
+  app: Application,
+  read: QueueRead,
+  groupOf: (queueId: string) => Channel | undefined,
+  messageIdOf: (queueId: string) => string | undefined = () => undefined,
+): void {
+  const mta = model.mtaOf(app);
+  const c = mta.counters;
+  c.storedMessages = read.messages.length;
+  c.storedVolume = 0;
+  c.storedRecipients = 0;
+  for (const ch of mta.channels.values()) {
+    ch.storedMessages = 0;
+    ch.storedVolume = 0;
+    ch.storedRecipients = 0;
+    ch.oldestMessageStoredAt = undefined;
+    ch.oldestMessageId = '';
+  }
+  for (const m of read.messages) {
+    c.storedVolume += m.size;
+    c.storedRecipients += m.recipients;
+    const ch = groupOf(m.id);
+    if (!ch) continue;
+    ch.storedMessages++;
+    ch.storedVolume += m.size;
+    ch.storedRecipients += m.recipients;
+    if (ch.oldestMessageStoredAt === undefined || m.arrival < ch.oldestMessageStoredAt) {
+      ch.oldestMessageStoredAt = m.arrival;
+      ch.oldestMessageId = messageIdOf(m.id) ?? m.id;
+    }
+  }
+}
