@@ -1,0 +1,169 @@
+// Questions the file follower asks the file system: is this still the file a
+// saved position was taken in (and may we resume there)? Where is a log file's
+// earlier self after a rotation by rename (same device and inode, e.g. file.1)
+// or after a copytruncate (a file named like it holding, just before the offset
+// we had reached, the bytes we last read)?
+
+import { promises as fsp, type Stats } from 'node:fs';
+import path from 'node:path';
+
+export interface FoundFile {
+  path: string;
+  fh: fsp.FileHandle;
+  stat: Stats;
+}
+
+/** Directory entries, those whose name starts with the log's own name first. */
+async function candidates(file: string): Promise<string[]> {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return [];
+  }
+  const mine = names.filter((n) => n !== base && n.startsWith(base)).sort();
+  const others = names.filter((n) => n !== base && !n.startsWith(base));
+  return [...mine, ...others].map((n) => path.join(dir, n));
+}
+
+/** The regular file in `file`'s directory that has this device and inode (e.g. file.1), opened. */
+export async function findByInode(file: string, dev: number, ino: number): Promise<FoundFile | undefined> {
+  for (const p of await candidates(file)) {
+    let st: Stats;
+    try {
+      st = await fsp.stat(p);
+    } catch {
+      continue;
+    }
+    if (!st.isFile() || st.dev !== dev || st.ino !== ino) continue;
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(p, 'r');
+    } catch {
+      return undefined;
+    }
+    const now = await fh.stat().catch(() => undefined);
+    if (now && now.dev === dev && now.ino === ino) return { path: p, fh, stat: now };
+    await fh.close().catch(() => {});
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * After a copytruncate: a regular file named like `file` (file.1, file-20261129),
+ * not the inode `liveIno`, at least `offset` bytes long, whose bytes just before
+ * `offset` equal `tail`. Only names starting with the log's name are considered.
+ */
+export async function findCopy(file: string, liveIno: number, offset: number, tail: Buffer): Promise<FoundFile | undefined> {
+  if (tail.length === 0) return undefined;
+  const base = path.basename(file);
+  const probe = Buffer.alloc(tail.length);
+  for (const p of await candidates(file)) {
+    if (!path.basename(p).startsWith(base)) break;
+    let fh: fsp.FileHandle | undefined;
+    try {
+      fh = await fsp.open(p, 'r');
+      const st = await fh.stat();
+      if (st.isFile() && st.ino !== liveIno && st.size >= offset) {
+        const { bytesRead } = await fh.read(probe, 0, tail.length, offset - tail.length);
+        if (bytesRead === tail.length && probe.equals(tail)) return { path: p, fh, stat: st };
+      }
+    } catch {
+      // unreadable candidate: not it
+    }
+    await fh?.close().catch(() => {});
+  }
+  return undefined;
+}
+
+const LF = 0x0a;
+/** Bytes before the offset kept in a position to recognise the file (base64). */
+export const CHECK_BYTES = 32;
+
+/** Base64 of the (up to) CHECK_BYTES bytes before `offset`, or undefined at 0 or on a short read. */
+export async function readCheck(fh: fsp.FileHandle, offset: number): Promise<string | undefined> {
+  const n = Math.min(CHECK_BYTES, offset);
+  if (n <= 0) return undefined;
+  const b = Buffer.alloc(n);
+  const { bytesRead } = await fh.read(b, 0, n, offset - n);
+  return bytesRead === n ? b.toString('base64') : undefined;
+}
+
+/**
+ * May reading resume at `offset` in this file (of `size` bytes)? With `check`
+ * (the bytes before the offset when the position was saved) they must be there
+ * still; without it, the offset must be the end of the file or follow a newline.
+ */
+export async function canResume(fh: fsp.FileHandle, size: number, offset: number, check: string | undefined): Promise<boolean> {
+  if (offset <= 0) return true;
+  if (offset > size) return false;
+  if (check !== undefined) return (await readCheck(fh, offset)) === check;
+  if (offset === size) return true;
+  const b = Buffer.alloc(1);
+  const { bytesRead } = await fh.read(b, 0, 1, offset - 1);
+  return bytesRead === 1 && b[0] === LF;
+}
+
+/** Offset just after the last newline in the last `window` bytes: 0 if a short file has none, else `size`. */
+export async function lastLineBoundary(fh: fsp.FileHandle, size: number, window: number): Promise<number> {
+  const n = Math.min(size, window);
+  if (n === 0) return size;
+  const b = Buffer.alloc(n);
+  const { bytesRead } = await fh.read(b, 0, n, size - n);
+  const nl = b.subarray(0, bytesRead).lastIndexOf(LF);
+  if (nl >= 0) return size - n + nl + 1;
+  return n === size ? 0 : size;
+}
+
+/**
+ * The last bytes read from a file, to tell whether the file still holds them just
+ * before the read offset (it does not after a copytruncate, even once regrown).
+ */
+export class TailGuard {
+  static readonly SIZE = 128;
+  private readonly tail = Buffer.alloc(TailGuard.SIZE);
+  private readonly probe = Buffer.alloc(TailGuard.SIZE);
+  private len = 0;
+
+  get bytes(): Buffer {
+    return this.tail.subarray(0, this.len);
+  }
+
+  clear(): void {
+    this.len = 0;
+  }
+
+  /** Starts from the bytes before `offset` in the file. */
+  async load(fh: fsp.FileHandle, offset: number): Promise<void> {
+    const n = Math.min(TailGuard.SIZE, offset);
+    this.len = 0;
+    if (n <= 0) return;
+    const { bytesRead } = await fh.read(this.tail, 0, n, offset - n);
+    this.len = bytesRead === n ? n : 0;
+  }
+
+  /** Adds the newest bytes read, buf[from..from+n). */
+  keep(buf: Buffer, from: number, n: number): void {
+    const size = TailGuard.SIZE;
+    if (n >= size) {
+      buf.copy(this.tail, 0, from + n - size, from + n);
+      this.len = size;
+      return;
+    }
+    const keep = Math.min(this.len, size - n);
+    this.tail.copy(this.tail, 0, this.len - keep, this.len);
+    buf.copy(this.tail, keep, from, from + n);
+    this.len = keep + n;
+  }
+
+  /** Does the file still hold the kept bytes just before `at`? (True when none are kept.) */
+  async intact(fh: fsp.FileHandle, at: number): Promise<boolean> {
+    const len = this.len;
+    if (len === 0) return true;
+    const { bytesRead } = await fh.read(this.probe, 0, len, at - len);
+    return bytesRead === len && this.probe.subarray(0, len).equals(this.bytes);
+  }
+}

@@ -1,0 +1,15 @@
+// Generic followers for log sources: a log file (rotation-safe, checkpointable)
+// and the systemd journal. They deliver lines or entries; sources parse them.
+
+export { FileFollower, type FileFollowerOptions, type FileFollowerStats, type FilePosition } from './file-follower.js';
+export {
+  JournalFollower,
+  journalctlArgs,
+  parseJournalLine,
+  type JournalEntry,
+  type JournalFollowerOptions,
+  type JournalFollowerStats,
+  type JournalPosition,
+} from './journal.js';
+export { LineSplitter, type ScanResult } from './lines.js';
+export type { Follower, FollowerCallbacks, FollowerStatus } from './types.js';

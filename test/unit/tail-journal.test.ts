@@ -1,0 +1,304 @@
+// JournalFollower against a fake `journalctl` placed first on PATH (no journald
+// runs where these tests run): the arguments it is given, the parsing of its
+// JSON output (byte-array and multi-line messages, split writes, garbage),
+// batches, restarts after it exits or is missing, a rejected cursor, and stop.
+// Then, where systemd-journal-remote is installed (Debian package
+// systemd-journal-remote), the real journalctl on a journal file it wrote.
+
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  JournalFollower,
+  journalctlArgs,
+  parseJournalLine,
+  type JournalEntry,
+  type JournalFollowerOptions,
+  type JournalPosition,
+} from '../../src/sources/tail/journal.js';
+import { Collector, delay, rmDir, tmpDir, waitFor } from './tail-support.js';
+
+/** What one run of the fake prints: stdout pieces (with a pause between), then stderr and an exit code. */
+interface FakeRun {
+  stdout?: string[];
+  pauseMs?: number;
+  stderr?: string;
+  /** exit with this code after the output; without it, follow (stay) until killed */
+  exit?: number;
+}
+
+const FAKE = `#!${process.execPath}
+const fs = require('node:fs');
+const path = require('node:path');
+const dir = process.env.FAKE_JOURNAL_DIR;
+const calls = path.join(dir, 'calls.jsonl');
+const n = fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').split('\\n').filter(Boolean).length : 0;
+fs.appendFileSync(calls, JSON.stringify({ pid: process.pid, args: process.argv.slice(2) }) + '\\n');
+const specFile = path.join(dir, 'run-' + n + '.json');
+const spec = fs.existsSync(specFile) ? JSON.parse(fs.readFileSync(specFile, 'utf8')) : {};
+(async () => {
+  for (const piece of spec.stdout || []) {
+    process.stdout.write(piece);
+    await new Promise((r) => setTimeout(r, spec.pauseMs || 0));
+  }
+  if (spec.stderr) process.stderr.write(spec.stderr);
+  if (spec.exit !== undefined) process.stdout.end(() => process.exit(spec.exit));
+  else setInterval(() => {}, 1000);
+})();
+`;
+
+const FIELDS = '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM';
+const BASE = ['--follow', '--output=json', '--all', '--quiet', '--no-pager', FIELDS];
+
+function entry(cursor: string, fields: Record<string, unknown>): string {
+  return JSON.stringify({ __CURSOR: cursor, __REALTIME_TIMESTAMP: '1764435888123456', __MONOTONIC_TIMESTAMP: '1', ...fields }) + '\n';
+}
+
+describe('tail: JournalFollower (fake journalctl on PATH)', function () {
+  let dir: string;
+  let bin: string;
+  let savedPath: string | undefined;
+  const running: JournalFollower[] = [];
+
+  beforeEach(() => {
+    dir = tmpDir('madman-journal-');
+    bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    savedPath = process.env.PATH;
+    process.env.PATH = `${bin}:${savedPath ?? ''}`;
+    process.env.FAKE_JOURNAL_DIR = dir;
+  });
+
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((f) => f.stop()));
+    process.env.PATH = savedPath;
+    delete process.env.FAKE_JOURNAL_DIR;
+    rmDir(dir);
+  });
+
+  function installFake(): void {
+    fs.writeFileSync(path.join(bin, 'journalctl'), FAKE, { mode: 0o755 });
+  }
+  function script(runs: FakeRun[]): void {
+    runs.forEach((r, i) => fs.writeFileSync(path.join(dir, `run-${i}.json`), JSON.stringify(r)));
+  }
+  function calls(): { pid: number; args: string[] }[] {
+    const f = path.join(dir, 'calls.jsonl');
+    if (!fs.existsSync(f)) return [];
+    return fs
+      .readFileSync(f, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { pid: number; args: string[] });
+  }
+  function follow(opts: Partial<JournalFollowerOptions> = {}): { f: JournalFollower; c: Collector<JournalEntry, JournalPosition> } {
+    const c = new Collector<JournalEntry, JournalPosition>();
+    const f = new JournalFollower({ restartMs: 10, maxRestartMs: 40, onBatch: c.onBatch, onStatus: c.onStatus, onError: c.onError, ...opts });
+    running.push(f);
+    f.start();
+    return { f, c };
+  }
+
+  it('passes -f -o json, the matches and where to start', async () => {
+    installFake();
+    follow();
+    follow({ units: ['postfix@-.service', 'postfix.service'], identifiers: ['postfix/smtpd'], fromStart: true });
+    follow({ units: ['postfix@-.service'], fromStart: true, position: { cursor: 's=abc;i=42' }, extraArgs: ['--directory', '/j'] });
+    await waitFor(() => calls().length === 3, 'three runs');
+    const got = calls().map((c) => c.args);
+    expect(got).to.have.deep.members([
+      [...BASE, '--lines=0'],
+      [...BASE, '--directory', '/j', '-u', 'postfix@-.service', '--after-cursor=s=abc;i=42', '--no-tail'],
+      [...BASE, '-u', 'postfix@-.service', '-u', 'postfix.service', '--identifier=postfix/smtpd', '--no-tail'],
+    ]);
+    expect(journalctlArgs({}, undefined)).to.deep.equal([...BASE, '--lines=0']);
+  });
+
+  it('parses entries: byte-array and multi-line messages, pids, identifiers, split writes, garbage', async () => {
+    installFake();
+    const e5 = entry('c5', { MESSAGE: 'split across writes', SYSLOG_IDENTIFIER: 'postfix/qmgr', _PID: '77' });
+    script([
+      {
+        pauseMs: 20,
+        stdout: [
+          entry('c1', { MESSAGE: 'connect from a[192.0.2.1]', SYSLOG_IDENTIFIER: 'postfix/smtpd', SYSLOG_PID: '1234', _PID: '1' }) +
+            entry('c2', { MESSAGE: [0x6f, 0x6b, 0x20, 0xff, 0xfe, 0x21], SYSLOG_IDENTIFIER: 'postfix/local', _PID: '99' }) +
+            entry('c3', { MESSAGE: 'line one\nline two', SYSLOG_IDENTIFIER: 'dovecot' }),
+          entry('c4', { MESSAGE: 'no identifier', _COMM: 'master', _PID: '5' }) + '{this is not json\n' + e5.slice(0, 30),
+          e5.slice(30) + entry('c6', { SYSLOG_IDENTIFIER: 'kernel' }),
+        ],
+      },
+    ]);
+    const { f, c } = follow({ fromStart: true });
+    await waitFor(() => c.position?.cursor === 'c6', 'the last cursor', 5000, () => c.batches);
+    const t = 1764435888123;
+    expect(c.items).to.deep.equal([
+      { time: t, identifier: 'postfix/smtpd', pid: 1234, message: 'connect from a[192.0.2.1]' },
+      { time: t, identifier: 'postfix/local', pid: 99, message: 'ok \ufffd\ufffd!' },
+      { time: t, identifier: 'dovecot', message: 'line one\nline two' },
+      { time: t, identifier: 'master', pid: 5, message: 'no identifier' },
+      { time: t, identifier: 'postfix/qmgr', pid: 77, message: 'split across writes' },
+    ]);
+    expect(f.stats()).to.deep.include({ entries: 5, invalid: 1, runs: 1 });
+    expect(f.position()).to.deep.equal({ cursor: 'c6' });
+    expect(c.statuses).to.deep.equal([{ ok: true }]);
+  });
+
+  it('delivers in batches of maxBatchLines and waits for the consumer', async () => {
+    installFake();
+    const all = Array.from({ length: 25 }, (_, i) => entry(`c${i}`, { MESSAGE: `m${i}`, SYSLOG_IDENTIFIER: 'x' })).join('');
+    script([{ stdout: [all] }]);
+    const { c } = follow({ fromStart: true, maxBatchLines: 10 });
+    c.hook = () => delay(5);
+    await waitFor(() => c.items.length === 25, '25 entries');
+    expect(c.batches.map((b) => [b.items.length, b.position.cursor])).to.deep.equal([
+      [10, 'c9'],
+      [10, 'c19'],
+      [5, 'c24'],
+    ]);
+    expect(c.maxInFlight).to.equal(1);
+  });
+
+  it('restarts journalctl after it exits, after the last delivered cursor, and reports why', async () => {
+    installFake();
+    script([
+      { stdout: [entry('k1', { MESSAGE: 'one', SYSLOG_IDENTIFIER: 'p' }) + entry('k2', { MESSAGE: 'two', SYSLOG_IDENTIFIER: 'p' })], stderr: 'boom\n', exit: 1 },
+      { stdout: [entry('k3', { MESSAGE: 'three', SYSLOG_IDENTIFIER: 'p' })] },
+    ]);
+    const { f, c } = follow({ units: ['postfix.service'] });
+    await waitFor(() => c.items.length === 3, 'three entries', 5000, () => c.statuses);
+    expect(c.items.map((e) => e.message)).to.deep.equal(['one', 'two', 'three']);
+    expect(calls().map((x) => x.args.slice(BASE.length))).to.deep.equal([
+      ['-u', 'postfix.service', '--lines=0'],
+      ['-u', 'postfix.service', '--after-cursor=k2', '--no-tail'],
+    ]);
+    expect(c.statuses).to.deep.equal([{ ok: true }, { ok: false, reason: 'journalctl exited with code 1: boom' }, { ok: true }]);
+    expect(f.position()).to.deep.equal({ cursor: 'k3' });
+  });
+
+  it('reports a missing journalctl once and starts it when it appears', async () => {
+    process.env.PATH = bin; // nothing else: no journalctl anywhere
+    const { c } = follow();
+    await waitFor(() => c.statuses.length === 1, 'a status');
+    expect(c.statuses[0]).to.deep.equal({ ok: false, reason: 'cannot run journalctl: spawn journalctl ENOENT' });
+    await delay(100); // several retries, one report
+    expect(c.statuses).to.have.length(1);
+    script([{ stdout: [entry('z1', { MESSAGE: 'hello', SYSLOG_IDENTIFIER: 'p' })] }]);
+    installFake();
+    await waitFor(() => c.items.length === 1, 'the entry');
+    expect(c.statuses.map((s) => s.ok)).to.deep.equal([false, true]);
+  });
+
+  it('drops a cursor journalctl rejects and starts as configured', async () => {
+    installFake();
+    script([{ stderr: 'Failed to seek to cursor: Invalid argument\n', exit: 1 }, {}]);
+    const { f, c } = follow({ position: { cursor: 'garbage' } });
+    await waitFor(() => calls().length === 2, 'the second run');
+    expect(calls().map((x) => x.args.slice(BASE.length))).to.deep.equal([['--after-cursor=garbage', '--no-tail'], ['--lines=0']]);
+    expect(c.statuses[0]).to.deep.equal({
+      ok: false,
+      reason: 'journalctl exited with code 1: Failed to seek to cursor: Invalid argument (cursor garbage dropped)',
+    });
+    expect(f.position()).to.equal(undefined);
+  });
+
+  it('kills journalctl on stop and makes no callback afterwards', async () => {
+    installFake();
+    script([{ stdout: [entry('s1', { MESSAGE: 'one', SYSLOG_IDENTIFIER: 'p' })] }]);
+    const { f, c } = follow();
+    await waitFor(() => c.items.length === 1, 'the entry');
+    const pid = calls()[0]!.pid;
+    await f.stop();
+    expect(() => process.kill(pid, 0)).to.throw();
+    const n = c.batches.length;
+    await delay(50);
+    expect(c.batches.length).to.equal(n);
+    expect(calls()).to.have.length(1);
+  });
+
+  it('parseJournalLine: several values, null (too large) and missing fields', () => {
+    expect(parseJournalLine('{"__CURSOR":"a","MESSAGE":["first","second"],"SYSLOG_IDENTIFIER":[[112,49]]}')).to.deep.equal({
+      cursor: 'a',
+      entry: { time: 0, identifier: 'p1', message: 'first' },
+    });
+    expect(parseJournalLine('{"__CURSOR":"b","MESSAGE":null}')).to.deep.equal({ cursor: 'b' });
+    expect(parseJournalLine('{"MESSAGE":"no cursor"}')).to.equal(undefined);
+    expect(parseJournalLine('[1,2]')).to.equal(undefined);
+    expect(parseJournalLine('{"__CURSOR":"c","MESSAGE":"m","_PID":"x1","__REALTIME_TIMESTAMP":"1999"}')).to.deep.equal({
+      cursor: 'c',
+      entry: { time: 1, identifier: '', message: 'm' },
+    });
+  });
+});
+
+/** Journal export format for entries of (realtime µs, fields); binary-safe fields where needed. */
+function exportFormat(entries: [number, Record<string, string | Buffer>][]): Buffer {
+  const out: Buffer[] = [];
+  entries.forEach(([t, fields], i) => {
+    const all: Record<string, string | Buffer> = { __REALTIME_TIMESTAMP: String(t), __MONOTONIC_TIMESTAMP: String(1000 + i), _BOOT_ID: 'b'.repeat(32), ...fields };
+    for (const [k, v] of Object.entries(all)) {
+      const b = Buffer.isBuffer(v) ? v : Buffer.from(v);
+      if (b.some((x) => x < 32)) {
+        const len = Buffer.alloc(8);
+        len.writeBigUInt64LE(BigInt(b.length));
+        out.push(Buffer.from(`${k}\n`), len, b, Buffer.from('\n'));
+      } else out.push(Buffer.from(`${k}=`), b, Buffer.from('\n'));
+    }
+    out.push(Buffer.from('\n'));
+  });
+  return Buffer.concat(out);
+}
+
+const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
+
+describe('tail: JournalFollower with the real journalctl on a journal file', function () {
+  let dir: string;
+  const running: JournalFollower[] = [];
+
+  before(function () {
+    if (!fs.existsSync(JOURNAL_REMOTE)) this.skip(); // Debian package systemd-journal-remote
+  });
+  beforeEach(() => {
+    dir = tmpDir('madman-journal-real-');
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((f) => f.stop()));
+    rmDir(dir);
+  });
+
+  it('follows a unit, decodes byte-array and multi-line messages, and resumes after the cursor', async () => {
+    const file = path.join(dir, 'test.journal');
+    const write = (entries: [number, Record<string, string | Buffer>][]) =>
+      execFileSync(JOURNAL_REMOTE, ['-o', file, '-'], { input: exportFormat(entries), stdio: ['pipe', 'ignore', 'ignore'] });
+    const unit = { _SYSTEMD_UNIT: 'postfix@-.service' };
+    write([
+      [1764435888123456, { MESSAGE: 'connect from a[192.0.2.1]', SYSLOG_IDENTIFIER: 'postfix/smtpd', SYSLOG_PID: '1234', _PID: '1234', ...unit }],
+      [1764435888223456, { MESSAGE: 'line one\nline two', SYSLOG_IDENTIFIER: 'postfix/cleanup', _PID: '55', ...unit }],
+      [1764435888323456, { MESSAGE: 'not postfix', SYSLOG_IDENTIFIER: 'cron', _PID: '7', _SYSTEMD_UNIT: 'cron.service' }],
+    ]);
+    const opts = { units: ['postfix@-.service'], extraArgs: ['--file', file], restartMs: 50 };
+    const c = new Collector<JournalEntry, JournalPosition>();
+    const f = new JournalFollower({ ...opts, fromStart: true, onBatch: c.onBatch, onStatus: c.onStatus });
+    running.push(f);
+    f.start();
+    await waitFor(() => c.items.length === 2, 'the two postfix entries', 8000, () => c.statuses);
+    write([[1764435889000000, { MESSAGE: Buffer.from([0x6f, 0x6b, 0x20, 0xff, 0x1b, 0x21]), SYSLOG_IDENTIFIER: 'postfix/local', _PID: '99', ...unit }]]);
+    await waitFor(() => c.items.length === 3, 'the appended entry', 8000);
+    expect(c.items).to.deep.equal([
+      { time: 1764435888123, identifier: 'postfix/smtpd', pid: 1234, message: 'connect from a[192.0.2.1]' },
+      { time: 1764435888223, identifier: 'postfix/cleanup', pid: 55, message: 'line one\nline two' },
+      { time: 1764435889000, identifier: 'postfix/local', pid: 99, message: 'ok \ufffd\u001b!' },
+    ]);
+    await f.stop();
+
+    write([[1764435890000000, { MESSAGE: 'after restart', SYSLOG_IDENTIFIER: 'postfix/qmgr', _PID: '3', ...unit }]]);
+    const c2 = new Collector<JournalEntry, JournalPosition>();
+    const g = new JournalFollower({ ...opts, position: f.position(), onBatch: c2.onBatch });
+    running.push(g);
+    g.start();
+    await waitFor(() => c2.items.length === 1, 'the entry after the cursor', 8000);
+    await delay(100);
+    expect(c2.items.map((e) => e.message)).to.deep.equal(['after restart']);
+  });
+});
