@@ -17,7 +17,7 @@ import { CommunityAccess } from './snmp/access.js';
 import type { OidIndex } from './snmp/oid-index.js';
 import { SnmpStats, UdpAgent, type Endpoint } from './snmp/udp-agent.js';
 import './sources/index.js';
-import { createSource, type Source } from './sources/registry.js';
+import { configuredSources, type Source } from './sources/registry.js';
 import { StableIndexes } from './state/stable-indexes.js';
 
 export const VERSION: string = (
@@ -86,8 +86,7 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   const stats = new SnmpStats();
   const { tree, index, ctx } = buildServing(model, stats, settings.system, log);
 
-  const sources = [...(parts.sources ?? [])];
-  if (settings.demo) sources.push(createSource('demo'));
+  const sources = [...(parts.sources ?? []), ...configuredSources(settings)];
   for (const s of sources) await s.start(model, log.child({ source: s.name }));
 
   const udp = new UdpAgent({

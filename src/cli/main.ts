@@ -23,6 +23,10 @@ program
   .option('--community <name>', 'read-only community')
   .option('--state-dir <dir>', 'where row indexes and state are kept')
   .option('--demo', 'serve a built-in demo mail system')
+  .option('--postfix-log <path>', 'follow this Postfix log file')
+  .option('--postfix-journal [unit]', 'follow the systemd journal (optionally of one unit) for Postfix')
+  .option('--postfix-queue <command|dir>', 'read the queue with this command, or postqueue -c DIR -j')
+  .option('--from-start', 'read logs from their beginning, then follow them')
   .option('--check-config <file>', 'validate a configuration file and exit (2 when bad)')
   .addOption(new Option('-v, --verbose', 'log more (twice for debug)').argParser((_v, prev: number = 0) => prev + 1))
   .action(async (opts) => {

@@ -149,4 +149,4 @@ export class DemoSource implements Source {
   }
 }
 
-registerSource('demo', (opts) => new DemoSource(typeof opts.tickMs === 'number' ? opts.tickMs : 1000));
+registerSource('demo', (settings) => (settings.demo ? new DemoSource() : undefined));

@@ -1,2 +1,3 @@
 // Importing this module registers every built-in source.
 import './demo.js';
+import './postfix/index.js';

@@ -1,6 +1,8 @@
-// Sources feed the model. Each lives in its own file and registers here by name,
-// so the agent starts the ones a configuration names without knowing them.
+// Sources feed the model. Each lives in its own file and registers here by name
+// with a factory that reads its own part of the settings and returns undefined when
+// it is not configured; the agent starts whatever the settings turn on.
 
+import type { Settings } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { MailSystem } from '../model/mail-system.js';
 
@@ -10,7 +12,7 @@ export interface Source {
   stop(): void | Promise<void>;
 }
 
-export type SourceFactory = (options: Record<string, unknown>) => Source;
+export type SourceFactory = (settings: Settings) => Source | undefined;
 
 const factories = new Map<string, SourceFactory>();
 
@@ -19,10 +21,14 @@ export function registerSource(name: string, factory: SourceFactory): void {
   factories.set(name, factory);
 }
 
-export function createSource(name: string, options: Record<string, unknown> = {}): Source {
-  const f = factories.get(name);
-  if (!f) throw new Error(`no source named ${name} (known: ${[...factories.keys()].join(', ')})`);
-  return f(options);
+/** The sources `settings` turn on, in registration order. */
+export function configuredSources(settings: Settings): Source[] {
+  const out: Source[] = [];
+  for (const f of factories.values()) {
+    const s = f(settings);
+    if (s) out.push(s);
+  }
+  return out;
 }
 
 export function sourceNames(): string[] {

@@ -1,0 +1,223 @@
+// The Postfix source: follows a Postfix log (file or journal), feeds PostfixLog,
+// reads the queue on an interval, and checkpoints counters, in-flight messages and
+// the log position together so that a restart (kill -9 included) counts exactly.
+
+import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { PostfixSettings, Settings } from '../../config/config.js';
+import type { Logger } from '../../log.js';
+import type { MailSystem, OperStatus } from '../../model/mail-system.js';
+import { restoreModel, snapshotModel, type ModelSnapshot } from '../../model/persist.js';
+import { Checkpoint } from '../../state/checkpoint.js';
+import { registerSource, type Source } from '../registry.js';
+import { FileFollower, JournalFollower, type FilePosition, type FollowerStatus, type JournalPosition } from '../tail/index.js';
+import { PostfixLog, type PostfixLogState } from './apply.js';
+import { parseMessage } from './parse.js';
+import { applyQueue, queueCommand, readQueue } from './queue.js';
+
+export interface PostfixCheckpoint {
+  version: 1;
+  model: ModelSnapshot;
+  log: PostfixLogState;
+  position?: FilePosition | JournalPosition;
+}
+
+function isCheckpoint(v: unknown): v is PostfixCheckpoint {
+  const o = v as Partial<PostfixCheckpoint> | null;
+  return typeof o === 'object' && o !== null && o.version === 1 && typeof o.model === 'object' && typeof o.log === 'object';
+}
+
+const SAVE_EVERY_MS = 1000;
+
+export class PostfixSource implements Source {
+  readonly name = 'postfix';
+  private plog?: PostfixLog;
+  private follower?: FileFollower | JournalFollower;
+  private checkpoint: Checkpoint<PostfixCheckpoint>;
+  private lastSave = 0;
+  private model?: MailSystem;
+  private log?: Logger;
+  private queueTimer?: NodeJS.Timeout;
+  private progressTimer?: NodeJS.Timeout;
+  private queueError = '';
+  private syslogName?: string;
+  private logDown = false;
+  private appNames = new Set<string>();
+
+  constructor(
+    private readonly settings: PostfixSettings,
+    stateDir: string,
+    private readonly fromStart: boolean,
+  ) {
+    this.checkpoint = new Checkpoint(stateDir, 'postfix', isCheckpoint);
+  }
+
+  async start(model: MailSystem, log: Logger): Promise<void> {
+    this.model = model;
+    this.log = log;
+    const plog = (this.plog = new PostfixLog(model, { contentFilterServices: this.settings.contentFilterServices }));
+    const saved = this.checkpoint.load();
+    if (saved) {
+      // Counters first, then in-flight state (which re-opens the sessions still open).
+      restoreModel(model, saved.model);
+      plog.restore(saved.log);
+      for (const a of saved.model.applications) this.appNames.add(a.name);
+      log.info({ file: this.checkpoint.file, lines: saved.log.stats.lines }, 'resumed from checkpoint');
+    }
+    const onStatus = (s: FollowerStatus) => this.inputStatus(s);
+    const onError = (err: Error) => log.error({ err: err.message }, 'applying log lines failed');
+    if (this.settings.journal) {
+      const unit = this.settings.journal.unit;
+      this.follower = new JournalFollower({
+        units: unit ? [unit] : undefined,
+        fromStart: this.fromStart && !saved,
+        position: saved?.position && 'cursor' in saved.position ? saved.position : undefined,
+        onStatus,
+        onError,
+        onBatch: (entries, pos) => {
+          for (const e of entries) {
+            plog.stats.lines++;
+            const p = parseMessage(e.identifier, e.pid, e.message, e.time);
+            if (p) plog.apply(p);
+          }
+          this.saved(pos, entries.length === 0);
+        },
+      });
+    } else if (this.settings.log) {
+      const follower = new FileFollower(this.settings.log, {
+        fromStart: this.fromStart && !saved,
+        position: saved?.position && 'ino' in saved.position ? saved.position : undefined,
+        onStatus,
+        onError,
+        onBatch: (lines, pos) => {
+          for (const l of lines) plog.line(l);
+          this.saved(pos, lines.length === 0);
+        },
+      });
+      this.follower = follower;
+      if (this.fromStart && !saved && process.stderr.isTTY) this.showProgress(follower);
+    }
+    this.follower?.start();
+    if (this.settings.queue) await this.startQueue(this.settings.queue);
+  }
+
+  /** Checkpoints after a batch, at most once a second (and always when only the position moved). */
+  private saved(position: FilePosition | JournalPosition, moved: boolean): void {
+    const now = Date.now();
+    if (!moved && now - this.lastSave < SAVE_EVERY_MS) return;
+    this.save(position);
+  }
+
+  private save(position: FilePosition | JournalPosition | undefined): void {
+    if (!this.plog || !this.model) return;
+    const plogState = this.plog.snapshot();
+    for (const i of plogState.instances) this.appNames.add(`${i.syslogName} MTA on ${i.host}`);
+    try {
+      this.checkpoint.save({
+        version: 1,
+        model: snapshotModel(this.model, (app) => this.appNames.has(app.name)),
+        log: plogState,
+        position,
+      });
+      this.lastSave = Date.now();
+    } catch (err) {
+      this.log?.error({ err: (err as Error).message, file: this.checkpoint.file }, 'cannot write checkpoint');
+    }
+  }
+
+  /** An unreadable log marks the MTAs down (their state is unknown); readable again, they are back. */
+  private inputStatus(s: FollowerStatus): void {
+    const apps = [...(this.model?.applications.values() ?? [])].filter((a) => this.appNames.has(a.name));
+    if (!s.ok) {
+      this.log?.error({ log: this.settings.log ?? 'journal', reason: s.reason }, 'postfix log unreadable; retrying');
+      this.logDown = true;
+      for (const a of apps) setStatus(a, 'down');
+    } else if (this.logDown) {
+      this.logDown = false;
+      this.log?.warn({ log: this.settings.log ?? 'journal' }, 'postfix log readable again');
+      for (const a of apps) setStatus(a, 'up');
+    }
+  }
+
+  private async startQueue(spec: string): Promise<void> {
+    const command = queueCommand(spec);
+    if (isDir(spec)) {
+      this.syslogName = await postconf(spec, 'syslog_name');
+      const version = await postconf(spec, 'mail_version');
+      if (version) this.mailVersion = `Postfix ${version}`;
+    }
+    const poll = async () => {
+      try {
+        const read = await readQueue(command);
+        const ctx = this.plog?.queueContext(this.syslogName);
+        if (ctx && this.model) {
+          applyQueue(this.model, ctx.app, read, ctx.groupOf);
+          if (!ctx.app.version && this.mailVersion) ctx.app.version = this.mailVersion;
+        }
+        if (this.queueError) this.log?.warn({ command: command.join(' ') }, 'postfix queue readable again');
+        this.queueError = '';
+      } catch (err) {
+        const msg = (err as Error).message;
+        if (msg !== this.queueError) this.log?.error({ command: command.join(' '), err: msg }, 'cannot read the postfix queue; retrying');
+        this.queueError = msg;
+      }
+    };
+    await poll();
+    this.queueTimer = setInterval(() => void poll(), this.settings.queueInterval * 1000);
+    this.queueTimer.unref();
+  }
+
+  private mailVersion = '';
+
+  /** Why the queue could not be read last time ('' when it could). */
+  get queueStatus(): string {
+    return this.queueError;
+  }
+
+  private showProgress(f: FileFollower): void {
+    const draw = () => {
+      const { offset, size } = f.progress();
+      const pct = size ? Math.min(100, Math.floor((offset * 100) / size)) : 100;
+      const bar = '#'.repeat(Math.floor(pct / 4)).padEnd(25, '.');
+      process.stderr.write(`\rreading ${this.settings.log} [${bar}] ${pct}%`);
+      if (pct >= 100) {
+        process.stderr.write('\n');
+        clearInterval(this.progressTimer);
+      }
+    };
+    this.progressTimer = setInterval(draw, 200);
+    this.progressTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.queueTimer);
+    clearInterval(this.progressTimer);
+    await this.follower?.stop();
+    this.save(this.follower?.position());
+  }
+}
+
+function setStatus(a: { operStatus: OperStatus; lastChange?: number }, s: OperStatus): void {
+  if (a.operStatus !== s) {
+    a.operStatus = s;
+    a.lastChange = Date.now();
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function postconf(dir: string, name: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('postconf', ['-c', dir, '-h', name], { timeout: 10_000 }, (err, stdout) => resolve(err ? undefined : stdout.trim() || undefined));
+  });
+}
+
+registerSource('postfix', (s: Settings) =>
+  s.postfix && (s.postfix.log || s.postfix.journal) ? new PostfixSource(s.postfix, s.stateDir, s.fromStart) : undefined,
+);

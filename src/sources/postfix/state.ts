@@ -1,0 +1,80 @@
+// The in-flight state of a PostfixLog as plain JSON: what must survive a restart, next
+// to the model's counters and the log position, for counting to resume exactly.
+
+import type { OperStatus } from '../../model/mail-system.js';
+
+export interface PostfixLogStats {
+  /** lines given to line() */
+  lines: number;
+  /** lines of Postfix programs (given to apply()) */
+  postfixLines: number;
+  /** Postfix lines not understood, by program as logged (`postfix/smtpd`) */
+  unparsed: Record<string, number>;
+}
+
+/** A queued (or arriving) message. */
+export interface MessageState {
+  /** time of the last line about it (epoch ms) */
+  t: number;
+  /** inbound group it arrived through; absent when its arrival was not seen */
+  group?: string;
+  /** received counters already include it (or it must never be counted) */
+  counted: boolean;
+  /** arrived through the content filter's re-injection */
+  filtered: boolean;
+  /** octets, from qmgr's size= */
+  size: number;
+  nrcpt: number;
+  /** outbound groups that have counted it as transmitted */
+  sent?: string[];
+  /** the current delivery attempt: delivery agent pid, group, relay */
+  pid: number;
+  relay: string;
+  lastGroup?: string;
+  /** enhanced status code of its last deferral or bounce */
+  lastDsn?: string;
+}
+
+/** An open smtpd (or qmqpd) session: one association in the model. */
+export interface SessionState {
+  /** assocIndex in the model */
+  assoc: number;
+  group: string;
+  addr: string;
+  /** connect time (epoch ms) */
+  t: number;
+}
+
+/** An open postscreen session (counted on its group only, not an assocTable row). */
+export interface ScreenState {
+  group: string;
+  t: number;
+  rejected: boolean;
+}
+
+export interface PostfixInstanceState {
+  /** applName */
+  name: string;
+  syslogName: string;
+  host: string;
+  version: string;
+  startedAt?: number;
+  operStatus: OperStatus;
+  lastChange?: number;
+  /** by queue id */
+  messages: Record<string, MessageState>;
+  /** by smtpd pid */
+  sessions: Record<string, SessionState>;
+  /** by "<group> [addr]:port" */
+  screens: Record<string, ScreenState>;
+  /** queue ids of re-injected messages not yet linked to the delivery that fed the filter, with their arrival time */
+  reinjected: Record<string, number>;
+}
+
+export interface PostfixLogState {
+  version: 1;
+  stats: PostfixLogStats;
+  /** log time of the next clean-up of stale entries */
+  nextSweep: number;
+  instances: PostfixInstanceState[];
+}
