@@ -255,22 +255,21 @@ export class MailSystem {
   openAssociation(app: Application, a: Omit<Association, 'index'>): Association {
     let next = this.nextAssoc.get(app.index) ?? 1;
     while (app.associations.has(next)) next = next >= 2147483647 ? 1 : next + 1;
-    const assoc: Association = { ...a, index: next };
     this.nextAssoc.set(app.index, next >= 2147483647 ? 1 : next + 1);
-    app.associations.set(assoc.index, assoc);
+    // Built field by field: this runs once per connection on the ingest path.
+    const assoc: Association = {
+      index: next,
+      remoteApplication: a.remoteApplication,
+      protocol: a.protocol,
+      type: a.type,
+      startedAt: a.startedAt,
+      channel: a.channel,
+    };
+    app.associations.set(next, assoc);
     const inbound = a.type === 'uaresponder' || a.type === 'peerresponder';
+    opened(app, inbound, a.startedAt);
     const ch = a.channel !== undefined ? app.mta?.channels.get(a.channel) : undefined;
-    for (const act of ch ? [app, ch] : [app]) {
-      if (inbound) {
-        act.inboundAssociations++;
-        act.accumulatedInboundAssociations++;
-        act.lastInboundActivity = a.startedAt;
-      } else {
-        act.outboundAssociations++;
-        act.accumulatedOutboundAssociations++;
-        act.lastOutboundActivity = a.startedAt;
-      }
-    }
+    if (ch) opened(ch, inbound, a.startedAt);
     this.changed();
     return assoc;
   }
@@ -280,16 +279,31 @@ export class MailSystem {
     if (!a) return;
     app.associations.delete(index);
     const inbound = a.type === 'uaresponder' || a.type === 'peerresponder';
+    closed(app, inbound, at);
     const ch = a.channel !== undefined ? app.mta?.channels.get(a.channel) : undefined;
-    for (const act of ch ? [app, ch] : [app]) {
-      if (inbound) {
-        act.inboundAssociations = Math.max(0, act.inboundAssociations - 1);
-        act.lastInboundActivity = at;
-      } else {
-        act.outboundAssociations = Math.max(0, act.outboundAssociations - 1);
-        act.lastOutboundActivity = at;
-      }
-    }
+    if (ch) closed(ch, inbound, at);
     this.changed();
+  }
+}
+
+function opened(act: Activity, inbound: boolean, at: number): void {
+  if (inbound) {
+    act.inboundAssociations++;
+    act.accumulatedInboundAssociations++;
+    act.lastInboundActivity = at;
+  } else {
+    act.outboundAssociations++;
+    act.accumulatedOutboundAssociations++;
+    act.lastOutboundActivity = at;
+  }
+}
+
+function closed(act: Activity, inbound: boolean, at: number): void {
+  if (inbound) {
+    act.inboundAssociations = Math.max(0, act.inboundAssociations - 1);
+    act.lastInboundActivity = at;
+  } else {
+    act.outboundAssociations = Math.max(0, act.outboundAssociations - 1);
+    act.lastOutboundActivity = at;
   }
 }
