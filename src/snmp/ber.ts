@@ -151,39 +151,59 @@ export function tlvSize(n: number): number {
   return 1 + lengthSize(n) + n;
 }
 
-function header(tag: number, n: number): Buffer {
+/** Writes a tag and the definite length `n` at `at`; returns the offset after them. */
+export function writeHeader(out: Buffer, at: number, tag: number, n: number): number {
   const ls = lengthSize(n);
-  const b = Buffer.allocUnsafe(1 + ls);
-  b[0] = tag;
-  if (ls === 1) b[1] = n;
-  else {
-    b[1] = 0x80 | (ls - 1);
-    for (let i = ls - 1; i >= 1; i--) {
-      b[1 + i] = n & 0xff;
-      n = Math.floor(n / 256);
-    }
+  out[at] = tag;
+  if (ls === 1) {
+    out[at + 1] = n;
+    return at + 2;
   }
-  return b;
+  out[at + 1] = 0x80 | (ls - 1);
+  for (let i = ls - 1; i >= 1; i--) {
+    out[at + 1 + i] = n & 0xff;
+    n = Math.floor(n / 256);
+  }
+  return at + 1 + ls;
+}
+
+/** Copies `src` into `out` at `at` (a plain loop beats the native call for a few octets). */
+export function putBytes(out: Buffer, at: number, src: Buffer): number {
+  const n = src.length;
+  if (n > 32) out.set(src, at);
+  else for (let i = 0; i < n; i++) out[at + i] = src[i]!;
+  return at + n;
 }
 
 export function tlv(tag: number, contents: Buffer | Buffer[]): Buffer {
-  const parts = Array.isArray(contents) ? contents : [contents];
+  if (!Array.isArray(contents)) {
+    const out = Buffer.allocUnsafe(tlvSize(contents.length));
+    putBytes(out, writeHeader(out, 0, tag, contents.length), contents);
+    return out;
+  }
   let n = 0;
-  for (const p of parts) n += p.length;
-  return Buffer.concat([header(tag, n), ...parts], 1 + lengthSize(n) + n);
+  for (const p of contents) n += p.length;
+  const out = Buffer.allocUnsafe(tlvSize(n));
+  let k = writeHeader(out, 0, tag, n);
+  for (const p of contents) k = putBytes(out, k, p);
+  return out;
 }
 
 export function encodeInteger(v: number, tag: number = Tag.Integer): Buffer {
   if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
     throw new EncodeError(`${v} is not an Integer32`);
   }
-  const bytes: number[] = [];
+  // minimal two's complement: the fewest octets whose sign bit is the value's
+  const n = v >= -0x80 && v < 0x80 ? 1 : v >= -0x8000 && v < 0x8000 ? 2 : v >= -0x800000 && v < 0x800000 ? 3 : 4;
+  const out = Buffer.allocUnsafe(2 + n);
+  out[0] = tag;
+  out[1] = n;
   let x = v;
-  do {
-    bytes.unshift(x & 0xff);
+  for (let i = n + 1; i >= 2; i--) {
+    out[i] = x & 0xff;
     x = Math.floor(x / 256);
-  } while (!(x === 0 && (bytes[0]! & 0x80) === 0) && !(x === -1 && (bytes[0]! & 0x80) !== 0));
-  return tlv(tag, Buffer.from(bytes));
+  }
+  return out;
 }
 
 /** Counter32, Gauge32, TimeTicks, Counter64: non-negative, minimal with a leading zero when needed. */

@@ -1,7 +1,7 @@
 // SNMPv1 and SNMPv2c messages (RFC 1157, RFC 3416 PDUs in RFC 1901 messages):
 // strict decoding of requests, exact sizing and encoding of responses.
 
-import { BerError, BerReader, Tag, encodeInteger, tlv, tlvSize } from './ber.js';
+import { BerError, BerReader, Tag, encodeInteger, putBytes, tlv, tlvSize, writeHeader } from './ber.js';
 
 export const Version = { v1: 0, v2c: 1, v3: 3 } as const;
 export type CommunityVersion = typeof Version.v1 | typeof Version.v2c;
@@ -107,5 +107,11 @@ export function encodeResponse(req: RequestMessage, errorStatus: number, errorIn
 }
 
 export function encodeVarbind(oidContents: Buffer, value: Buffer): Buffer {
-  return tlv(Tag.Sequence, [tlv(Tag.ObjectIdentifier, oidContents), value]);
+  // tlv(Sequence, [tlv(ObjectIdentifier, oidContents), value]) in one allocation
+  const n = tlvSize(oidContents.length) + value.length;
+  const out = Buffer.allocUnsafe(tlvSize(n));
+  let k = writeHeader(out, 0, Tag.Sequence, n);
+  k = putBytes(out, writeHeader(out, k, Tag.ObjectIdentifier, oidContents.length), oidContents);
+  putBytes(out, k, value);
+  return out;
 }

@@ -1,8 +1,9 @@
 // The OID index the agent serves from. It holds one entry per MIB object (a scalar
 // or a table column), sorted by OID; a table's rows are kept sorted by their index
 // arcs and shared by all its columns. GET and GETNEXT are two binary searches:
-// one over objects (a few hundred at most), one over rows. Values are read from
-// the model only when asked for, so nothing is copied per request.
+// one over objects (a few hundred at most), one over rows; a walk's GETNEXT, which
+// asks about the instance answered last, skips both. Values are read from the model
+// only when asked for, so nothing is copied per request.
 
 import { Tag, oidContents } from './ber.js';
 import { compareOid, compareSuffix, isPrefix, type Oid } from './oid.js';
@@ -66,6 +67,10 @@ export function sortRows<R>(items: Iterable<R>, indexOf: (r: R) => number[], onD
 export class OidIndex {
   private entries: IndexEntry[] = [];
   private prefixBytes = new Map<IndexEntry, Buffer>();
+  // Walks ask about the instance answered last: remember where it was (checked before use).
+  private lastFloor = -1;
+  private lastRows: ReadonlyArray<readonly number[]> | undefined;
+  private lastRow = 0;
 
   add(entry: IndexEntry): void {
     for (const e of this.entries) {
@@ -91,6 +96,9 @@ export class OidIndex {
 
   /** Position of the last entry whose OID is <= oid, or -1. */
   private floor(oid: Oid): number {
+    // Objects do not overlap, so an object that is a prefix of oid is its floor.
+    const h = this.lastFloor;
+    if (h >= 0 && h < this.entries.length && isPrefix(this.entries[h]!.oid, oid)) return h;
     let lo = 0;
     let hi = this.entries.length - 1;
     let ans = -1;
@@ -101,6 +109,7 @@ export class OidIndex {
         lo = mid + 1;
       } else hi = mid - 1;
     }
+    this.lastFloor = ans;
     return ans;
   }
 
@@ -164,14 +173,25 @@ export class OidIndex {
       return oid.length === at ? this.hit(e, SCALAR_SUFFIX, () => e.read()) : undefined;
     }
     const { index, rows } = e.rows.current();
-    // first row whose index is > suffix of oid
-    let lo = 0;
-    let hi = index.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compareSuffix(oid, at, index[mid]!) < 0) hi = mid;
-      else lo = mid + 1;
+    // first row whose index is > suffix of oid; index is strictly increasing, so when the
+    // suffix is the row answered last (a walk) or the one before (several columns), it is the next one
+    let lo = -1;
+    if (this.lastRows === index) {
+      const h = this.lastRow;
+      if (h < index.length && compareSuffix(oid, at, index[h]!) === 0) lo = h + 1;
+      else if (h > 0 && h <= index.length && compareSuffix(oid, at, index[h - 1]!) === 0) lo = h;
     }
+    if (lo < 0) {
+      lo = 0;
+      let hi = index.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (compareSuffix(oid, at, index[mid]!) < 0) hi = mid;
+        else lo = mid + 1;
+      }
+    }
+    this.lastRows = index;
+    this.lastRow = lo;
     if (lo >= index.length) return undefined;
     const row = rows[lo];
     return this.hit(e, index[lo]!, () => e.read(row));
@@ -185,23 +205,24 @@ export class OidIndex {
   /** BER contents of e.oid + suffix, reusing the encoded object prefix. */
   private instanceBytes(e: IndexEntry, suffix: readonly number[]): Buffer {
     const prefix = this.prefixBytes.get(e)!;
-    const tail: number[] = [];
+    let n = prefix.length;
+    for (const v of suffix) n += v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+    const out = Buffer.allocUnsafe(n);
+    for (let k = 0; k < prefix.length; k++) out[k] = prefix[k]!;
+    let k = prefix.length;
     for (let v of suffix) {
-      if (v < 128) {
-        tail.push(v);
+      if (v < 0x80) {
+        out[k++] = v;
         continue;
       }
-      const tmp: number[] = [];
-      while (v > 0) {
-        tmp.unshift(v % 128);
+      // base 128, most significant group first, all but the last with the high bit
+      const size = v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+      for (let j = size - 1; j >= 0; j--) {
+        out[k + j] = (v % 128) | (j === size - 1 ? 0 : 0x80);
         v = Math.floor(v / 128);
       }
-      for (let k = 0; k < tmp.length - 1; k++) tail.push(tmp[k]! | 0x80);
-      tail.push(tmp[tmp.length - 1]!);
+      k += size;
     }
-    const out = Buffer.allocUnsafe(prefix.length + tail.length);
-    prefix.copy(out, 0);
-    for (let k = 0; k < tail.length; k++) out[prefix.length + k] = tail[k]!;
     return out;
   }
 }

@@ -70,7 +70,8 @@ export function encodeValue(syntax: Syntax, v: PlainValue): Buffer {
       else throw new EncodeError(`${syntax.name} needs a string or octets`);
       // A name longer than its SIZE is cut (at a character boundary) rather than
       // failing a whole walk; a value shorter than the minimum size is an error.
-      const max = syntax.ranges.length ? Math.max(...syntax.ranges.map((r) => r[1])) : 65535;
+      let max = syntax.ranges.length ? -Infinity : 65535;
+      for (const r of syntax.ranges) if (r[1] > max) max = r[1];
       b = cutUtf8(b, max);
       if (!inRanges(b.length, syntax.ranges)) throw new EncodeError(`${b.length} octets outside the size of ${syntax.name}`);
       const tag = syntax.kind === 'Opaque' ? Tag.Opaque : Tag.OctetString;
