@@ -4,7 +4,7 @@
 // sessions still open re-creates them). Rows are matched by name on restore, and
 // keep the index they had.
 
-import type { Application, Channel, ErrorCounts, MailSystem } from './mail-system.js';
+import type { Application, Channel, ErrorCounts, MailSystem, Protocol } from './mail-system.js';
 
 type Plain = Record<string, number | string | null>;
 
@@ -13,6 +13,8 @@ export interface ChannelSnapshot {
   index: number;
   fields: Plain;
   errors: Array<[string, ErrorCounts]>;
+  /** mtaGroupMailProtocol (not a plain field: an object) */
+  protocol?: Protocol;
 }
 
 export interface ApplicationSnapshot {
@@ -64,6 +66,7 @@ export function snapshotModel(model: MailSystem, keep: (app: Application) => boo
           index: ch.index,
           fields: plain(ch),
           errors: [...ch.errors.entries()].map(([code, c]) => [code, { ...c }] as [string, ErrorCounts]),
+          ...(ch.protocol ? { protocol: { ...ch.protocol } } : {}),
         })),
       };
     }
@@ -83,6 +86,7 @@ export function restoreModel(model: MailSystem, snap: ModelSnapshot): void {
       const ch = model.addChannel(app, c.name, {}, c.index);
       assign(ch, c.fields);
       ch.errors = new Map(c.errors.map(([code, counts]) => [code, { ...counts }]));
+      if (c.protocol) ch.protocol = { ...c.protocol };
     }
   }
   model.changed();

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Application, Channel, ErrorCounts } from '../../src/model/mail-system.js';
-import { MailSystem } from '../../src/model/mail-system.js';
+import { MailSystem, type Application, type Channel } from '../../src/model/mail-system.js';
+import { restoreModel, snapshotModel, type ModelSnapshot } from '../../src/model/persist.js';
 import { PostfixLog, type PostfixLogOptions } from '../../src/sources/postfix/apply.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -84,15 +84,8 @@ export function dump(model: MailSystem): Plain[] {
  * Rows are created in index order, so they get the same indexes.
  */
 export function checkpointCopy(model: MailSystem): MailSystem {
+  // Through the real checkpoint path (JSON included), so what it drops shows here too.
   const copy = new MailSystem();
-  for (const a of model.applications.values()) {
-    const b = copy.addApplication(a.name, fields(a, ['index', 'name', 'associations', 'mta']) as Partial<Application>);
-    if (!a.mta) continue;
-    Object.assign(copy.mtaOf(b).counters, a.mta.counters);
-    for (const ch of a.mta.channels.values()) {
-      const c = copy.addChannel(b, ch.name, fields(ch, ['index', 'name', 'errors']) as Partial<Channel>);
-      c.errors = new Map([...ch.errors.entries()].map(([k, v]): [string, ErrorCounts] => [k, { ...v }]));
-    }
-  }
+  restoreModel(copy, JSON.parse(JSON.stringify(snapshotModel(model))) as ModelSnapshot);
   return copy;
 }

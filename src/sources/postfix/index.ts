@@ -101,12 +101,23 @@ export class PostfixSource implements Source {
     if (this.settings.queue) await this.startQueue(this.settings.queue);
   }
 
-  /** Checkpoints after a batch, at most once a second (and always when only the position moved). */
+  /**
+   * Checkpoints after a batch, at most once a second (and always when only the position moved).
+   * A batch not saved then is saved when the second is over, so that a log that goes quiet does
+   * not leave applied lines (or a switch to a rotated file) out of the checkpoint until its next line.
+   */
   private saved(position: FilePosition | JournalPosition, moved: boolean): void {
-    const now = Date.now();
-    if (!moved && now - this.lastSave < SAVE_EVERY_MS) return;
-    this.save(position);
+    const wait = SAVE_EVERY_MS - (Date.now() - this.lastSave);
+    if (moved || wait <= 0) return this.save(position);
+    this.unsaved = position;
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = undefined;
+      if (this.unsaved) this.save(this.unsaved);
+    }, wait).unref();
   }
+
+  private unsaved?: FilePosition | JournalPosition;
+  private saveTimer?: NodeJS.Timeout;
 
   private save(position: FilePosition | JournalPosition | undefined): void {
     if (!this.plog || !this.model) return;
@@ -120,6 +131,7 @@ export class PostfixSource implements Source {
         position,
       });
       this.lastSave = Date.now();
+      this.unsaved = undefined;
     } catch (err) {
       this.log?.error({ err: (err as Error).message, file: this.checkpoint.file }, 'cannot write checkpoint');
     }
@@ -193,6 +205,7 @@ export class PostfixSource implements Source {
     clearInterval(this.queueTimer);
     clearInterval(this.progressTimer);
     await this.follower?.stop();
+    clearTimeout(this.saveTimer);
     this.save(this.follower?.position());
   }
 }
