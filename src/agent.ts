@@ -64,7 +64,7 @@ export function buildServing(
     }),
     networkServicesView(model, tree),
     mtaView(model, tree),
-    madmanView(stats, {
+    madmanView(model, stats, {
       version: VERSION,
       instances: () => index.instanceCount(),
       lastRebuild: () => lastRebuild,

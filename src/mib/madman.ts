@@ -1,7 +1,8 @@
 // MADMAN-MIB, our enterprise module: for now the agent's own figures.
 
+import type { MailSystem, SourceInput } from '../model/mail-system.js';
 import type { SnmpStats } from '../snmp/udp-agent.js';
-import { dateAndTime, timeStamp, type ModuleView, type ViewContext } from './view.js';
+import { dateAndTime, table, timeStamp, type ModuleView, type ViewContext } from './view.js';
 
 export interface AgentInfo {
   version: string;
@@ -11,10 +12,10 @@ export interface AgentInfo {
   lastRebuild: () => number | undefined;
 }
 
-export function madmanView(stats: SnmpStats, info: AgentInfo): ModuleView {
+export function madmanView(model: MailSystem, stats: SnmpStats, info: AgentInfo): ModuleView {
   return {
     module: 'MADMAN-MIB',
-    version: () => 0,
+    version: () => model.structureVersion,
     scalars: {
       madmanAgentVersion: () => info.version,
       madmanAgentStartTime: (ctx: ViewContext) => dateAndTime(ctx.startedAt),
@@ -23,5 +24,22 @@ export function madmanView(stats: SnmpStats, info: AgentInfo): ModuleView {
       madmanAgentIndexedObjects: () => info.instances(),
       madmanAgentSnapshotTime: (ctx: ViewContext) => timeStamp(ctx, info.lastRebuild()),
     },
+    tables: [
+      table<SourceInput>({
+        entry: 'madmanSourceEntry',
+        rows: () => model.inputs.values(),
+        index: (i) => [i.index],
+        columns: {
+          madmanSourceName: (i) => i.name,
+          madmanSourceInput: (i) => i.input,
+          madmanSourceStatus: (i) => (i.ok ? 'ok' : 'failing'),
+          madmanSourceStatusText: (i) => i.reason,
+          madmanSourceLastChange: (i, ctx) => timeStamp(ctx, i.lastChange),
+          madmanSourceLines: (i) => i.lines,
+          madmanSourceUnparsedLines: (i) => i.unparsed,
+          madmanSourceLastCheckpoint: (i, ctx) => timeStamp(ctx, i.lastCheckpoint),
+        },
+      }),
+    ],
   };
 }

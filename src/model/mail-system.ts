@@ -129,6 +129,22 @@ export interface Application extends Activity {
   mta?: Mta;
 }
 
+/** One input of a data source (a log, a queue): can it be read, and how much was understood. */
+export interface SourceInput {
+  index: number;
+  /** e.g. "postfix log", "postfix queue" */
+  name: string;
+  /** what is read: a path, "journal ...", a command */
+  input: string;
+  ok: boolean;
+  /** why it cannot be read ('' while ok) */
+  reason: string;
+  lastChange?: number;
+  lines: number;
+  unparsed: number;
+  lastCheckpoint?: number;
+}
+
 /** Gives each named thing a stable index (persisted by whoever implements it). */
 export interface IndexAllocator {
   /** The index of `name`; `preferred` is used for a name not yet known when still free (a checkpoint's). */
@@ -156,6 +172,8 @@ const STATUS_CODE = /^([45])\.(\d{1,3})\.(\d{1,3})$/;
 
 export class MailSystem {
   readonly applications = new Map<number, Application>();
+  /** The inputs sources read, for MADMAN-MIB's madmanSourceTable. */
+  readonly inputs = new Map<number, SourceInput>();
   /** Bumped whenever a row appears or vanishes, so views re-sort only then. */
   structureVersion = 0;
   private nextAssoc = new Map<number, number>();
@@ -189,6 +207,26 @@ export class MailSystem {
     this.applications.set(index, app);
     this.changed();
     return app;
+  }
+
+  /** Registers (or finds) a source's input. */
+  addInput(name: string, input: string): SourceInput {
+    const index = this.indexes.indexFor('source', name);
+    let i = this.inputs.get(index);
+    if (!i) {
+      i = { index, name, input, ok: true, reason: '', lines: 0, unparsed: 0 };
+      this.inputs.set(index, i);
+      this.changed();
+    }
+    i.input = input;
+    return i;
+  }
+
+  /** Records whether an input can be read; `at` is when that changed. */
+  inputStatus(i: SourceInput, ok: boolean, reason = '', at = Date.now()): void {
+    if (i.ok !== ok) i.lastChange = at;
+    i.ok = ok;
+    i.reason = ok ? '' : reason;
   }
 
   /** Makes `app` an MTA (gives it an mtaTable row). */

@@ -359,6 +359,20 @@ describe('e2e: madman reading a real Postfix 3.7, checked over SNMP', function (
     expect(await getValue(target, `MTA-MIB::mtaGroupAccumulatedInboundAssociations.${group.get('smtpd')}`)).to.equal('6');
   });
 
+  it('madmanSourceTable: the log read whole and understood, the queue read', async function () {
+    const lines = pf!.readLog().split('\n').filter((l) => l !== '').length;
+    await until(`${lines} lines read`, async () => {
+      const got = [...(await walk(target, 'madmanSourceLines')).values()];
+      return got[0] === String(lines) || `read ${got.join()}`;
+    });
+    const r = [...rows(await walk(target, 'madmanSourceTable')).values()];
+    expect(r.map((x) => [x.madmanSourceName, x.madmanSourceInput, x.madmanSourceStatus, x.madmanSourceStatusText, x.madmanSourceUnparsedLines])).to.deep.equal([
+      ['postfix log', pf!.maillog, 'ok', '', '0'],
+      ['postfix queue', `postqueue -c ${pf!.etcDir} -j`, 'ok', '', '0'],
+    ]);
+    expect(Number(r[1]!.madmanSourceLines), 'queue entries read, one per reading').to.be.at.least(1);
+  });
+
   it('a log that does not exist yet: the agent answers, picks the file up once it appears, and reports it unreadable', async function () {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'madman-nolog-'));
     const log = path.join(dir, 'mail.log');
@@ -369,6 +383,11 @@ describe('e2e: madman reading a real Postfix 3.7, checked over SNMP', function (
       expect(Number(await getValue(t, 'SNMPv2-MIB::sysUpTime.0'))).to.be.at.least(0);
       await sleep(600); // a few follower polls on the missing file
       expect((await walk(t, 'applTable')).size).to.equal(0);
+      const failing = rows(await walk(t, 'madmanSourceTable'));
+      expect([...failing.values()].map((x) => [x.madmanSourceName, x.madmanSourceInput, x.madmanSourceStatus])).to.deep.equal([
+        ['postfix log', log, 'failing'],
+      ]);
+      expect([...failing.values()][0]!.madmanSourceStatusText).to.contain('ENOENT');
       expect(Number(await getValue(t, 'SNMPv2-MIB::sysUpTime.0'))).to.be.at.least(0);
 
       writeFileSync(log, pf!.readLog()); // created after the start: read from its beginning
@@ -380,11 +399,14 @@ describe('e2e: madman reading a real Postfix 3.7, checked over SNMP', function (
       renameSync(log, `${log}.1`);
       mkdirSync(log);
       await until('applOperStatus down', async () => [...(await walk(t, 'applOperStatus')).values()].join() === 'down');
+      expect([...(await walk(t, 'madmanSourceStatus')).values()]).to.deep.equal(['failing']);
       expect(Number(await getValue(t, 'SNMPv2-MIB::sysUpTime.0'))).to.be.above(0);
       rmdirSync(log);
       writeFileSync(log, '');
       await until('applOperStatus up again', async () => [...(await walk(t, 'applOperStatus')).values()].join() === 'up');
       expect([...(await walk(t, 'mtaReceivedMessages')).values()], 'nothing counted twice').to.deep.equal(['5']);
+      expect([...(await walk(t, 'madmanSourceStatus')).values()]).to.deep.equal(['ok']);
+      expect([...(await walk(t, 'madmanSourceStatusText')).values()]).to.deep.equal(['']);
     } finally {
       await other?.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { PostfixSettings, Settings } from '../../config/config.js';
 import type { Logger } from '../../log.js';
-import type { MailSystem, OperStatus } from '../../model/mail-system.js';
+import type { MailSystem, OperStatus, SourceInput } from '../../model/mail-system.js';
 import { restoreModel, snapshotModel, type ModelSnapshot } from '../../model/persist.js';
 import { Checkpoint } from '../../state/checkpoint.js';
 import { registerSource, type Source } from '../registry.js';
@@ -43,6 +43,7 @@ export class PostfixSource implements Source {
   private syslogName?: string;
   private logDown = false;
   private appNames = new Set<string>();
+  private logInput?: SourceInput;
 
   constructor(
     private readonly settings: PostfixSettings,
@@ -64,6 +65,9 @@ export class PostfixSource implements Source {
       for (const a of saved.model.applications) this.appNames.add(a.name);
       log.info({ file: this.checkpoint.file, lines: saved.log.stats.lines }, 'resumed from checkpoint');
     }
+    const journal = this.settings.journal;
+    this.logInput = model.addInput('postfix log', journal ? `journal${journal.unit ? ` ${journal.unit}` : ''}` : (this.settings.log ?? ''));
+    this.counted();
     const onStatus = (s: FollowerStatus) => this.inputStatus(s);
     const onError = (err: Error) => log.error({ err: err.message }, 'applying log lines failed');
     if (this.settings.journal) {
@@ -80,6 +84,7 @@ export class PostfixSource implements Source {
             const p = parseMessage(e.identifier, e.pid, e.message, e.time);
             if (p) plog.apply(p);
           }
+          this.counted();
           this.saved(pos, entries.length === 0);
         },
       });
@@ -91,6 +96,7 @@ export class PostfixSource implements Source {
         onError,
         onBatch: (lines, pos) => {
           for (const l of lines) plog.line(l);
+          this.counted();
           this.saved(pos, lines.length === 0);
         },
       });
@@ -99,6 +105,16 @@ export class PostfixSource implements Source {
     }
     this.follower?.start();
     if (this.settings.queue) await this.startQueue(this.settings.queue);
+  }
+
+  /** Lines read and not understood, for madmanSourceTable. */
+  private counted(): void {
+    if (!this.logInput || !this.plog) return;
+    const st = this.plog.stats;
+    this.logInput.lines = st.lines;
+    let unparsed = 0;
+    for (const n of Object.values(st.unparsed)) unparsed += n;
+    this.logInput.unparsed = unparsed;
   }
 
   /**
@@ -132,6 +148,7 @@ export class PostfixSource implements Source {
       });
       this.lastSave = Date.now();
       this.unsaved = undefined;
+      if (this.logInput) this.logInput.lastCheckpoint = this.lastSave;
     } catch (err) {
       this.log?.error({ err: (err as Error).message, file: this.checkpoint.file }, 'cannot write checkpoint');
     }
@@ -140,6 +157,7 @@ export class PostfixSource implements Source {
   /** An unreadable log marks the MTAs down (their state is unknown); readable again, they are back. */
   private inputStatus(s: FollowerStatus): void {
     const apps = [...(this.model?.applications.values() ?? [])].filter((a) => this.appNames.has(a.name));
+    if (this.model && this.logInput) this.model.inputStatus(this.logInput, s.ok, s.ok ? '' : s.reason);
     if (!s.ok) {
       this.log?.error({ log: this.settings.log ?? 'journal', reason: s.reason }, 'postfix log unreadable; retrying');
       this.logDown = true;
@@ -153,6 +171,7 @@ export class PostfixSource implements Source {
 
   private async startQueue(spec: string): Promise<void> {
     const command = queueCommand(spec);
+    const input = this.model!.addInput('postfix queue', command.join(' '));
     if (isDir(spec)) {
       this.syslogName = await postconf(spec, 'syslog_name');
       const version = await postconf(spec, 'mail_version');
@@ -168,10 +187,14 @@ export class PostfixSource implements Source {
         }
         if (this.queueError) this.log?.warn({ command: command.join(' ') }, 'postfix queue readable again');
         this.queueError = '';
+        input.lines += read.messages.length;
+        input.unparsed += read.bad;
+        this.model?.inputStatus(input, true);
       } catch (err) {
         const msg = (err as Error).message;
         if (msg !== this.queueError) this.log?.error({ command: command.join(' '), err: msg }, 'cannot read the postfix queue; retrying');
         this.queueError = msg;
+        this.model?.inputStatus(input, false, msg);
       }
     };
     await poll();
@@ -180,11 +203,6 @@ export class PostfixSource implements Source {
   }
 
   private mailVersion = '';
-
-  /** Why the queue could not be read last time ('' when it could). */
-  get queueStatus(): string {
-    return this.queueError;
-  }
 
   private showProgress(f: FileFollower): void {
     const draw = () => {
