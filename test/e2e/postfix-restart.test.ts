@@ -17,6 +17,7 @@ import { MIB_OPTS, ROOT, snmp, startTestAgent, type TestAgent } from '../helpers
 import { MailSystem } from '../../src/model/mail-system.js';
 import { PostfixLog, type PostfixLogStats } from '../../src/sources/postfix/apply.js';
 import type { PostfixCheckpoint } from '../../src/sources/postfix/index.js';
+import { prng } from '../helpers/prng.js';
 
 const FIXTURES = ['real-3.7.log', 'sample-3.7.log', 'inbound.log', 'delivery.log'];
 const ROUNDS = 25; // about 190 lines each
@@ -32,17 +33,6 @@ const TIME_COLUMNS = new Set([
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const pad = (n: number, w = 2, c = '0') => String(n).padStart(w, c);
 
-/** mulberry32: a small seeded PRNG, [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * ROUNDS copies of the fixtures, each with fresh queue ids and pids, the four instances'

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { Tag, encodeInteger, oidContents } from '../../src/snmp/ber.js';
 import { OidIndex, sortRows, type IndexEntry, type Lookup, type RowSource } from '../../src/snmp/oid-index.js';
 import { compareOid } from '../../src/snmp/oid.js';
+import { prng } from '../helpers/prng.js';
 
 const E = [1, 3, 6, 1, 4, 1, 99];
 
@@ -226,17 +227,8 @@ describe('OidIndex.add', () => {
 });
 
 describe('OidIndex randomized cross-check', () => {
-  function mulberry32(seed: number) {
-    return () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   it('next() and get() agree with a brute-force sorted list of all instances', () => {
-    const rand = mulberry32(20240601);
+    const rand = prng(20240601);
     const int = (n: number) => Math.floor(rand() * n);
     const ARCS = [0, 1, 2, 3, 5, 127, 128, 300, 4294967295];
     const arc = () => (rand() < 0.8 ? int(6) : ARCS[int(ARCS.length)]!);
