@@ -100,7 +100,14 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     },
     onDrop: (reason, from) => log.info({ from, reason }, 'request dropped'),
   });
-  const endpoints = await udp.start();
+  let endpoints: Endpoint[];
+  try {
+    endpoints = await udp.start();
+  } catch (err) {
+    // e.g. the port is taken: stop the sources, or their timers keep the process alive
+    for (const s of sources) await s.stop();
+    throw err;
+  }
   log.info({ endpoints, objects: index.objects.length }, 'agent listening');
   return {
     model,
