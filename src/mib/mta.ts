@@ -3,7 +3,7 @@
 
 import type { Application, Channel, ErrorCounts, MailSystem } from '../model/mail-system.js';
 import type { MibTree } from './loader.js';
-import { protocolOid } from './network-services.js';
+import { protocolOids } from './network-services.js';
 import { kOctets, sinceInterval, table, untilInterval, type ModuleView } from './view.js';
 
 /** mtaStatusCode: class.subject.detail as ((class * 1000) + subject) * 1000 + detail. */
@@ -17,6 +17,7 @@ type ErrorRow = GroupRow & { code: number; counts: ErrorCounts };
 type GroupAssocRow = GroupRow & { assoc: number };
 
 export function mtaView(model: MailSystem, tree: MibTree): ModuleView {
+  const protocolOid = protocolOids(tree);
   function* mtas(): Iterable<Application> {
     for (const app of model.applications.values()) if (app.mta) yield app;
   }
@@ -85,7 +86,7 @@ export function mtaView(model: MailSystem, tree: MibTree): ModuleView {
           mtaGroupInboundRejectionReason: (g) => g.ch.inboundRejectionReason,
           mtaGroupOutboundConnectFailureReason: (g) => g.ch.outboundConnectFailureReason,
           mtaGroupScheduledRetry: (g, ctx) => untilInterval(ctx, g.ch.scheduledRetryAt),
-          mtaGroupMailProtocol: (g) => protocolOid(tree, g.ch.protocol),
+          mtaGroupMailProtocol: (g) => protocolOid(g.ch.protocol),
           mtaGroupName: (g) => g.ch.name,
           mtaGroupSuccessfulConvertedMessages: (g) => g.ch.successfulConvertedMessages,
           mtaGroupFailedConvertedMessages: (g) => g.ch.failedConvertedMessages,

@@ -4,13 +4,25 @@ import type { Application, Association, MailSystem, Protocol } from '../model/ma
 import type { MibTree } from './loader.js';
 import { table, timeStamp, type ModuleView } from './view.js';
 
-/** applTCPProtoID.port / applUDPProtoID.port, or 0.0 when unknown. */
-export function protocolOid(tree: MibTree, p: Protocol | undefined): number[] {
-  if (!p) return [0, 0];
-  return [...tree.object(p.transport === 'tcp' ? 'applTCPProtoID' : 'applUDPProtoID').oid, p.port];
+/**
+ * applTCPProtoID.port / applUDPProtoID.port, or 0.0 when unknown. The OIDs are made
+ * once per protocol: this runs for every mtaGroupMailProtocol a walk reads.
+ */
+export function protocolOids(tree: MibTree): (p: Protocol | undefined) => readonly number[] {
+  const base = { tcp: tree.object('applTCPProtoID').oid, udp: tree.object('applUDPProtoID').oid };
+  const made = new Map<string, readonly number[]>();
+  const unknown = [0, 0] as const;
+  return (p) => {
+    if (!p) return unknown;
+    const key = `${p.transport}${p.port}`;
+    let oid = made.get(key);
+    if (!oid) made.set(key, (oid = [...base[p.transport], p.port]));
+    return oid;
+  };
 }
 
 export function networkServicesView(model: MailSystem, tree: MibTree): ModuleView {
+  const protocolOid = protocolOids(tree);
   const applRows = () => model.applications.values();
   function* assocRows(): Iterable<{ app: Application; a: Association }> {
     for (const app of model.applications.values()) for (const a of app.associations.values()) yield { app, a };
@@ -48,7 +60,7 @@ export function networkServicesView(model: MailSystem, tree: MibTree): ModuleVie
         index: (r) => [r.app.index, r.a.index],
         columns: {
           assocRemoteApplication: (r) => r.a.remoteApplication,
-          assocApplicationProtocol: (r) => protocolOid(tree, r.a.protocol),
+          assocApplicationProtocol: (r) => protocolOid(r.a.protocol),
           assocApplicationType: (r) => r.a.type,
           assocDuration: (r, ctx) => timeStamp(ctx, r.a.startedAt),
         },

@@ -31,6 +31,14 @@ export interface Syntax {
 
 const TWO32 = 4294967296;
 
+const enumSets = new WeakMap<Record<string, number>, Set<number>>();
+/** The numbers of an enumeration, made once per syntax (this runs per value read). */
+function enumValues(enums: Record<string, number>): Set<number> {
+  let s = enumSets.get(enums);
+  if (!s) enumSets.set(enums, (s = new Set(Object.values(enums))));
+  return s;
+}
+
 function inRanges(v: number, ranges: Array<[number, number]>): boolean {
   if (ranges.length === 0) return true;
   for (const [lo, hi] of ranges) if (v >= lo && v <= hi) return true;
@@ -55,7 +63,7 @@ export function encodeValue(syntax: Syntax, v: PlainValue): Buffer {
         n = e;
       } else if (typeof v === 'number') n = v;
       else throw new EncodeError(`${syntax.name} needs a number`);
-      if (syntax.enums && !Object.values(syntax.enums).includes(n)) {
+      if (syntax.enums && !enumValues(syntax.enums).has(n)) {
         throw new EncodeError(`${n} is not an enumerated value of ${syntax.name}`);
       }
       if (!inRanges(n, syntax.ranges)) throw new EncodeError(`${n} outside the range of ${syntax.name}`);
