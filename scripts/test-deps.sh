@@ -3,7 +3,8 @@
 # snmp (snmpget, snmpwalk, snmpbulkwalk, snmptable ...), snmpd (benchmark peer),
 # smitools (smilint), postfix (the real MTA of the Postfix end-to-end tests, run as a
 # private instance on loopback ports: test/helpers/postfix-server.ts), swaks (sends their
-# test mail) and pflogsumm (cross-check and benchmark peer for the log reader).
+# test mail), pflogsumm (cross-check and benchmark peer for the log reader) and
+# systemd-journal-remote (writes a journal file for the real journalctl to read).
 # Needs root when something is missing; does nothing (and is quick) when all is there.
 set -euo pipefail
 need=()
@@ -14,6 +15,8 @@ command -v smilint >/dev/null 2>&1 || need+=(smitools)
 command -v postfix >/dev/null 2>&1 || [ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
 command -v pflogsumm >/dev/null 2>&1 || [ -x /usr/sbin/pflogsumm ] || need+=(pflogsumm)
+# writes a real journal file, so the journal follower is tested against the real journalctl
+[ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
