@@ -40,11 +40,16 @@
 // copytruncate left one (found as above, by the check bytes); another inode at `path` means a
 // rotation while we were down: the old inode is looked for in the directory
 // (path.1, path-20261129, ...) and read from the offset to its end, then the
-// file at `path` from 0. Inode numbers are compared as JavaScript numbers
+// file at `path` from 0. If it was rotated more than once, the rotated files
+// written after it (file.1 after file.2, file-20261129 after file-20261128: see
+// newerRotations) are read before that, oldest first, each from 0; a restart in
+// the middle resumes in one of them and goes on the same way. Compressed ones
+// are skipped and counted. Inode numbers are compared as JavaScript numbers
 // (exact up to 2^53).
 
 import { promises as fsp, type Stats } from 'node:fs';
-import { TailGuard, canResume, findByInode, findCopy, lastLineBoundary, readCheck } from './file-probe.js';
+import { TailGuard, canResume, findByInode, findCopy, lastLineBoundary, newerRotations, readCheck, reopen } from './file-probe.js';
+import type { FileId, FoundFile } from './file-probe.js';
 import { LineSplitter } from './lines.js';
 import {
   DEFAULT_MAX_BATCH_LINES,
@@ -92,10 +97,12 @@ export interface FileFollowerStats {
   bytes: number;
   /** lines cut to maxLineBytes */
   truncatedLines: number;
-  /** switches to a new file at the path after a rotation by rename */
+  /** switches to a new file at the path after a rotation by rename (or to the next one when catching up) */
   rotations: number;
   /** truncations seen (copytruncate), while running or while down */
   truncations: number;
+  /** compressed rotated files that a restart would have read (their lines are lost) */
+  skippedCompressed: number;
 }
 
 const ROTATE_QUIET_MS = 100;
@@ -121,7 +128,7 @@ export class FileFollower implements Follower<FilePosition> {
   private readonly maxLineBytes: number;
   private readonly splitter: LineSplitter;
   private readonly status: StatusReporter;
-  private readonly counters: FileFollowerStats = { lines: 0, bytes: 0, truncatedLines: 0, rotations: 0, truncations: 0 };
+  private readonly counters: FileFollowerStats = { lines: 0, bytes: 0, truncatedLines: 0, rotations: 0, truncations: 0, skippedCompressed: 0 };
   private begin: Start;
   private cur: Current | undefined;
   private pos: FilePosition | undefined;
@@ -138,6 +145,9 @@ export class FileFollower implements Follower<FilePosition> {
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
+  /** after a restart across rotations: the files still to read, oldest first, the live one last */
+  private catchUp: FileId[] = [];
+  private readonly skipped = new Set<string>();
 
   constructor(
     readonly path: string,
@@ -204,6 +214,7 @@ export class FileFollower implements Follower<FilePosition> {
 
   private async open(): Promise<void> {
     const start = this.begin;
+    if (start.kind === 'start' && (await this.openCatchUp())) return;
     let fh: fsp.FileHandle | undefined;
     let st: Stats | undefined;
     let error: unknown;
@@ -219,6 +230,7 @@ export class FileFollower implements Follower<FilePosition> {
 
     if (start.kind === 'at') {
       const p = start.position;
+      this.catchUp = [];
       if (fh && st && st.dev === p.dev && st.ino === p.ino) {
         if (await canResume(fh, st.size, p.offset, p.check)) return this.use(fh, st, this.path, p.offset);
         this.counters.truncations++; // truncated (or rewritten) while we were down
@@ -227,12 +239,13 @@ export class FileFollower implements Follower<FilePosition> {
         await fh.close().catch(() => {});
         await this.use(copy.fh, copy.stat, copy.path, p.offset);
         this.cur!.detached = true; // its end, then the live file from 0
-        return;
+        return this.planCatchUp(copy, st);
       }
       const old = await findByInode(this.path, p.dev, p.ino);
       if (old && (await canResume(old.fh, old.stat.size, p.offset, p.check))) {
         await fh?.close().catch(() => {});
-        return this.use(old.fh, old.stat, old.path, p.offset);
+        await this.use(old.fh, old.stat, old.path, p.offset);
+        return this.planCatchUp(old, st);
       }
       await old?.fh.close().catch(() => {}); // not the saved file after all (inode number reused)
       // The checkpointed file is gone: all of the file now at the path is new.
@@ -245,6 +258,23 @@ export class FileFollower implements Follower<FilePosition> {
       this.begin = { kind: 'start' };
     }
     this.status.set({ ok: false, reason: `${this.path}: ${asError(error).message}` });
+  }
+
+  /** Resuming in the rotated file `from`: the ones written after it, then `live`, come next. */
+  private async planCatchUp(from: FoundFile, live: Stats | undefined): Promise<void> {
+    const { files, compressed } = await newerRotations(this.path, from, live);
+    for (const p of compressed) this.skipped.add(p);
+    this.counters.skippedCompressed = this.skipped.size;
+    this.catchUp = live ? [...files, { path: this.path, dev: live.dev, ino: live.ino }] : files;
+  }
+
+  /** Opens the next file of a catch-up that is still there, from 0; false when none is left. */
+  private async openCatchUp(): Promise<boolean> {
+    for (let next = this.catchUp.shift(); next; next = this.catchUp.shift()) {
+      const f = await reopen(this.path, next);
+      if (f) return this.use(f.fh, f.stat, f.path, 0).then(() => true);
+    }
+    return false;
   }
 
   private async use(fh: fsp.FileHandle, st: Stats, path: string, offset: number): Promise<void> {

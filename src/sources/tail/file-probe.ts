@@ -2,9 +2,11 @@
 // saved position was taken in (and may we resume there)? Where is a log file's
 // earlier self after a rotation by rename (same device and inode, e.g. file.1)
 // or after a copytruncate (a file named like it holding, just before the offset
-// we had reached, the bytes we last read)?
+// we had reached, the bytes we last read)? After a restart, which rotated files
+// were written after the one we resume in (file.2, then file.1; file-20261128,
+// then file-20261129)?
 
-import { promises as fsp, type Stats } from 'node:fs';
+import { promises as fsp, type BigIntStats, type Stats } from 'node:fs';
 import path from 'node:path';
 
 export interface FoundFile {
@@ -50,6 +52,90 @@ export async function findByInode(file: string, dev: number, ino: number): Promi
     return undefined;
   }
   return undefined;
+}
+
+/** A file to read later, known by device and inode (it may be renamed meanwhile). */
+export interface FileId {
+  path: string;
+  dev: number;
+  ino: number;
+}
+
+/** `want` opened: still at its path, or renamed within `file`'s directory (found by inode). */
+export async function reopen(file: string, want: FileId): Promise<FoundFile | undefined> {
+  try {
+    const fh = await fsp.open(want.path, 'r');
+    const st = await fh.stat().catch(() => undefined);
+    if (st && st.isFile() && st.dev === want.dev && st.ino === want.ino) return { path: want.path, fh, stat: st };
+    await fh.close().catch(() => {});
+  } catch {
+    // gone, or renamed: look for it
+  }
+  return findByInode(file, want.dev, want.ino);
+}
+
+const COMPRESSED = /\.(?:gz|xz|bz2|zst)$/;
+
+interface Rotated {
+  name: string;
+  /** N for `file.N` (or `file.N.gz`), logrotate's numbered scheme */
+  num: number | undefined;
+  mtime: bigint;
+}
+
+function rotated(base: string, name: string, st: BigIntStats): Rotated {
+  const m = name.startsWith(base) ? /^\.(\d+)$/.exec(name.slice(base.length).replace(COMPRESSED, '')) : null;
+  return { name, num: m ? Number(m[1]) : undefined, mtime: st.mtimeNs };
+}
+
+/**
+ * Oldest first. Two numbered names by their number (file.2 was written before
+ * file.1, whatever the mtimes say: logrotate shifts them); others by mtime, then
+ * by name (file-20261128 before file-20261129).
+ */
+function rotationOrder(a: Rotated, b: Rotated): number {
+  if (a.num !== undefined && b.num !== undefined && a.num !== b.num) return b.num - a.num;
+  if (a.mtime !== b.mtime) return a.mtime < b.mtime ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/**
+ * The rotated files of the log `file` written after `from` (a rotated file of it
+ * being read), oldest first: regular files in its directory named `file.*` or
+ * `file-*`, neither `from` nor `live`. Compressed ones (.gz, .xz, .bz2, .zst)
+ * cannot be read: they are returned apart.
+ */
+export async function newerRotations(
+  file: string,
+  from: FoundFile,
+  live: { dev: number; ino: number } | undefined,
+): Promise<{ files: FileId[]; compressed: string[] }> {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  const self = await from.fh.stat({ bigint: true });
+  const ref = rotated(base, path.basename(from.path), self);
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return { files: [], compressed: [] };
+  }
+  const seen = new Set<string>([`${self.dev}:${self.ino}`, ...(live ? [`${live.dev}:${live.ino}`] : [])]);
+  const later: (Rotated & FileId)[] = [];
+  const compressed: string[] = [];
+  for (const name of names.sort()) {
+    if (!name.startsWith(base) || !/^[.-]./.test(name.slice(base.length))) continue;
+    const p = path.join(dir, name);
+    const st = await fsp.lstat(p, { bigint: true }).catch(() => undefined);
+    if (!st || !st.isFile() || seen.has(`${st.dev}:${st.ino}`)) continue;
+    seen.add(`${st.dev}:${st.ino}`);
+    const r = rotated(base, name, st);
+    if (rotationOrder(r, ref) <= 0) continue; // written before the file we resume in
+    if (COMPRESSED.test(name)) compressed.push(p);
+    else later.push({ ...r, path: p, dev: Number(st.dev), ino: Number(st.ino) });
+  }
+  later.sort(rotationOrder);
+  return { files: later.map((r) => ({ path: r.path, dev: r.dev, ino: r.ino })), compressed };
 }
 
 /**
