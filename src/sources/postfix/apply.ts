@@ -2,8 +2,10 @@
 // the lines' own). docs/postfix.md lists which line moves which MIB column.
 //
 // One application (an MTA) per Postfix instance: applName "<syslog_name> MTA on <host>".
-// One group per Postfix service (groups.ts). In-flight state (queued messages, open
-// smtpd and postscreen sessions) is kept per instance and can be snapshotted as JSON.
+// One group per Postfix service (groups.ts names and describes them, outcomes.ts adds
+// them). In-flight state (queued messages, open smtpd and postscreen sessions) is kept
+// per instance and can be snapshotted as JSON. Delivery and reject lines are counted
+// by outcomes.ts; this file dispatches every line and counts the rest.
 //
 // MTA totals (mtaTable) count mail crossing the MTA's boundary once:
 // - received: a message is received when qmgr first logs `from=, size=, nrcpt=` for a
@@ -11,20 +13,15 @@
 //   MTA makes itself (bounces, local forwarding, address probes) are not received.
 //   A message arriving through the content filter's re-injection service is counted on
 //   that inbound group but NOT in the totals: the original arrival already was.
-// - transmitted: each status=sent counts one recipient; the first one of a message on a
-//   group also counts the message and its size. Not in the totals: deliveries on a
-//   group listed as feeding the content filter, deliveries whose reply says
-//   "queued as QID" of a message that came back through the re-injection service
-//   (the hand-over to the filter), and local's "forwarded as QID" (the new message's
-//   own delivery is the transmission). Groups count all their traffic.
+// - transmitted: counted by outcomes.ts, whose header gives the rules.
 
 import os from 'node:os';
 import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
-import type { DeliveryEvent, ParsedLine, RejectEvent } from './events.js';
-import { ContentFilter, inboundSpec, outboundSpec, type GroupSpec } from './groups.js';
+import type { ParsedLine } from './events.js';
+import { ContentFilter } from './groups.js';
 import { LineParser, type ParseOptions } from './parse.js';
-import { isConnectFailure, queuedAs } from './fields.js';
 import { Instance, instanceState, loadInstance, Msg, sweepInstance } from './inflight.js';
+import { endScreen, Outcomes } from './outcomes.js';
 import type { PostfixLogState, PostfixLogStats, SessionState } from './state.js';
 
 export type { PostfixLogState, PostfixLogStats } from './state.js';
@@ -40,13 +37,12 @@ export interface PostfixLogOptions {
 
 const SWEEP_EVERY = 10 * 60_000;
 
-const DSN = /^[45]\.\d{1,3}\.\d{1,3}$/;
-
 export class PostfixLog {
   stats: PostfixLogStats = { lines: 0, postfixLines: 0, unparsed: {} };
   private readonly parser = new LineParser();
   private readonly parseOpts: ParseOptions;
   private readonly filter: ContentFilter;
+  private readonly outcomes: Outcomes;
   private readonly hostname?: string;
   private readonly instances = new Map<string, Instance>();
   private nextSweep = 0;
@@ -60,6 +56,7 @@ export class PostfixLog {
   ) {
     this.hostname = opts.hostname;
     this.filter = new ContentFilter(opts.contentFilterServices);
+    this.outcomes = new Outcomes(model, this.filter);
     this.parseOpts = opts.year === undefined ? {} : { year: opts.year };
   }
 
@@ -80,8 +77,8 @@ export class PostfixLog {
       case 'connect': {
         const old = inst.sessions.get(p.pid);
         if (old) this.endSession(inst, p.pid, old, t);
-        const group = this.inboundGroup(p, ev.client.addr);
-        const ch = this.inbound(inst, group, t);
+        const group = this.outcomes.inboundGroup(p, ev.client.addr);
+        const ch = this.outcomes.inbound(inst, group, t);
         const a = this.model.openAssociation(inst.app, {
           remoteApplication: ev.client.addr,
           protocol: ch.protocol,
@@ -96,7 +93,7 @@ export class PostfixLog {
       case 'lost': {
         const s = inst.sessions.get(p.pid);
         if (s) this.endSession(inst, p.pid, s, t);
-        else this.inboundActivity(inst, this.inbound(inst, this.inboundGroup(p, ev.client.addr), t), t);
+        else this.outcomes.inboundActivity(inst, this.outcomes.inbound(inst, this.outcomes.inboundGroup(p, ev.client.addr), t), t);
         if (ev.kind === 'lost' && ev.qid) {
           const m = inst.messages.get(ev.qid);
           if (m && !m.counted) inst.messages.delete(ev.qid);
@@ -104,7 +101,7 @@ export class PostfixLog {
         return;
       }
       case 'client': {
-        const group = inst.sessions.get(p.pid)?.group ?? this.inboundGroup(p, ev.client.addr);
+        const group = inst.sessions.get(p.pid)?.group ?? this.outcomes.inboundGroup(p, ev.client.addr);
         this.arrival(inst, ev.qid, group, t);
         return;
       }
@@ -122,7 +119,7 @@ export class PostfixLog {
         else if (!m.counted) {
           m.counted = true;
           if (m.group !== undefined) {
-            const ch = this.inbound(inst, m.group, t);
+            const ch = this.outcomes.inbound(inst, m.group, t);
             ch.receivedMessages++;
             ch.receivedVolume += ev.size;
             ch.receivedRecipients += ev.nrcpt;
@@ -146,34 +143,34 @@ export class PostfixLog {
         return;
       case 'expired': {
         const m = inst.messages.get(ev.qid);
-        const ch = this.outbound(inst, m?.lastGroup ?? 'qmgr', undefined, t);
+        const ch = this.outcomes.outbound(inst, m?.lastGroup ?? 'qmgr', undefined, t);
         this.model.countError(ch, m?.lastDsn ?? '4.4.7', 'outbound');
         return;
       }
       case 'delivery':
-        this.delivery(inst, p, ev);
+        this.outcomes.delivery(inst, p, ev);
         return;
       case 'reject':
-        this.reject(inst, p, ev);
+        this.outcomes.reject(inst, p, ev);
         return;
       case 'screen-connect': {
         const group = p.service ? `${p.service}/${p.daemon}` : p.daemon;
         const key = `${group} [${ev.client.addr}]:${ev.client.port ?? ''}`;
-        const ch = this.inbound(inst, group, t);
+        const ch = this.outcomes.inbound(inst, group, t);
         if (!inst.screens.has(key)) {
           inst.screens.set(key, { group, t, rejected: false });
           ch.inboundAssociations++;
         }
         ch.accumulatedInboundAssociations++;
-        this.inboundActivity(inst, ch, t);
+        this.outcomes.inboundActivity(inst, ch, t);
         return;
       }
       case 'screen-end':
       case 'screen-note': {
         const group = p.service ? `${p.service}/${p.daemon}` : p.daemon;
-        const ch = this.inbound(inst, group, t);
-        if (ev.kind === 'screen-end') this.endScreen(inst, `${group} [${ev.client.addr}]:${ev.client.port ?? ''}`);
-        this.inboundActivity(inst, ch, t);
+        const ch = this.outcomes.inbound(inst, group, t);
+        if (ev.kind === 'screen-end') endScreen(inst, `${group} [${ev.client.addr}]:${ev.client.port ?? ''}`);
+        this.outcomes.inboundActivity(inst, ch, t);
         return;
       }
       case 'master-start': {
@@ -207,109 +204,7 @@ export class PostfixLog {
     const filtered = this.filter.reinjects(group);
     inst.messages.set(qid, new Msg(t, group, false, filtered));
     if (filtered) inst.reinjected.set(qid, t);
-    this.inboundActivity(inst, this.inbound(inst, group, t), t);
-  }
-
-  private delivery(inst: Instance, p: ParsedLine, ev: DeliveryEvent): void {
-    if (ev.status === 'deliverable' || ev.status === 'undeliverable') return; // address probes
-    const t = p.time;
-    let m = inst.messages.get(ev.qid);
-    if (!m) inst.messages.set(ev.qid, (m = new Msg(t, undefined, true, false)));
-    m.t = t;
-    const d = p.daemon;
-    const app = inst.app;
-    let name: string;
-    if (d === 'qmgr') name = m.lastGroup ?? 'qmgr';
-    else if (d === 'pipe') name = ev.relay && ev.relay !== 'none' ? ev.relay : (p.service ?? d);
-    else name = p.service ?? d;
-    const ch = this.outbound(inst, name, d === 'qmgr' ? undefined : d, t);
-    const failed = ev.status !== 'sent';
-    if (d !== 'qmgr') {
-      ch.lastOutboundActivity = t;
-      app.lastOutboundActivity = t;
-      if (m.pid !== p.pid || m.lastGroup !== name || m.relay !== ev.relay) {
-        // a new delivery attempt (the lines of one attempt share agent pid, group and relay)
-        m.pid = p.pid;
-        m.relay = ev.relay;
-        ch.lastOutboundAssociationAttempt = t;
-        if (d === 'smtp' || d === 'lmtp') {
-          if (ev.relay !== 'none' && !(ev.connUse !== undefined && ev.connUse > 1)) {
-            ch.accumulatedOutboundAssociations++;
-            app.accumulatedOutboundAssociations++;
-          }
-          if (failed && isConnectFailure(ev.detail)) {
-            ch.failedOutboundAssociations++;
-            app.failedOutboundAssociations++;
-            ch.outboundConnectFailureReason = ev.detail;
-          }
-        }
-      }
-    }
-    m.lastGroup = name;
-    if (failed) {
-      if (DSN.test(ev.dsn)) {
-        this.model.countError(ch, ev.dsn, 'outbound');
-        m.lastDsn = ev.dsn;
-      }
-      return;
-    }
-    const total = !this.excluded(inst, d, name, ev.detail);
-    const c = inst.totals;
-    ch.transmittedRecipients++;
-    if (total) c.transmittedRecipients++;
-    if (m.sent?.includes(name)) return;
-    (m.sent ??= []).push(name);
-    ch.transmittedMessages++;
-    ch.transmittedVolume += m.size;
-    if (total) {
-      c.transmittedMessages++;
-      c.transmittedVolume += m.size;
-    }
-  }
-
-  /** Is this successful delivery a hand-over inside the MTA rather than a transmission? */
-  private excluded(inst: Instance, daemon: string, group: string, detail: string): boolean {
-    if (daemon === 'local' && detail.startsWith('forwarded as ')) return true;
-    if (this.filter.empty) return false;
-    if (this.filter.feeds(group)) return true;
-    if (inst.reinjected.size === 0) return false;
-    const q = queuedAs(detail);
-    return q !== undefined && inst.reinjected.has(q);
-  }
-
-  private reject(inst: Instance, p: ParsedLine, ev: RejectEvent): void {
-    const t = p.time;
-    const d = p.daemon;
-    const screen = d === 'postscreen';
-    let group: string | undefined;
-    if (screen || d === 'smtpd' || d === 'qmqpd') {
-      group = (screen ? undefined : inst.sessions.get(p.pid)?.group) ?? this.inboundGroup(p, ev.client?.addr);
-    } else if (ev.qid) group = inst.messages.get(ev.qid)?.group;
-    if (ev.qid && (ev.stage === 'header' || ev.stage === 'body' || ev.stage === 'END-OF-MESSAGE' || ev.stage === 'DATA' || ev.stage === 'BDAT')) {
-      inst.messages.delete(ev.qid); // the message itself was refused: it will not be queued
-    }
-    if (group === undefined) return; // a content check on a message whose arrival was not seen
-    const ch = this.inbound(inst, group, t);
-    ch.rejectedMessages++;
-    ch.inboundRejectionReason = ev.reply;
-    this.inboundActivity(inst, ch, t);
-    const code = ev.dsn ?? (ev.smtpCode !== undefined ? `${Math.floor(ev.smtpCode / 100)}.0.0` : undefined);
-    if (code !== undefined && DSN.test(code)) this.model.countError(ch, code, 'inbound');
-    let refused = ev.stage === 'CONNECT';
-    if (screen && ev.client) {
-      const key = `${group} [${ev.client.addr}]:${ev.client.port ?? ''}`;
-      const s = inst.screens.get(key);
-      // postscreen: the first refusal of a session refuses the association
-      if (s) {
-        refused = !s.rejected;
-        s.rejected = true;
-      } else refused = true;
-      if (ev.stage === 'CONNECT') this.endScreen(inst, key);
-    }
-    if (refused) {
-      ch.rejectedInboundAssociations++;
-      inst.app.rejectedInboundAssociations++;
-    }
+    this.outcomes.inboundActivity(inst, this.outcomes.inbound(inst, group, t), t);
   }
 
   // -- sessions -----------------------------------------------------------------------------
@@ -319,28 +214,20 @@ export class PostfixLog {
     this.model.closeAssociation(inst.app, s.assoc, t);
   }
 
-  private endScreen(inst: Instance, key: string): void {
-    const s = inst.screens.get(key);
-    if (!s) return;
-    inst.screens.delete(key);
-    const ch = inst.channels.get(s.group);
-    if (ch) ch.inboundAssociations = Math.max(0, ch.inboundAssociations - 1);
-  }
-
   /** master started or stopped: every session of the instance is gone. */
   private endAll(inst: Instance, t: number): void {
     for (const [pid, s] of inst.sessions) this.endSession(inst, pid, s, t);
-    for (const key of [...inst.screens.keys()]) this.endScreen(inst, key);
+    for (const key of [...inst.screens.keys()]) endScreen(inst, key);
   }
 
   private sweep(t: number): void {
     this.nextSweep = t + SWEEP_EVERY;
     for (const inst of this.instances.values()) {
-      sweepInstance(inst, t, (pid, s) => this.endSession(inst, pid, s, t), (key) => this.endScreen(inst, key));
+      sweepInstance(inst, t, (pid, s) => this.endSession(inst, pid, s, t), (key) => endScreen(inst, key));
     }
   }
 
-  // -- instances and groups -----------------------------------------------------------------
+  // -- instances -----------------------------------------------------------------------------
 
   private instance(p: ParsedLine): Instance {
     if (p.syslogName === this.lastSyslog && p.host === this.lastHost && this.last) return this.last;
@@ -366,32 +253,6 @@ export class PostfixLog {
     return inst;
   }
 
-  /** The inbound group of an smtpd-like line: the program minus syslog_name, or the content filter's listener. */
-  private inboundGroup(p: ParsedLine, addr: string | undefined): string {
-    if (p.service) return `${p.service}/${p.daemon}`;
-    if (addr !== undefined && p.daemon === 'smtpd') return this.filter.groupForClient(addr) ?? p.daemon;
-    return p.daemon;
-  }
-
-  private inbound(inst: Instance, name: string, t: number): Channel {
-    return inst.channels.get(name) ?? this.addGroup(inst, name, inboundSpec(name, this.filter), t);
-  }
-
-  private outbound(inst: Instance, name: string, daemon: string | undefined, t: number): Channel {
-    return inst.channels.get(name) ?? this.addGroup(inst, name, outboundSpec(name, daemon, this.filter), t);
-  }
-
-  private addGroup(inst: Instance, name: string, spec: GroupSpec, t: number): Channel {
-    const ch = this.model.addChannel(inst.app, name, { ...spec, createdAt: t });
-    inst.channels.set(name, ch);
-    return ch;
-  }
-
-  private inboundActivity(inst: Instance, ch: Channel, t: number): void {
-    ch.lastInboundActivity = t;
-    inst.app.lastInboundActivity = t;
-  }
-
   // -- checkpoints ----------------------------------------------------------------------------
 
   /** The in-flight state, as JSON-serialisable data. */
@@ -404,12 +265,6 @@ export class PostfixLog {
     };
   }
 
-  /**
-   * Continues from a snapshot, into a model that holds the counters checkpointed with it
-   * (src/model/persist.ts). Open sessions get their association rows back (with their
-   * old index when it is free) and the inbound-association gauges of these MTAs are
-   * recounted from the open sessions. Call it before the first line.
-   */
   /**
    * For the queue reader: the application of an instance (by syslog_name, else the
    * first one seen) and the group that last tried a queued message.
@@ -433,6 +288,12 @@ export class PostfixLog {
     };
   }
 
+  /**
+   * Continues from a snapshot, into a model that holds the counters checkpointed with it
+   * (src/model/persist.ts). Open sessions get their association rows back (with their
+   * old index when it is free) and the inbound-association gauges of these MTAs are
+   * recounted from the open sessions. Call it before the first line.
+   */
   restore(s: PostfixLogState): void {
     if (s.version !== 1) throw new Error(`unknown PostfixLog state version ${String(s.version)}`);
     this.instances.clear();
@@ -442,7 +303,7 @@ export class PostfixLog {
     this.nextSweep = s.nextSweep;
     for (const is of s.instances) {
       const inst = this.instanceFor(is.syslogName, is.host);
-      loadInstance(this.model, inst, is, (name, t) => this.inbound(inst, name, t));
+      loadInstance(this.model, inst, is, (name, t) => this.outcomes.inbound(inst, name, t));
     }
   }
 }

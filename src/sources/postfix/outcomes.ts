@@ -1,0 +1,166 @@
+// The delivery and reject lines' bookkeeping, for PostfixLog (apply.ts): what they count
+// on the groups (mtaGroupTable rows) and the MTA totals, and the group lookups shared
+// with apply.ts. Pure, like apply.ts: times are the lines' own.
+//
+// MTA totals (mtaTable), transmitted side (the received side is described in apply.ts):
+// - transmitted: each status=sent counts one recipient; the first one of a message on a
+//   group also counts the message and its size. Not in the totals: deliveries on a
+//   group listed as feeding the content filter, deliveries whose reply says
+//   "queued as QID" of a message that came back through the re-injection service
+//   (the hand-over to the filter), and local's "forwarded as QID" (the new message's
+//   own delivery is the transmission). Groups count all their traffic.
+
+import type { Channel, MailSystem } from '../../model/mail-system.js';
+import type { DeliveryEvent, ParsedLine, RejectEvent } from './events.js';
+import { inboundSpec, outboundSpec, type ContentFilter, type GroupSpec } from './groups.js';
+import { isConnectFailure, queuedAs } from './fields.js';
+import { Msg, type Instance } from './inflight.js';
+
+const DSN = /^[45]\.\d{1,3}\.\d{1,3}$/;
+
+/** A postscreen session is over: it no longer holds an inbound association of its group. */
+export function endScreen(inst: Instance, key: string): void {
+  const s = inst.screens.get(key);
+  if (!s) return;
+  inst.screens.delete(key);
+  const ch = inst.channels.get(s.group);
+  if (ch) ch.inboundAssociations = Math.max(0, ch.inboundAssociations - 1);
+}
+
+/** One per PostfixLog: counts delivery and reject lines, and finds or adds the groups of its instances. */
+export class Outcomes {
+  constructor(
+    private readonly model: MailSystem,
+    private readonly filter: ContentFilter,
+  ) {}
+
+  delivery(inst: Instance, p: ParsedLine, ev: DeliveryEvent): void {
+    if (ev.status === 'deliverable' || ev.status === 'undeliverable') return; // address probes
+    const t = p.time;
+    let m = inst.messages.get(ev.qid);
+    if (!m) inst.messages.set(ev.qid, (m = new Msg(t, undefined, true, false)));
+    m.t = t;
+    const d = p.daemon;
+    const app = inst.app;
+    let name: string;
+    if (d === 'qmgr') name = m.lastGroup ?? 'qmgr';
+    else if (d === 'pipe') name = ev.relay && ev.relay !== 'none' ? ev.relay : (p.service ?? d);
+    else name = p.service ?? d;
+    const ch = this.outbound(inst, name, d === 'qmgr' ? undefined : d, t);
+    const failed = ev.status !== 'sent';
+    if (d !== 'qmgr') {
+      ch.lastOutboundActivity = t;
+      app.lastOutboundActivity = t;
+      if (m.pid !== p.pid || m.lastGroup !== name || m.relay !== ev.relay) {
+        // a new delivery attempt (the lines of one attempt share agent pid, group and relay)
+        m.pid = p.pid;
+        m.relay = ev.relay;
+        ch.lastOutboundAssociationAttempt = t;
+        if (d === 'smtp' || d === 'lmtp') {
+          if (ev.relay !== 'none' && !(ev.connUse !== undefined && ev.connUse > 1)) {
+            ch.accumulatedOutboundAssociations++;
+            app.accumulatedOutboundAssociations++;
+          }
+          if (failed && isConnectFailure(ev.detail)) {
+            ch.failedOutboundAssociations++;
+            app.failedOutboundAssociations++;
+            ch.outboundConnectFailureReason = ev.detail;
+          }
+        }
+      }
+    }
+    m.lastGroup = name;
+    if (failed) {
+      if (DSN.test(ev.dsn)) {
+        this.model.countError(ch, ev.dsn, 'outbound');
+        m.lastDsn = ev.dsn;
+      }
+      return;
+    }
+    const total = !this.excluded(inst, d, name, ev.detail);
+    const c = inst.totals;
+    ch.transmittedRecipients++;
+    if (total) c.transmittedRecipients++;
+    if (m.sent?.includes(name)) return;
+    (m.sent ??= []).push(name);
+    ch.transmittedMessages++;
+    ch.transmittedVolume += m.size;
+    if (total) {
+      c.transmittedMessages++;
+      c.transmittedVolume += m.size;
+    }
+  }
+
+  /** Is this successful delivery a hand-over inside the MTA rather than a transmission? */
+  private excluded(inst: Instance, daemon: string, group: string, detail: string): boolean {
+    if (daemon === 'local' && detail.startsWith('forwarded as ')) return true;
+    if (this.filter.empty) return false;
+    if (this.filter.feeds(group)) return true;
+    if (inst.reinjected.size === 0) return false;
+    const q = queuedAs(detail);
+    return q !== undefined && inst.reinjected.has(q);
+  }
+
+  reject(inst: Instance, p: ParsedLine, ev: RejectEvent): void {
+    const t = p.time;
+    const d = p.daemon;
+    const screen = d === 'postscreen';
+    let group: string | undefined;
+    if (screen || d === 'smtpd' || d === 'qmqpd') {
+      group = (screen ? undefined : inst.sessions.get(p.pid)?.group) ?? this.inboundGroup(p, ev.client?.addr);
+    } else if (ev.qid) group = inst.messages.get(ev.qid)?.group;
+    if (ev.qid && (ev.stage === 'header' || ev.stage === 'body' || ev.stage === 'END-OF-MESSAGE' || ev.stage === 'DATA' || ev.stage === 'BDAT')) {
+      inst.messages.delete(ev.qid); // the message itself was refused: it will not be queued
+    }
+    if (group === undefined) return; // a content check on a message whose arrival was not seen
+    const ch = this.inbound(inst, group, t);
+    ch.rejectedMessages++;
+    ch.inboundRejectionReason = ev.reply;
+    this.inboundActivity(inst, ch, t);
+    const code = ev.dsn ?? (ev.smtpCode !== undefined ? `${Math.floor(ev.smtpCode / 100)}.0.0` : undefined);
+    if (code !== undefined && DSN.test(code)) this.model.countError(ch, code, 'inbound');
+    let refused = ev.stage === 'CONNECT';
+    if (screen && ev.client) {
+      const key = `${group} [${ev.client.addr}]:${ev.client.port ?? ''}`;
+      const s = inst.screens.get(key);
+      // postscreen: the first refusal of a session refuses the association
+      if (s) {
+        refused = !s.rejected;
+        s.rejected = true;
+      } else refused = true;
+      if (ev.stage === 'CONNECT') endScreen(inst, key);
+    }
+    if (refused) {
+      ch.rejectedInboundAssociations++;
+      inst.app.rejectedInboundAssociations++;
+    }
+  }
+
+  // -- groups -------------------------------------------------------------------------------
+
+  /** The inbound group of an smtpd-like line: the program minus syslog_name, or the content filter's listener. */
+  inboundGroup(p: ParsedLine, addr: string | undefined): string {
+    if (p.service) return `${p.service}/${p.daemon}`;
+    if (addr !== undefined && p.daemon === 'smtpd') return this.filter.groupForClient(addr) ?? p.daemon;
+    return p.daemon;
+  }
+
+  inbound(inst: Instance, name: string, t: number): Channel {
+    return inst.channels.get(name) ?? this.addGroup(inst, name, inboundSpec(name, this.filter), t);
+  }
+
+  outbound(inst: Instance, name: string, daemon: string | undefined, t: number): Channel {
+    return inst.channels.get(name) ?? this.addGroup(inst, name, outboundSpec(name, daemon, this.filter), t);
+  }
+
+  private addGroup(inst: Instance, name: string, spec: GroupSpec, t: number): Channel {
+    const ch = this.model.addChannel(inst.app, name, { ...spec, createdAt: t });
+    inst.channels.set(name, ch);
+    return ch;
+  }
+
+  inboundActivity(inst: Instance, ch: Channel, t: number): void {
+    ch.lastInboundActivity = t;
+    inst.app.lastInboundActivity = t;
+  }
+}
