@@ -31,25 +31,26 @@
 // in neither file (the race is logrotate's; it is why copytruncate is not
 // recommended). No line is delivered twice.
 //
-// Restart from a saved position: the file is recognised by device, inode and
-// the `check` bytes (the 32 bytes before the offset when the position was
-// taken; a position without them needs a newline just before the offset). The
-// same file at `path` resumes at the offset; the same inode but shorter or with
-// other bytes there (truncated or rewritten while we were down, or the inode
-// number reused by a new file) is read from 0, after the rest of its copy if a
-// copytruncate left one (found as above, by the check bytes); another inode at `path` means a
-// rotation while we were down: the old inode is looked for in the directory
-// (path.1, path-20261129, ...) and read from the offset to its end, then the
-// file at `path` from 0. If it was rotated more than once, the rotated files
-// written after it (file.1 after file.2, file-20261129 after file-20261128: see
-// newerRotations) are read before that, oldest first, each from 0; a restart in
-// the middle resumes in one of them and goes on the same way. Compressed ones
-// are skipped and counted. Inode numbers are compared as JavaScript numbers
-// (exact up to 2^53).
+// Restart from a saved position (file-open.ts): the file is recognised by
+// device, inode and the `check` bytes (the 32 bytes before the offset when the
+// position was taken; a position without them needs a newline just before the
+// offset). The same file at `path` resumes at the offset; the same inode but
+// shorter or with other bytes there (truncated or rewritten while we were down,
+// or the inode number reused by a new file) is read from 0, after the rest of
+// its copy if a copytruncate left one (found as above, by the check bytes);
+// another inode at `path` means a rotation while we were down: the old inode is
+// looked for in the directory (path.1, path-20261129, ...) and read from the
+// offset to its end, then the file at `path` from 0. If it was rotated more
+// than once, the rotated files written after it (file.1 after file.2,
+// file-20261129 after file-20261128: see newerRotations) are read before that,
+// oldest first, each from 0; a restart in the middle resumes in one of them and
+// goes on the same way. Compressed ones are skipped and counted. Inode numbers
+// are compared as JavaScript numbers (exact up to 2^53).
 
 import { promises as fsp, type Stats } from 'node:fs';
-import { TailGuard, canResume, findByInode, findCopy, lastLineBoundary, newerRotations, readCheck, reopen } from './file-probe.js';
-import type { FileId, FoundFile } from './file-probe.js';
+import { FileOpener, type Start } from './file-open.js';
+import { TailGuard, findCopy, readCheck } from './file-probe.js';
+import type { FoundFile } from './file-probe.js';
 import { LineSplitter } from './lines.js';
 import {
   DEFAULT_MAX_BATCH_LINES,
@@ -120,8 +121,6 @@ interface Current {
   detached: boolean;
 }
 
-type Start = { kind: 'end' } | { kind: 'start' } | { kind: 'at'; position: FilePosition };
-
 export class FileFollower implements Follower<FilePosition> {
   private readonly pollMs: number;
   private readonly maxBatchLines: number;
@@ -145,9 +144,7 @@ export class FileFollower implements Follower<FilePosition> {
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
-  /** after a restart across rotations: the files still to read, oldest first, the live one last */
-  private catchUp: FileId[] = [];
-  private readonly skipped = new Set<string>();
+  private readonly opener: FileOpener;
 
   constructor(
     readonly path: string,
@@ -158,6 +155,7 @@ export class FileFollower implements Follower<FilePosition> {
     this.maxLineBytes = Math.max(16, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
     this.splitter = new LineSplitter(Math.max(4096, opts.chunkBytes ?? 1024 * 1024), this.maxLineBytes);
     this.status = new StatusReporter(opts.onStatus);
+    this.opener = new FileOpener(path, this.maxLineBytes, this.counters, (f, offset, detached) => this.use(f, offset, detached));
     if (opts.position) this.begin = { kind: 'at', position: { ...opts.position } };
     else this.begin = opts.fromStart ? { kind: 'start' } : { kind: 'end' };
   }
@@ -210,75 +208,17 @@ export class FileFollower implements Follower<FilePosition> {
     });
   }
 
-  // ---- opening ---------------------------------------------------------------
+  // ---- opening (see file-open.ts) --------------------------------------------
 
   private async open(): Promise<void> {
-    const start = this.begin;
-    if (start.kind === 'start' && (await this.openCatchUp())) return;
-    let fh: fsp.FileHandle | undefined;
-    let st: Stats | undefined;
-    let error: unknown;
-    try {
-      fh = await fsp.open(this.path, 'r');
-      st = await fh.stat();
-      if (st.isDirectory()) throw new Error(`EISDIR: is a directory, open '${this.path}'`);
-    } catch (err) {
-      await fh?.close().catch(() => {});
-      fh = st = undefined;
-      error = err;
-    }
-
-    if (start.kind === 'at') {
-      const p = start.position;
-      this.catchUp = [];
-      if (fh && st && st.dev === p.dev && st.ino === p.ino) {
-        if (await canResume(fh, st.size, p.offset, p.check)) return this.use(fh, st, this.path, p.offset);
-        this.counters.truncations++; // truncated (or rewritten) while we were down
-        const copy = p.check ? await findCopy(this.path, st.ino, p.offset, Buffer.from(p.check, 'base64')) : undefined;
-        if (!copy) return this.use(fh, st, this.path, 0);
-        await fh.close().catch(() => {});
-        await this.use(copy.fh, copy.stat, copy.path, p.offset);
-        this.cur!.detached = true; // its end, then the live file from 0
-        return this.planCatchUp(copy, st);
-      }
-      const old = await findByInode(this.path, p.dev, p.ino);
-      if (old && (await canResume(old.fh, old.stat.size, p.offset, p.check))) {
-        await fh?.close().catch(() => {});
-        await this.use(old.fh, old.stat, old.path, p.offset);
-        return this.planCatchUp(old, st);
-      }
-      await old?.fh.close().catch(() => {}); // not the saved file after all (inode number reused)
-      // The checkpointed file is gone: all of the file now at the path is new.
-      if (fh && st) return this.use(fh, st, this.path, 0);
-    } else if (fh && st) {
-      const offset = start.kind === 'end' ? await lastLineBoundary(fh, st.size, this.maxLineBytes) : 0;
-      return this.use(fh, st, this.path, offset);
-    } else if (start.kind === 'end') {
-      // A file created after we started is read from its beginning.
-      this.begin = { kind: 'start' };
-    }
-    this.status.set({ ok: false, reason: `${this.path}: ${asError(error).message}` });
+    const miss = await this.opener.open(this.begin);
+    if (!miss) return;
+    this.begin = miss.retry;
+    this.status.set({ ok: false, reason: `${this.path}: ${asError(miss.error).message}` });
   }
 
-  /** Resuming in the rotated file `from`: the ones written after it, then `live`, come next. */
-  private async planCatchUp(from: FoundFile, live: Stats | undefined): Promise<void> {
-    const { files, compressed } = await newerRotations(this.path, from, live);
-    for (const p of compressed) this.skipped.add(p);
-    this.counters.skippedCompressed = this.skipped.size;
-    this.catchUp = live ? [...files, { path: this.path, dev: live.dev, ino: live.ino }] : files;
-  }
-
-  /** Opens the next file of a catch-up that is still there, from 0; false when none is left. */
-  private async openCatchUp(): Promise<boolean> {
-    for (let next = this.catchUp.shift(); next; next = this.catchUp.shift()) {
-      const f = await reopen(this.path, next);
-      if (f) return this.use(f.fh, f.stat, f.path, 0).then(() => true);
-    }
-    return false;
-  }
-
-  private async use(fh: fsp.FileHandle, st: Stats, path: string, offset: number): Promise<void> {
-    this.cur = { fh, dev: st.dev, ino: st.ino, path, size: st.size, detached: false };
+  private async use(f: FoundFile, offset: number, detached: boolean): Promise<void> {
+    this.cur = { fh: f.fh, dev: f.stat.dev, ino: f.stat.ino, path: f.path, size: f.stat.size, detached };
     this.begin = { kind: 'start' };
     this.splitter.reset(offset);
     this.batch = [];
@@ -286,7 +226,7 @@ export class FileFollower implements Follower<FilePosition> {
     this.batchEnd = this.done = offset;
     this.announce = true;
     this.rotationSeen = this.missingSince = undefined;
-    await this.tail.load(fh, offset);
+    await this.tail.load(f.fh, offset);
     this.status.set({ ok: true });
   }
 
