@@ -11,7 +11,7 @@ import { madmanView } from './mib/madman.js';
 import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
 import { snmpv2View } from './mib/snmpv2.js';
-import type { ViewContext } from './mib/view.js';
+import { requestClock, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
 import { CommunityAccess } from './snmp/access.js';
 import type { OidIndex } from './snmp/oid-index.js';
@@ -44,7 +44,7 @@ export interface AgentParts {
 export interface Serving {
   tree: MibTree;
   index: OidIndex;
-  ctx: ViewContext;
+  ctx: ViewContext & { tick(): void };
 }
 
 /** The MIB, the views over `model` and the OID index serving them. */
@@ -55,7 +55,7 @@ export function buildServing(
   log?: Logger,
 ): Serving {
   const tree = loadMibs();
-  const ctx: ViewContext = { now: Date.now(), startedAt: Date.now() };
+  const ctx = requestClock();
   let lastRebuild: number | undefined;
   const views = [
     snmpv2View(tree, stats, {
@@ -95,9 +95,7 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     index,
     stats,
     maxMessageSize: settings.maxMessageSize,
-    beginRequest: () => {
-      ctx.now = Date.now();
-    },
+    beginRequest: () => ctx.tick(),
     onDrop: (reason, from) => log.info({ from, reason }, 'request dropped'),
   });
   let endpoints: Endpoint[];

@@ -73,6 +73,7 @@ const schema = {
     community: { type: 'string', minLength: 1 },
     communities: {
       type: 'array',
+      minItems: 1,
       items: {
         type: 'object',
         additionalProperties: false,
@@ -93,7 +94,7 @@ const schema = {
         log: { type: 'string', minLength: 1 },
         journal: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }] },
         queue: { type: 'string', minLength: 1 },
-        queueInterval: { type: 'number', minimum: 1 },
+        queueInterval: { type: 'number', minimum: 1, maximum: 86400 },
         contentFilterServices: { type: 'array', items: { type: 'string', minLength: 1 } },
       },
     },
@@ -154,7 +155,14 @@ export function readConfigFile(file: string): FileSettings {
     const { key, line } = locate(doc, lines, e);
     throw new ConfigError(file, key, line, describe(e));
   }
-  return data as FileSettings;
+  const settings = data as FileSettings;
+  if (settings.postfix?.queue !== undefined && !settings.postfix.log && !settings.postfix.journal) {
+    // The queue is attributed to the MTA the log shows: without a log there is none.
+    const node = doc.getIn(['postfix', 'queue'], true) as Node | undefined;
+    const at = node?.range?.[0];
+    throw new ConfigError(file, 'postfix.queue', at === undefined ? undefined : lines.linePos(at).line, 'needs postfix.log or postfix.journal');
+  }
+  return settings;
 }
 
 function describe(e: ErrorObject): string {
@@ -238,6 +246,9 @@ export function settingsFrom(flags: Flags): Settings {
     if (flags.postfixLog) s.postfix.log = path.resolve(flags.postfixLog);
     if (flags.postfixJournal) s.postfix.journal = { unit: flags.postfixJournal === true ? undefined : flags.postfixJournal };
     if (flags.postfixQueue) s.postfix.queue = flags.postfixQueue;
+  }
+  if (s.postfix?.queue !== undefined && !s.postfix.log && !s.postfix.journal) {
+    throw new Error('--postfix-queue needs --postfix-log or --postfix-journal (the queue belongs to the MTA the log shows)');
   }
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
   return s;

@@ -12,7 +12,7 @@ import type { AnyTable, ModuleView, ViewContext } from './view.js';
 export interface BindOptions {
   /** told about rows dropped for a bad index (a source bug, not fatal) */
   onBadRow?: (entry: string, reason: string) => void;
-  /** told when a table's rows were re-read (ms since epoch) */
+  /** told when a table's rows were re-read because they changed (at the request's `now`) */
   onRebuild?: (at: number) => void;
 }
 
@@ -54,7 +54,7 @@ function bindTable(tree: MibTree, index: OidIndex, t: AnyTable, view: ModuleView
   }
   if (served.size) throw new Error(`view of ${t.entry} names columns the MIB does not have: ${[...served].join(', ')}`);
 
-  const rows = cachedRows(t, view.version, opts);
+  const rows = cachedRows(t, t.version ?? view.version, ctx, opts);
   for (const c of columns) {
     const syntax = syntaxOf(c);
     const get = t.columns[c.name]!;
@@ -70,7 +70,7 @@ function bindTable(tree: MibTree, index: OidIndex, t: AnyTable, view: ModuleView
 }
 
 /** Rows of a table, re-read and re-sorted only when the view's version changes. */
-function cachedRows(t: AnyTable, version: () => number, opts: BindOptions): RowSource {
+function cachedRows(t: AnyTable, version: () => number, ctx: ViewContext, opts: BindOptions): RowSource {
   let seen = Number.NaN;
   let sorted: SortedRows = { index: [], rows: [] };
   const goodIndex = (row: unknown): number[] | undefined => {
@@ -85,6 +85,7 @@ function cachedRows(t: AnyTable, version: () => number, opts: BindOptions): RowS
     current() {
       const v = version();
       if (v !== seen) {
+        const first = Number.isNaN(seen);
         const keep: Array<{ row: unknown; arcs: number[] }> = [];
         for (const row of t.rows()) {
           const arcs = goodIndex(row);
@@ -93,7 +94,8 @@ function cachedRows(t: AnyTable, version: () => number, opts: BindOptions): RowS
         sorted = sortRows(keep, (k) => k.arcs, (dup) => opts.onBadRow?.(t.entry, `duplicate index ${dup.join('.')}`));
         sorted = { index: sorted.index, rows: sorted.rows.map((k) => (k as { row: unknown }).row) };
         seen = v;
-        opts.onRebuild?.(Date.now());
+        // The first reading is not a change; later ones are dated on the request's clock.
+        if (!first) opts.onRebuild?.(ctx.now);
       }
       return sorted;
     },

@@ -15,7 +15,7 @@ export interface AgentInfo {
 export function madmanView(model: MailSystem, stats: SnmpStats, info: AgentInfo): ModuleView {
   return {
     module: 'MADMAN-MIB',
-    version: () => model.structureVersion,
+    version: () => model.inputsVersion,
     scalars: {
       madmanAgentVersion: () => info.version,
       madmanAgentStartTime: (ctx: ViewContext) => dateAndTime(ctx.startedAt),

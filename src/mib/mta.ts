@@ -101,12 +101,14 @@ export function mtaView(model: MailSystem, tree: MibTree): ModuleView {
       table<GroupAssocRow>({
         entry: 'mtaGroupAssociationEntry',
         rows: groupAssocs,
+        version: () => model.structureVersion + model.associationsVersion,
         index: (r) => [r.app.index, r.ch.index, r.assoc],
         columns: { mtaGroupAssociationIndex: (r) => r.assoc },
       }),
       table<ErrorRow>({
         entry: 'mtaGroupErrorEntry',
         rows: errors,
+        version: () => model.structureVersion + model.errorsVersion,
         index: (r) => [r.app.index, r.ch.index, r.code],
         columns: {
           mtaGroupInboundErrorCount: (r) => r.counts.inbound,

@@ -57,6 +57,7 @@ export function networkServicesView(model: MailSystem, tree: MibTree): ModuleVie
       table<{ app: Application; a: Association }>({
         entry: 'assocEntry',
         rows: assocRows,
+        version: () => model.structureVersion + model.associationsVersion,
         index: (r) => [r.app.index, r.a.index],
         columns: {
           assocRemoteApplication: (r) => r.a.remoteApplication,

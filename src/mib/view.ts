@@ -8,8 +8,29 @@ import type { PlainValue } from '../snmp/values.js';
 export interface ViewContext {
   /** ms since the epoch, fixed for the request being answered */
   now: number;
-  /** when the agent started (sysUpTime 0), ms since the epoch */
+  /** when the agent started, ms since the epoch (madmanAgentStartTime) */
   readonly startedAt: number;
+  /**
+   * Milliseconds since the agent started, from a monotonic clock: sysUpTime only goes
+   * forward, even when the wall clock is stepped back (RFC 3418); TimeStamps are taken
+   * relative to it.
+   */
+  uptimeMs: number;
+}
+
+/** A request clock; `tick()` fixes `now` and `uptime` for the next request. */
+export function requestClock(): ViewContext & { tick(): void } {
+  const t0 = performance.now();
+  const ctx = {
+    now: Date.now(),
+    startedAt: Date.now(),
+    uptimeMs: 0,
+    tick() {
+      ctx.now = Date.now();
+      ctx.uptimeMs = performance.now() - t0;
+    },
+  };
+  return ctx;
 }
 
 export type ScalarGetter = (ctx: ViewContext) => PlainValue;
@@ -22,6 +43,8 @@ export interface TableView<R> {
   index: (row: R) => number[];
   /** one getter per accessible column, by column name */
   columns: Record<string, (row: R, ctx: ViewContext) => PlainValue>;
+  /** when this table's rows change, if not with the module's version */
+  version?: () => number;
 }
 
 /** A table with its row type erased, as the binder handles it. */
@@ -30,6 +53,7 @@ export interface AnyTable {
   rows: () => Iterable<unknown>;
   index: (row: unknown) => number[];
   columns: Record<string, (row: unknown, ctx: ViewContext) => PlainValue>;
+  version?: () => number;
 }
 
 export function table<R>(t: TableView<R>): AnyTable {
@@ -47,10 +71,15 @@ export interface ModuleView {
 
 // ---- time conventions (SNMPv2-TC) ----
 
-/** TimeStamp: sysUpTime (centiseconds) at `t`; 0 when unknown or before the agent started. */
+/**
+ * TimeStamp: sysUpTime (centiseconds) at wall-clock time `t`, i.e. now's sysUpTime less
+ * how long ago `t` was; 0 when unknown or before the agent started, never above now's.
+ */
 export function timeStamp(ctx: ViewContext, t: number | undefined): number {
-  if (t === undefined || t < ctx.startedAt) return 0;
-  return Math.floor((t - ctx.startedAt) / 10);
+  if (t === undefined) return 0;
+  const v = Math.floor((ctx.uptimeMs - (ctx.now - t)) / 10);
+  const up = sysUpTime(ctx);
+  return v < 0 ? 0 : v > up ? up : v;
 }
 
 /** TimeInterval: centiseconds from `t` to now (0 when unknown), at most 2^31-1. */
@@ -70,7 +99,7 @@ function clampInterval(cs: number): number {
 }
 
 export function sysUpTime(ctx: ViewContext): number {
-  return Math.floor((ctx.now - ctx.startedAt) / 10);
+  return Math.floor(ctx.uptimeMs / 10);
 }
 
 /** K-octets, rounded up (MTA-MIB volumes). */

@@ -174,14 +174,25 @@ export class MailSystem {
   readonly applications = new Map<number, Application>();
   /** The inputs sources read, for MADMAN-MIB's madmanSourceTable. */
   readonly inputs = new Map<number, SourceInput>();
-  /** Bumped whenever a row appears or vanishes, so views re-sort only then. */
+  /**
+   * Bumped when a row appears or vanishes, so views re-sort only then; one counter per
+   * kind of row, so that a connection opening does not re-sort the group table.
+   * structureVersion: applications and channels (and with them every dependent row).
+   */
   structureVersion = 0;
+  associationsVersion = 0;
+  errorsVersion = 0;
+  inputsVersion = 0;
   private nextAssoc = new Map<number, number>();
 
   constructor(private readonly indexes: IndexAllocator = new CountingAllocator()) {}
 
+  /** Any row may have appeared or vanished (used after bulk changes such as a restore). */
   changed(): void {
     this.structureVersion++;
+    this.associationsVersion++;
+    this.errorsVersion++;
+    this.inputsVersion++;
   }
 
   addApplication(
@@ -216,7 +227,7 @@ export class MailSystem {
     if (!i) {
       i = { index, name, input, ok: true, reason: '', lines: 0, unparsed: 0 };
       this.inputs.set(index, i);
-      this.changed();
+      this.inputsVersion++;
     }
     i.input = input;
     return i;
@@ -284,7 +295,7 @@ export class MailSystem {
       let c = ch.errors.get(k);
       if (!c) {
         ch.errors.set(k, (c = { inbound: 0, internal: 0, outbound: 0 }));
-        this.changed();
+        this.errorsVersion++;
       }
       c[direction] += n;
     }
@@ -308,7 +319,7 @@ export class MailSystem {
     opened(app, inbound, a.startedAt);
     const ch = a.channel !== undefined ? app.mta?.channels.get(a.channel) : undefined;
     if (ch) opened(ch, inbound, a.startedAt);
-    this.changed();
+    this.associationsVersion++;
     return assoc;
   }
 
@@ -320,7 +331,7 @@ export class MailSystem {
     closed(app, inbound, at);
     const ch = a.channel !== undefined ? app.mta?.channels.get(a.channel) : undefined;
     if (ch) closed(ch, inbound, at);
-    this.changed();
+    this.associationsVersion++;
   }
 }
 

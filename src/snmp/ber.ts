@@ -1,8 +1,9 @@
 // A strict BER reader and a size-aware writer for SNMP messages.
 // We do not use asn1-ber (the net-snmp package's codec) on the serving path: its
 // reader answers null instead of failing on truncated input, computes OID arcs with
-// signed 32-bit shifts (arcs above 2^31 come out wrong) and returns OIDs as strings
-// we would parse again; the writer cannot tell a message's size before writing it,
+// 32-bit shifts (an arc of 2^32 or more silently wraps: 1.3.4294967296 reads 1.3.0),
+// splits the first octet wrongly (2.100 reads 4.20) and returns OIDs as strings we
+// would parse again; the writer cannot tell a message's size before writing it,
 // which GETBULK truncation needs. See docs/design.md.
 
 import { MAX_ARC, MAX_OID_LENGTH, type Oid } from './oid.js';

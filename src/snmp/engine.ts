@@ -96,7 +96,7 @@ function fit(
   return null;
 }
 
-/** GETBULK (RFC 3416 §4.2.3): N + M x R varbinds, cut to what fits in maxSize. */
+/** GETBULK (RFC 3416 §4.2.3): N + M x R varbinds, cut to what fits in maxSize, and ended once all repeaters are. */
 function bulk(index: OidIndex, req: RequestMessage, maxSize: number, counters: EngineCounters): Buffer | null {
   const vbs = req.pdu.varbinds;
   const n = Math.min(Math.max(req.pdu.a, 0), vbs.length);
@@ -133,6 +133,9 @@ function bulk(index: OidIndex, req: RequestMessage, maxSize: number, counters: E
         }
         if (!push(vb)) break done;
       }
+      // Once every repeater has reached the end, more repetitions would only repeat
+      // endOfMibView: stop, as Net-SNMP does (a 37-byte request must not buy 64 KB).
+      if (ended.every(Boolean)) break;
       // Smallest possible varbind: stop early once nothing more can fit.
       if (size(used + tlvSize(4)) > maxSize) break;
     }

@@ -74,26 +74,43 @@ export class UdpAgent {
 
   async start(): Promise<Endpoint[]> {
     const bound: Endpoint[] = [];
-    for (const text of this.opts.listen) {
-      const ep = parseEndpoint(text);
-      const sock = dgram.createSocket({ type: ep.family, ipv6Only: ep.family === 'udp6' });
-      sock.on('message', (msg, rinfo) => this.onMessage(sock, ep, msg, rinfo));
-      sock.on('error', (err) => this.opts.onDrop?.(`socket error: ${err.message}`, `${ep.address}:${ep.port}`));
-      await new Promise<void>((resolve, reject) => {
-        sock.once('error', reject);
-        sock.bind(ep.port, ep.address, () => {
-          sock.off('error', reject);
-          resolve();
+    try {
+      for (const text of this.opts.listen) {
+        const ep = parseEndpoint(text);
+        const sock = dgram.createSocket({ type: ep.family, ipv6Only: ep.family === 'udp6' });
+        sock.on('message', (msg, rinfo) => this.onMessage(sock, ep, msg, rinfo));
+        sock.on('error', (err) => this.opts.onDrop?.(`socket error: ${err.message}`, `${ep.address}:${ep.port}`));
+        this.sockets.push(sock);
+        await new Promise<void>((resolve, reject) => {
+          sock.once('error', reject);
+          sock.bind(ep.port, ep.address, () => {
+            sock.off('error', reject);
+            resolve();
+          });
         });
-      });
-      this.sockets.push(sock);
-      bound.push({ ...ep, port: sock.address().port });
+        bound.push({ ...ep, port: sock.address().port });
+      }
+    } catch (err) {
+      // One address could not be bound: close the others, or they keep the process alive.
+      await this.stop();
+      throw err;
     }
     return bound;
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await Promise.all(
+      this.sockets.map(
+        (s) =>
+          new Promise<void>((r) => {
+            try {
+              s.close(() => r());
+            } catch {
+              r(); // never bound, or already closed
+            }
+          }),
+      ),
+    );
     this.sockets = [];
   }
 

@@ -53,6 +53,27 @@ describe('madman agent --check-config', () => {
     expect(r.stderr).to.match(new RegExp(`^madman: bad configuration: ${f.replace(/[.]/g, '\\.')}:3: not valid YAML`));
   });
 
+  it('exits 2 on a postfix queue without a log, and on an empty community list', async () => {
+    const q = config('queue.yaml', 'postfix:\n  queueInterval: 30\n  queue: /etc/postfix\n');
+    const r = await run('node', [CLI, 'agent', '--check-config', q]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.equal(`madman: bad configuration: ${q}:3: postfix.queue: needs postfix.log or postfix.journal\n`);
+    const c = config('nocommunity.yaml', 'communities: []\n');
+    const r2 = await run('node', [CLI, 'agent', '--check-config', c]);
+    expect(r2.code).to.equal(2);
+    expect(r2.stderr).to.contain(`${c}:1: communities: must NOT have fewer than 1 items`);
+    const r3 = await run('node', [CLI, 'agent', '--postfix-queue', '/etc/postfix']);
+    expect(r3.code).to.equal(2);
+    expect(r3.stderr).to.contain('--postfix-queue needs --postfix-log or --postfix-journal');
+  });
+
+  it('exits 2 on a queue interval above a day', async () => {
+    const f = config('interval.yaml', 'postfix:\n  log: /var/log/mail.log\n  queueInterval: 2200000\n');
+    const r = await run('node', [CLI, 'agent', '--check-config', f]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain(`${f}:3: postfix.queueInterval: must be <= 86400`);
+  });
+
   it('a bad config given to the agent itself also exits 2 before listening', async () => {
     const f = config('bad-listen.yaml', 'listen:\n  - tcp:nowhere:99999\n');
     const r = await run('node', [CLI, 'agent', '--config', f]);

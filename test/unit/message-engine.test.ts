@@ -262,7 +262,7 @@ describe('engine GETBULK', () => {
     ]);
   });
 
-  it('repeats endOfMibView with the last OID once a repeater runs out', () => {
+  it('repeats endOfMibView with the last OID once a repeater runs out, and stops when all have', () => {
     const { res } = run(ix, request(1, Tag.GetBulkRequest, [[...E, 5, 1, 1, 2], [...E, 5, 1, 2, 2]], { a: 0, b: 4 }));
     expect(res.vbs.map((v) => `${v.oid}/${v.tag}`)).to.deep.equal([
       `${P}.5.1.1.3/${Tag.OctetString}`,
@@ -273,6 +273,13 @@ describe('engine GETBULK', () => {
       `${P}.5.1.2.3/${Tag.EndOfMibView}`,
       `${P}.5.1.2.3/${Tag.OctetString}`,
       `${P}.5.1.2.3/${Tag.EndOfMibView}`,
+    ]);
+    // max-repetitions 1000, but in the fifth repetition both repeaters reach the end: no sixth
+    const big = run(ix, request(1, Tag.GetBulkRequest, [[...E, 5, 1, 1, 2], [...E, 5, 1, 2, 2]], { a: 0, b: 1000 }));
+    expect(big.res.vbs.map((v) => v.tag)).to.deep.equal([
+      ...res.vbs.map((v) => v.tag),
+      Tag.EndOfMibView,
+      Tag.EndOfMibView,
     ]);
   });
 

@@ -8,7 +8,7 @@ import { buildServing, type Serving } from '../../src/agent.js';
 import { bindViews } from '../../src/mib/bind.js';
 import { MibLoadError, loadMibs, ourMibDir, type MibTree } from '../../src/mib/loader.js';
 import { statusCodeNumber } from '../../src/mib/mta.js';
-import { kOctets, table, timeStamp, type ModuleView } from '../../src/mib/view.js';
+import { kOctets, sysUpTime, table, timeStamp, type ModuleView } from '../../src/mib/view.js';
 import { MailSystem, type Application, type Channel } from '../../src/model/mail-system.js';
 import { BerReader, Tag } from '../../src/snmp/ber.js';
 import type { Lookup } from '../../src/snmp/oid-index.js';
@@ -59,6 +59,7 @@ describe('views over the real MIBs', () => {
     tree = serving.tree;
     start = serving.ctx.startedAt;
     serving.ctx.now = start + 12345;
+    serving.ctx.uptimeMs = 12345;
     app = model.addApplication('postfix', {
       startedAt: start - 5000,
       lastChange: start + 1234,
@@ -103,8 +104,29 @@ describe('views over the real MIBs', () => {
     expect(get('mtaGroupReceivedVolume', app.index, ch.index)).to.deep.equal([Tag.Counter32, 1]);
   });
 
+  it('a connection opening re-reads the association tables only, not the group table', () => {
+    const structure = model.structureVersion;
+    const errors = model.errorsVersion;
+    const a = model.openAssociation(app, { remoteApplication: '192.0.2.9', type: 'peerresponder', startedAt: start, channel: ch.index });
+    expect([model.structureVersion, model.errorsVersion]).to.deep.equal([structure, errors]);
+    expect(walk('assocRemoteApplication')).to.include(`${app.index}.${a.index}`);
+    expect(walk('mtaGroupAssociationIndex')).to.include(`${app.index}.${ch.index}.${a.index}`);
+    model.closeAssociation(app, a.index, start);
+    expect(walk('assocRemoteApplication')).to.not.include(`${app.index}.${a.index}`);
+    expect(model.structureVersion).to.equal(structure);
+  });
+
+  it('keeps sysUpTime going forward when the wall clock is stepped back', () => {
+    // an hour's step back after 5 s of uptime: the wall clock now reads before the start
+    const ctx = { now: 1_000_000 - 3_600_000, startedAt: 1_000_000, uptimeMs: 5000 };
+    expect(sysUpTime(ctx)).to.equal(500);
+    expect(timeStamp(ctx, ctx.now - 1000), 'one second ago').to.equal(400);
+    expect(timeStamp(ctx, ctx.now + 60_000), 'in the future: now').to.equal(500);
+    expect(timeStamp(ctx, ctx.now - 10_000), 'before the start').to.equal(0);
+  });
+
   it('gives TimeStamp 0 for times before the agent started', () => {
-    const ctx = { now: 1000000, startedAt: 500000 };
+    const ctx = { now: 1000000, startedAt: 500000, uptimeMs: 500000 };
     expect(timeStamp(ctx, undefined)).to.equal(0);
     expect(timeStamp(ctx, 499999)).to.equal(0);
     expect(timeStamp(ctx, 500009)).to.equal(0);
@@ -153,7 +175,7 @@ describe('views over the real MIBs', () => {
   });
 
   it('refuses to bind a view that omits a column or names a wrong object', () => {
-    const ctx = { now: 0, startedAt: 0 };
+    const ctx = { now: 0, startedAt: 0, uptimeMs: 0 };
     const all = tree.columns('mtaEntry').map((c) => c.name);
     expect(all).to.include('mtaLoopsDetected');
     const columns = Object.fromEntries(all.filter((n) => n !== 'mtaLoopsDetected').map((n) => [n, () => 0]));
@@ -187,7 +209,7 @@ describe('views over the real MIBs', () => {
         }),
       ],
     };
-    const ix = bindViews(tree, [v], { now: 0, startedAt: 0 }, { onBadRow: (e, reason) => bad.push(`${e}: ${reason}`) });
+    const ix = bindViews(tree, [v], { now: 0, startedAt: 0, uptimeMs: 0 }, { onBadRow: (e, reason) => bad.push(`${e}: ${reason}`) });
     expect(ix.instanceCount()).to.equal(2 * 3);
     expect(bad).to.deep.equal([
       'sysOREntry: bad index -1',

@@ -197,10 +197,17 @@ export class PostfixSource implements Source {
         this.model?.inputStatus(input, false, msg);
       }
     };
-    await poll();
-    this.queueTimer = setInterval(() => void poll(), this.settings.queueInterval * 1000);
-    this.queueTimer.unref();
+    // The next reading is scheduled when this one is over, so slow readings never overlap.
+    const loop = async () => {
+      await poll();
+      if (this.stopped) return;
+      this.queueTimer = setTimeout(() => void loop(), this.settings.queueInterval * 1000);
+      this.queueTimer.unref();
+    };
+    await loop();
   }
+
+  private stopped = false;
 
   private mailVersion = '';
 
@@ -220,7 +227,8 @@ export class PostfixSource implements Source {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.queueTimer);
+    this.stopped = true;
+    clearTimeout(this.queueTimer);
     clearInterval(this.progressTimer);
     await this.follower?.stop();
     clearTimeout(this.saveTimer);
@@ -245,7 +253,8 @@ function isDir(p: string): boolean {
 
 function postconf(dir: string, name: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('postconf', ['-c', dir, '-h', name], { timeout: 10_000 }, (err, stdout) => resolve(err ? undefined : stdout.trim() || undefined));
+    // -x expands $names: a default syslog_name is "${multi_instance_name?...}" unexpanded
+    execFile('postconf', ['-c', dir, '-x', '-h', name], { timeout: 10_000 }, (err, stdout) => resolve(err ? undefined : stdout.trim() || undefined));
   });
 }
 
