@@ -305,6 +305,8 @@ describe('PostfixLog: stale state and odd input', () => {
     log.line('Nov 29 14:00:00 mx postfix/smtpd[2]: connect from b.example[192.0.2.2]');
     expect(app(model, 'postfix MTA on mx').inboundAssociations).to.equal(2);
     log.line('Nov 29 14:10:01 mx postfix/smtpd[2]: disconnect from b.example[192.0.2.2] commands=0');
+    // the sweep clock is the earlier time of a line and the one before it: a second line confirms 14:10
+    log.line('Nov 29 14:10:02 mx postfix/anvil[3]: statistics: max connection rate 1/60s for (smtp:192.0.2.2) at Nov 29 14:00:00');
     const a = app(model, 'postfix MTA on mx');
     expect([a.inboundAssociations, a.accumulatedInboundAssociations, a.associations.size]).to.deep.equal([0, 2, 0]);
   });

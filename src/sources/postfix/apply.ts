@@ -10,7 +10,8 @@
 // MTA totals (mtaTable) count mail crossing the MTA's boundary once:
 // - received: a message is received when qmgr first logs `from=, size=, nrcpt=` for a
 //   queue id whose arrival (smtpd/qmqpd `client=`, pickup `uid=`) was seen. Messages the
-//   MTA makes itself (bounces, local forwarding, address probes) are not received.
+//   MTA makes itself (bounces, local forwarding, address probes) are not received, nor
+//   is a message `postsuper -r` requeued (pickup `orig_id=`: it keeps its state).
 //   A message arriving through the content filter's re-injection service is counted on
 //   that inbound group but NOT in the totals: the original arrival already was.
 // - transmitted: counted by outcomes.ts, whose header gives the rules.
@@ -21,7 +22,8 @@ import type { ParsedLine } from './events.js';
 import { ContentFilter } from './groups.js';
 import { LineParser, type ParseOptions } from './parse.js';
 import { Instance, instanceState, loadInstance, Msg, sweepInstance } from './inflight.js';
-import { endScreen, Outcomes } from './outcomes.js';
+import { deadProcess } from './messages.js';
+import { endScreen, GROUP_LIMIT, Outcomes } from './outcomes.js';
 import type { PostfixLogState, PostfixLogStats, SessionState } from './state.js';
 
 export type { PostfixLogState, PostfixLogStats } from './state.js';
@@ -36,6 +38,14 @@ export interface PostfixLogOptions {
 }
 
 const SWEEP_EVERY = 10 * 60_000;
+/** at most this many MTAs (syslog_name x host): made-up program names must not add rows without end */
+const MAX_INSTANCES = 64;
+/** at most this many programs in stats.unparsed; the others are counted together */
+const MAX_UNPARSED_KEYS = 256;
+/** stats.unparsed keys of lines past the caps (not program names: those contain "/") */
+export const UNPARSED_OTHER = '(other programs)';
+export const UNPARSED_INSTANCE_LIMIT = '(instance limit)';
+export const UNPARSED_GROUP_LIMIT = '(group limit)';
 
 export class PostfixLog {
   stats: PostfixLogStats = { lines: 0, postfixLines: 0, unparsed: {} };
@@ -46,6 +56,9 @@ export class PostfixLog {
   private readonly hostname?: string;
   private readonly instances = new Map<string, Instance>();
   private nextSweep = 0;
+  /** time of the previous line (Infinity: none yet), for the sweep clock */
+  private prevTime = Infinity;
+  private unparsedKeys = 0;
   private lastSyslog = '';
   private lastHost: string | undefined = '';
   private last: Instance | undefined;
@@ -70,8 +83,22 @@ export class PostfixLog {
   apply(p: ParsedLine): void {
     this.stats.postfixLines++;
     const t = p.time;
-    if (t >= this.nextSweep) this.sweep(t);
+    // The sweep clock is the earlier time of this line and the previous one: a line dated
+    // in the future (a wrong clock, a garbled stamp) cannot move it ahead on its own.
+    const clock = t < this.prevTime ? t : this.prevTime;
+    this.prevTime = t;
+    if (clock >= this.nextSweep) this.sweep(clock);
     const inst = this.instance(p);
+    if (!inst) return this.bump(UNPARSED_INSTANCE_LIMIT);
+    try {
+      this.event(inst, p, t);
+    } catch (e) {
+      if (e !== GROUP_LIMIT) throw e;
+      this.bump(UNPARSED_GROUP_LIMIT); // a line that would have added a group past the cap
+    }
+  }
+
+  private event(inst: Instance, p: ParsedLine, t: number): void {
     const ev = p.event;
     switch (ev.kind) {
       case 'connect': {
@@ -86,7 +113,7 @@ export class PostfixLog {
           startedAt: t,
           channel: ch.index,
         });
-        inst.sessions.set(p.pid, { assoc: a.index, group, addr: ev.client.addr, t });
+        inst.sessions.set(p.pid, { assoc: a.index, group, addr: ev.client.addr, t, qid: undefined });
         return;
       }
       case 'disconnect':
@@ -97,22 +124,27 @@ export class PostfixLog {
         if (ev.kind === 'lost' && ev.qid) {
           const m = inst.messages.get(ev.qid);
           if (m && !m.counted) inst.messages.delete(ev.qid);
+        } else if (ev.kind === 'lost' && s?.qid !== undefined && (ev.after === 'DATA' || ev.after === 'BDAT')) {
+          // Postfix < 3.10 does not name the message it abandons: the session's last one
+          // gets the short TTL back (it may also be an earlier message still in the queue)
+          const m = inst.messages.get(s.qid);
+          if (m) m.accepted = false;
         }
         return;
       }
       case 'client': {
-        const group = inst.sessions.get(p.pid)?.group ?? this.outcomes.inboundGroup(p, ev.client.addr);
-        this.arrival(inst, ev.qid, group, t);
+        const s = inst.sessions.get(p.pid);
+        this.arrival(inst, ev.qid, s?.group ?? this.outcomes.inboundGroup(p, ev.client.addr), t);
+        if (s) s.qid = ev.qid;
         return;
       }
       case 'pickup':
-        this.arrival(inst, ev.qid, p.service ? `${p.service}/${p.daemon}` : p.daemon, t);
+        if (ev.origId !== undefined) this.requeued(inst, ev.origId, ev.qid, t);
+        else this.arrival(inst, ev.qid, p.service ? `${p.service}/${p.daemon}` : p.daemon, t);
         return;
-      case 'message-id': {
-        const m = inst.messages.get(ev.qid);
-        if (m) m.t = t;
+      case 'message-id':
+        this.accept(inst, ev.qid, t);
         return;
-      }
       case 'queued': {
         let m = inst.messages.get(ev.qid);
         if (!m) inst.messages.set(ev.qid, (m = new Msg(t, undefined, true, false)));
@@ -144,7 +176,7 @@ export class PostfixLog {
       case 'expired': {
         const m = inst.messages.get(ev.qid);
         const ch = this.outcomes.outbound(inst, m?.lastGroup ?? 'qmgr', undefined, t);
-        this.model.countError(ch, m?.lastDsn ?? '4.4.7', 'outbound');
+        this.outcomes.countError(ch, m?.lastDsn ?? '4.4.7', 'outbound');
         return;
       }
       case 'delivery':
@@ -190,21 +222,66 @@ export class PostfixLog {
         inst.app.lastChange = t;
         return;
       case 'unparsed':
-        this.stats.unparsed[p.program] = (this.stats.unparsed[p.program] ?? 0) + 1;
+        this.bump(p.program, false);
         return;
-      case 'action':
-      case 'notification':
+      case 'action': {
+        // held (cleanup or smtpd `hold:`, a milter, postsuper -h) or released: qmgr may log it days later
+        const a = ev.action;
+        if (ev.qid !== undefined && (a === 'hold' || a === 'milter-hold' || a === 'release')) this.accept(inst, ev.qid, t);
+        return;
+      }
       case 'log':
+        // a dead smtpd ends its session: master's `warning: process .../smtpd pid N exit
+        // status 1` (or `killed by signal 9`), or the smtpd's own fatal: / panic: line
+        if (ev.severity === 'warning') {
+          const dead = p.daemon === 'master' ? deadProcess(ev.text) : undefined;
+          if (!dead || (dead.daemon !== 'smtpd' && dead.daemon !== 'qmqpd')) return;
+          // the smtpd may log under another syslog_name than master (-o syslog_name=...)
+          for (const i of this.instances.values()) if (i.host === inst.host) this.endPid(i, dead.pid, t);
+        } else if (ev.severity !== 'error' && (p.daemon === 'smtpd' || p.daemon === 'qmqpd')) this.endPid(inst, p.pid, t);
+        return;
+      case 'notification':
       case 'info':
         return;
     }
   }
 
+  /** Counts a line in stats.unparsed: a program past MAX_UNPARSED_KEYS under UNPARSED_OTHER, a `fixed` key always. */
+  private bump(key: string, fixed = true): void {
+    const u = this.stats.unparsed;
+    const n = u[key];
+    if (n !== undefined) u[key] = n + 1;
+    else if (fixed || this.unparsedKeys < MAX_UNPARSED_KEYS) {
+      u[key] = 1;
+      this.unparsedKeys++;
+    } else this.bump(UNPARSED_OTHER);
+  }
+
   private arrival(inst: Instance, qid: string, group: string, t: number): void {
+    const ch = this.outcomes.inbound(inst, group, t); // first: it throws past the cap on groups
     const filtered = this.filter.reinjects(group);
     inst.messages.set(qid, new Msg(t, group, false, filtered));
     if (filtered) inst.reinjected.set(qid, t);
-    this.outcomes.inboundActivity(inst, this.outcomes.inbound(inst, group, t), t);
+    this.outcomes.inboundActivity(inst, ch, t);
+  }
+
+  /** cleanup has the message (message-id line, or held): it waits for qmgr however long that takes. */
+  private accept(inst: Instance, qid: string, t: number): void {
+    const m = inst.messages.get(qid);
+    if (!m) return;
+    m.t = t;
+    m.accepted = true;
+  }
+
+  /** `postsuper -r`: the message comes back under a new queue id; it is no new arrival. */
+  private requeued(inst: Instance, origId: string, qid: string, t: number): void {
+    // unknown (from before reading began): received then, not now
+    const m = inst.messages.get(origId) ?? new Msg(t, undefined, true, false);
+    inst.messages.delete(origId);
+    m.t = t;
+    m.pid = 0;
+    m.relay = '';
+    inst.messages.set(qid, m);
   }
 
   // -- sessions -----------------------------------------------------------------------------
@@ -212,6 +289,11 @@ export class PostfixLog {
   private endSession(inst: Instance, pid: number, s: SessionState, t: number): void {
     inst.sessions.delete(pid);
     this.model.closeAssociation(inst.app, s.assoc, t);
+  }
+
+  private endPid(inst: Instance, pid: number, t: number): void {
+    const s = inst.sessions.get(pid);
+    if (s) this.endSession(inst, pid, s, t);
   }
 
   /** master started or stopped: every session of the instance is gone. */
@@ -229,20 +311,23 @@ export class PostfixLog {
 
   // -- instances -----------------------------------------------------------------------------
 
-  private instance(p: ParsedLine): Instance {
+  private instance(p: ParsedLine): Instance | undefined {
     if (p.syslogName === this.lastSyslog && p.host === this.lastHost && this.last) return this.last;
     const host = this.hostname ?? p.host ?? os.hostname();
-    const inst = this.instanceFor(p.syslogName, host);
+    const inst = this.instanceFor(p.syslogName, host, this.instances.size >= MAX_INSTANCES);
+    if (!inst) return undefined;
     this.lastSyslog = p.syslogName;
     this.lastHost = p.host;
     this.last = inst;
     return inst;
   }
 
-  private instanceFor(syslogName: string, host: string): Instance {
+  /** The instance, made if need be unless `full`. */
+  private instanceFor(syslogName: string, host: string, full = false): Instance | undefined {
     const name = `${syslogName} MTA on ${host}`;
     let inst = this.instances.get(name);
     if (!inst) {
+      if (full) return undefined;
       const app = this.model.addApplication(name, {
         description: `Postfix mail transfer agent (syslog_name ${syslogName}) on ${host}`,
         operStatus: 'up',
@@ -257,17 +342,20 @@ export class PostfixLog {
 
   /** The in-flight state, as JSON-serialisable data. */
   snapshot(): PostfixLogState {
-    return {
+    const s: PostfixLogState = {
       version: 1,
       stats: { lines: this.stats.lines, postfixLines: this.stats.postfixLines, unparsed: { ...this.stats.unparsed } },
       nextSweep: this.nextSweep,
       instances: [...this.instances.values()].map(instanceState),
     };
+    if (this.prevTime !== Infinity) s.lastTime = this.prevTime;
+    return s;
   }
 
   /**
    * For the queue reader: the application of an instance (by syslog_name, else the
-   * first one seen) and the group that last tried a queued message.
+   * first one seen; when none has that syslog_name, the only instance if there is just
+   * one) and the group that last tried a queued message.
    */
   queueContext(syslogName?: string): { app: Application; groupOf: (qid: string) => Channel | undefined } | undefined {
     let inst: Instance | undefined;
@@ -277,6 +365,7 @@ export class PostfixLog {
         break;
       }
     }
+    if (!inst && this.instances.size === 1) inst = this.instances.values().next().value;
     if (!inst) return undefined;
     const found = inst;
     return {
@@ -300,9 +389,11 @@ export class PostfixLog {
     this.last = undefined;
     this.lastSyslog = '';
     this.stats = { lines: s.stats.lines, postfixLines: s.stats.postfixLines, unparsed: { ...s.stats.unparsed } };
+    this.unparsedKeys = Object.keys(this.stats.unparsed).length;
     this.nextSweep = s.nextSweep;
+    this.prevTime = s.lastTime ?? Infinity;
     for (const is of s.instances) {
-      const inst = this.instanceFor(is.syslogName, is.host);
+      const inst = this.instanceFor(is.syslogName, is.host)!;
       loadInstance(this.model, inst, is, (name, t) => this.outcomes.inbound(inst, name, t));
     }
   }

@@ -47,12 +47,14 @@ export interface ClientEvent {
   client: Client;
 }
 
-/** pickup: `QID: uid=0 from=<sender>` (local submission). */
+/** pickup: `QID: uid=0 from=<sender>` (local submission), `... orig_id=OLDQID` (requeued by `postsuper -r`). */
 export interface PickupEvent {
   kind: 'pickup';
   qid: string;
   uid: number;
   from: string;
+  /** the queue id the message had before `postsuper -r` */
+  origId?: string;
 }
 
 /** cleanup: `QID: message-id=<...>`. */
@@ -77,7 +79,7 @@ export interface RemovedEvent {
   qid: string;
 }
 
-/** qmgr: `QID: from=<sender>, status=expired, returned to sender`. */
+/** qmgr: `QID: from=<sender>, status=expired, returned to sender` (also `status=force-expired`). */
 export interface ExpiredEvent {
   kind: 'expired';
   qid: string;
@@ -125,7 +127,10 @@ export interface RejectEvent {
   helo?: string;
 }
 
-/** An access-table / header-check action that is not a refusal: reject_warning, warn, hold, discard, filter, redirect, ... */
+/**
+ * An access-table / header-check action that is not a refusal: reject_warning, warn, hold, discard, filter, redirect, ...
+ * (postsuper's `placed on hold` / `released from hold` are 'hold' / 'release').
+ */
 export interface ActionEvent {
   kind: 'action';
   qid?: string;

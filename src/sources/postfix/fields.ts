@@ -14,6 +14,53 @@ export function has(s: string, i: number, lit: string): boolean {
   return true;
 }
 
+/**
+ * Index of the `"` that closes the quoted string opening at i (s[i] is `"`; a backslash
+ * escapes the next character), or -1 when it is not closed on this line.
+ */
+export function quoteEnd(s: string, i: number): number {
+  const n = s.length;
+  for (let k = i + 1; k < n; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 92 /* \\ */) k++;
+    else if (c === 34) return k;
+  }
+  return -1;
+}
+
+/**
+ * Where to look for the `>` that closes an address whose text starts at i (just after its
+ * `<`): past a "..." quoted local part (`<"x>, size=9"@example>`). Postfix quotes a local
+ * part with specials as a whole, so a quote can only open it; an unclosed one is ignored.
+ */
+export function addrFrom(s: string, i: number): number {
+  if (s.charCodeAt(i) !== 34) return i;
+  const q = quoteEnd(s, i);
+  return q < 0 ? i : q + 1;
+}
+
+/**
+ * Start of the envelope of a refusal (`; from=<a> to=<b> ...`) at or after i: the last
+ * `; from=<` that is not inside a quoted local part of an address (`<"x; from=<y>"@z>`,
+ * which the reply may echo and the envelope itself holds). -1 when there is none.
+ */
+export function envelopeAt(s: string, i: number): number {
+  let found = -1;
+  let quotes = true;
+  for (const n = s.length; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 59 /* ; */ && has(s, i, '; from=<')) {
+      found = i;
+      i += 6; // on to the '<'
+    } else if (c === 60 /* < */ && quotes && s.charCodeAt(i + 1) === 34) {
+      const q = quoteEnd(s, i + 1);
+      if (q < 0) quotes = false;
+      else i = q;
+    }
+  }
+  return found;
+}
+
 let end = 0;
 /** Index just after the client that parseClient last read. */
 export const clientEnd = (): number => end;
@@ -72,12 +119,17 @@ export function enhancedAt(s: string, i: number): string | undefined {
   return s.slice(i, k);
 }
 
-/** `from=<a> to=<b> proto=ESMTP helo=<h>` (space or comma separated) between i and stop. */
-function envelope(s: string, i: number, stop: number, ev: RejectEvent): void {
+/**
+ * `from=<a> to=<b> proto=ESMTP helo=<h>` (space or comma separated) from i: read up to
+ * stop, or up to a `: ` between fields (the reply of a content check follows it), whose
+ * index is returned (else stop). Addresses may have a quoted local part (addrFrom).
+ */
+function envelope(s: string, i: number, stop: number, ev: RejectEvent): number {
   while (i < stop) {
     let c = s.charCodeAt(i);
     while (c === 32 || c === 44) c = s.charCodeAt(++i);
-    if (i >= stop) return;
+    if (i >= stop) return stop;
+    if (c === 58 && s.charCodeAt(i + 1) === 32) return i;
     let key: 'from' | 'to' | 'helo' | 'proto' | undefined;
     let v = i;
     if (has(s, i, 'from=<')) (key = 'from'), (v = i + 6);
@@ -86,7 +138,7 @@ function envelope(s: string, i: number, stop: number, ev: RejectEvent): void {
     else if (has(s, i, 'proto=')) (key = 'proto'), (v = i + 6);
     let e: number;
     if (key && key !== 'proto') {
-      e = s.indexOf('>', v);
+      e = s.indexOf('>', key === 'helo' ? v : addrFrom(s, v));
       if (e < 0 || e > stop) e = stop;
       ev[key] = s.slice(v, e);
       i = e + 1;
@@ -97,15 +149,18 @@ function envelope(s: string, i: number, stop: number, ev: RejectEvent): void {
     if (key) ev.proto = s.slice(v, e);
     i = e;
   }
+  return stop;
 }
 
 /**
- * A refusal after "reject: " (or "milter-reject: ", "proxy-reject: ") at i:
+ * A refusal after "reject: " (or "milter-reject: ", "proxy-reject: ", "milter-header-reject: ", ...) at i:
  *   `RCPT from host[addr]: 550 5.1.1 <x>: text; from=<a> to=<b> proto=ESMTP helo=<h>` (smtpd),
  *   `RCPT from [addr]:port: 550 5.7.1 text; from=<a>, to=<b>, proto=ESMTP, helo=<h>` (postscreen),
  *   `CONNECT from [addr]:port: too many connections` (postscreen, no code),
  *   `header Subject: x from host[addr]; from=<a> to=<b> proto=ESMTP helo=<h>: 5.7.1 text` (cleanup),
+ *   `mime-error invalid ... encoding domain: base64 from host[addr]; from=<a> to=<b>` (cleanup, no reply),
  *   `END-OF-MESSAGE: 554 5.7.1 text; from=<a> to=<b> ...` (proxy-reject).
+ * The envelope is found past quoted local parts (envelopeAt), so an address cannot fake it.
  */
 export function parseReject(s: string, i: number, qid: string | undefined, action: string): RejectEvent | undefined {
   let e = i;
@@ -121,30 +176,25 @@ export function parseReject(s: string, i: number, qid: string | undefined, actio
     ev.client = client;
     if (s.charCodeAt(end) !== 58 || s.charCodeAt(end + 1) !== 32) return undefined;
     r = end + 2;
-    stop = s.lastIndexOf('; from=<');
+    stop = envelopeAt(s, r);
     if (stop < r) stop = s.lastIndexOf('; proto=');
     if (stop < r) stop = s.length;
     ev.reply = s.slice(r, stop);
     envelope(s, stop + 2, s.length, ev);
   } else if (s.charCodeAt(e) === 58 && s.charCodeAt(e + 1) === 32) {
     r = e + 2;
-    stop = s.lastIndexOf('; from=<');
+    stop = envelopeAt(s, r);
     if (stop < r) stop = s.length;
     ev.reply = s.slice(r, stop);
     envelope(s, stop + 2, s.length, ev);
   } else {
-    // content checks: the envelope comes first, then ": " and the reply
-    const env = s.indexOf('; from=<', e);
+    // content checks: the envelope comes first, then ": " and the reply; cleanup's
+    // `mime-error ... from host[addr]; from=<a> to=<b>` has no reply (the text before
+    // the envelope stands for it)
+    const env = envelopeAt(s, e);
     if (env < 0) return undefined;
-    r = env;
-    for (;;) {
-      r = s.indexOf(': ', r + 1);
-      if (r < 0) return undefined;
-      const c = s.charCodeAt(r + 2);
-      if (c === 52 || c === 53) break;
-    }
-    ev.reply = s.slice(r + 2);
-    envelope(s, env + 2, r, ev);
+    r = envelope(s, env + 2, s.length, ev);
+    ev.reply = r < s.length ? s.slice(r + 2) : s.slice(i, env);
   }
   parseReply(ev.reply, ev);
   return ev;
@@ -168,7 +218,7 @@ export function parseDelivery(s: string, i: number, qid: string): DeliveryEvent 
     if (has(s, i, 'to=<') || has(s, i, 'orig_to=<')) {
       const orig = s.charCodeAt(i) === 111;
       const v = i + (orig ? 9 : 4);
-      e = s.indexOf('>, ', v);
+      e = s.indexOf('>, ', addrFrom(s, v)); // past a quoted local part: `to=<"x>, status=sent"@y>, ...`
       if (e < 0) return undefined;
       if (orig) origTo = s.slice(v, e);
       else to = s.slice(v, e);
@@ -179,7 +229,12 @@ export function parseDelivery(s: string, i: number, qid: string): DeliveryEvent 
       const v = i + 7;
       e = v;
       for (let c = s.charCodeAt(e); c >= 97 && c <= 122; c = s.charCodeAt(++e));
-      const status = s.slice(v, e);
+      let status = s.slice(v, e);
+      if (e === v && has(s, v, 'SOFTBOUNCE')) {
+        // soft_bounce=yes: a bounce turned into a deferral (its dsn is 4.x.x)
+        status = 'deferred';
+        e += 10;
+      }
       if (!STATUS.has(status) || to === undefined) return undefined;
       let detail = '';
       if (s.charCodeAt(e) === 32 && s.charCodeAt(e + 1) === 40) {

@@ -6,9 +6,9 @@ import type { MessageState, PostfixInstanceState, ScreenState, SessionState } fr
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-/** a message with no qmgr line this long after its arrival was aborted */
+/** a message with no qmgr line (nor cleanup's message-id / a hold) this long after its arrival was aborted */
 const UNQUEUED_TTL = HOUR;
-/** a queued message not heard of this long is forgotten (maximal_queue_lifetime is 5 days) */
+/** a queued (or cleanup-accepted) message not heard of this long is forgotten (maximal_queue_lifetime is 5 days) */
 const MESSAGE_TTL = 10 * 24 * HOUR;
 /** smtpd sessions whose end was not seen */
 const SESSION_TTL = 6 * HOUR;
@@ -22,7 +22,7 @@ export function sweepInstance(
   endSession: (pid: number, s: SessionState) => void,
   endScreen: (key: string) => void,
 ): void {
-  for (const [qid, m] of inst.messages) if (t - m.t > (m.counted ? MESSAGE_TTL : UNQUEUED_TTL)) inst.messages.delete(qid);
+  for (const [qid, m] of inst.messages) if (t - m.t > (m.counted || m.accepted ? MESSAGE_TTL : UNQUEUED_TTL)) inst.messages.delete(qid);
   for (const [pid, s] of inst.sessions) if (t - s.t > SESSION_TTL) endSession(pid, s);
   for (const [key, s] of inst.screens) if (t - s.t > SCREEN_TTL) endScreen(key);
   for (const [qid, at] of inst.reinjected) if (t - at > REINJECTED_TTL) inst.reinjected.delete(qid);
@@ -36,6 +36,8 @@ export class Msg implements MessageState {
   relay = '';
   lastGroup: string | undefined = undefined;
   lastDsn: string | undefined = undefined;
+  /** cleanup has it (message-id, or held): it waits for qmgr as long as a queued message */
+  accepted = false;
   constructor(
     public t: number,
     public group: string | undefined,
@@ -71,10 +73,15 @@ export function instanceState(inst: Instance): PostfixInstanceState {
     if (m.sent) s.sent = [...m.sent];
     if (m.lastGroup !== undefined) s.lastGroup = m.lastGroup;
     if (m.lastDsn !== undefined) s.lastDsn = m.lastDsn;
+    if (m.accepted) s.accepted = true;
     messages[qid] = s;
   }
   const sessions: Record<string, SessionState> = {};
-  for (const [pid, s] of inst.sessions) sessions[pid] = { ...s };
+  for (const [pid, s] of inst.sessions) {
+    const c: SessionState = { assoc: s.assoc, group: s.group, addr: s.addr, t: s.t };
+    if (s.qid !== undefined) c.qid = s.qid;
+    sessions[pid] = c;
+  }
   const screens: Record<string, ScreenState> = {};
   for (const [k, s] of inst.screens) screens[k] = { ...s };
   const out: PostfixInstanceState = {
@@ -105,6 +112,8 @@ export function loadInstance(
   app.startedAt = is.startedAt;
   app.operStatus = is.operStatus;
   app.lastChange = is.lastChange;
+  // the groups the model already has (a model checkpoint restored first), for queue attribution
+  for (const ch of app.mta?.channels.values() ?? []) inst.channels.set(ch.name, ch);
   for (const [qid, ms] of Object.entries(is.messages)) {
     const m = new Msg(ms.t, ms.group, ms.counted, ms.filtered);
     m.size = ms.size;
@@ -114,11 +123,12 @@ export function loadInstance(
     m.relay = ms.relay;
     m.lastGroup = ms.lastGroup;
     m.lastDsn = ms.lastDsn;
+    m.accepted = ms.accepted === true;
     inst.messages.set(qid, m);
   }
   for (const [pid, ss] of Object.entries(is.sessions)) {
     const ch = inbound(ss.group, ss.t);
-    inst.sessions.set(Number(pid), { ...ss, assoc: reattach(model, app, ss, ch) });
+    inst.sessions.set(Number(pid), { assoc: reattach(model, app, ss, ch), group: ss.group, addr: ss.addr, t: ss.t, qid: ss.qid });
   }
   for (const [k, sc] of Object.entries(is.screens)) {
     inbound(sc.group, sc.t);

@@ -3,7 +3,7 @@
 // so a line costs O(its length) whatever it contains.
 
 import type { CommandStats, DeliveryEvent, PostfixEvent } from './events.js';
-import { clientEnd, has, parseClient, parseDelivery, parseReject } from './fields.js';
+import { addrFrom, clientEnd, has, parseClient, parseDelivery, parseReject } from './fields.js';
 
 const SEVERITIES = ['warning', 'error', 'fatal', 'panic'] as const;
 
@@ -22,7 +22,7 @@ const ACTIONS = [
   'reject_warning', 'warn', 'warning', 'hold', 'discard', 'filter', 'redirect', 'info', 'prepend', 'replace',
   'bcc', 'milter-hold', 'milter-discard', 'proxy-accept', 'milter-replace',
 ];
-const REJECTS = ['reject', 'milter-reject', 'proxy-reject'];
+const REJECTS = ['reject', 'milter-reject', 'proxy-reject', 'milter-header-reject', 'milter-body-reject'];
 
 /** `word: ` at i, one of `words`; returns the word, or undefined. */
 function wordAt(s: string, i: number, words: readonly string[]): string | undefined {
@@ -175,11 +175,12 @@ function qmgr(s: string): PostfixEvent {
   const qid = s.slice(0, q);
   const i = q + 2;
   if (has(s, i, 'from=<')) {
-    const gt = s.indexOf('>, ', i + 6);
+    const gt = s.indexOf('>, ', addrFrom(s, i + 6)); // past a quoted local part: `from=<"x>, size=1"@y>, size=...`
     if (gt < 0) return unparsed(s);
     const from = s.slice(i + 6, gt);
     let k = gt + 3;
-    if (has(s, k, 'status=expired')) return { kind: 'expired', qid, from };
+    // postsuper -e / -f: `status=force-expired, returned to sender`
+    if (has(s, k, 'status=expired') || has(s, k, 'status=force-expired')) return { kind: 'expired', qid, from };
     if (!has(s, k, 'size=')) return unparsed(s);
     k += 5;
     let size = 0;
@@ -229,6 +230,12 @@ function pickup(s: string): PostfixEvent {
   let uid = 0;
   for (let c = s.charCodeAt(k); c >= 48 && c <= 57; c = s.charCodeAt(++k)) uid = uid * 10 + c - 48;
   if (k === i + 4 || !has(s, k, ' from=<')) return unparsed(s);
+  // `postsuper -r`: `uid=N from=<s> orig_id=OLDQID`, the id ending the line (a sender that
+  // holds "> orig_id=X" is followed by the ">" Postfix adds, so it cannot fake one)
+  const o = s.lastIndexOf('> orig_id=');
+  if (o > k && qidEnd(`${s.slice(o + 10)}: `) === s.length - o - 10) {
+    return { kind: 'pickup', qid: s.slice(0, q), uid, from: s.slice(k + 7, o), origId: s.slice(o + 10) };
+  }
   const gt = s.lastIndexOf('>');
   return { kind: 'pickup', qid: s.slice(0, q), uid, from: s.slice(k + 7, gt > k ? gt : s.length) };
 }
@@ -264,8 +271,27 @@ function master(s: string): PostfixEvent {
 
 function postsuper(s: string): PostfixEvent {
   const q = qidEnd(s);
-  if (q >= 0 && has(s, q + 2, 'removed') && s.length === q + 9) return { kind: 'removed', qid: s.slice(0, q) };
+  if (q < 0) return info(s);
+  if (has(s, q + 2, 'removed') && s.length === q + 9) return { kind: 'removed', qid: s.slice(0, q) };
+  // postsuper -h / -H: the message waits in the hold queue (an 'action' like cleanup's `hold:`)
+  if (has(s, q + 2, 'placed on hold') && s.length === q + 16) return { kind: 'action', qid: s.slice(0, q), action: 'hold', text: s.slice(q + 2) };
+  if (has(s, q + 2, 'released from hold') && s.length === q + 20) return { kind: 'action', qid: s.slice(0, q), action: 'release', text: s.slice(q + 2) };
   return info(s);
+}
+
+/**
+ * master's `process /usr/libexec/postfix/smtpd pid 1234 exit status 1` or `... killed by
+ * signal 9` (the text after "warning: "): the daemon (the path's last part) and its pid.
+ */
+export function deadProcess(text: string): { daemon: string; pid: number } | undefined {
+  if (!has(text, 0, 'process ')) return undefined;
+  const p = text.indexOf(' pid ', 8);
+  if (p < 0) return undefined;
+  let k = p + 5;
+  let pid = 0;
+  for (let c = text.charCodeAt(k); c >= 48 && c <= 57; c = text.charCodeAt(++k)) pid = pid * 10 + c - 48;
+  if (k === p + 5 || !(has(text, k, ' exit status ') || has(text, k, ' killed by signal '))) return undefined;
+  return { daemon: text.slice(text.lastIndexOf('/', p) + 1, p), pid };
 }
 
 /** The event of one message text logged by `daemon`. */

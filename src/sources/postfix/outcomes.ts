@@ -17,6 +17,13 @@ import { isConnectFailure, queuedAs } from './fields.js';
 import { Msg, type Instance } from './inflight.js';
 
 const DSN = /^[45]\.\d{1,3}\.\d{1,3}$/;
+/** at most this many groups per MTA: made-up program names must not add rows without end */
+const MAX_GROUPS = 256;
+/** at most this many status codes in a group's error table; other codes count in their class (5.0.0) */
+const MAX_ERROR_CODES = 256;
+
+/** Thrown by Outcomes.inbound/outbound instead of adding a group past MAX_GROUPS (PostfixLog counts the line). */
+export const GROUP_LIMIT = new Error('too many groups');
 
 /** A postscreen session is over: it no longer holds an inbound association of its group. */
 export function endScreen(inst: Instance, key: string): void {
@@ -72,7 +79,7 @@ export class Outcomes {
     m.lastGroup = name;
     if (failed) {
       if (DSN.test(ev.dsn)) {
-        this.model.countError(ch, ev.dsn, 'outbound');
+        this.countError(ch, ev.dsn, 'outbound');
         m.lastDsn = ev.dsn;
       }
       return;
@@ -109,7 +116,8 @@ export class Outcomes {
     if (screen || d === 'smtpd' || d === 'qmqpd') {
       group = (screen ? undefined : inst.sessions.get(p.pid)?.group) ?? this.inboundGroup(p, ev.client?.addr);
     } else if (ev.qid) group = inst.messages.get(ev.qid)?.group;
-    if (ev.qid && (ev.stage === 'header' || ev.stage === 'body' || ev.stage === 'END-OF-MESSAGE' || ev.stage === 'DATA' || ev.stage === 'BDAT')) {
+    const st = ev.stage;
+    if (ev.qid && (d === 'cleanup' || st === 'header' || st === 'body' || st === 'END-OF-MESSAGE' || st === 'DATA' || st === 'BDAT')) {
       inst.messages.delete(ev.qid); // the message itself was refused: it will not be queued
     }
     if (group === undefined) return; // a content check on a message whose arrival was not seen
@@ -117,8 +125,9 @@ export class Outcomes {
     ch.rejectedMessages++;
     ch.inboundRejectionReason = ev.reply;
     this.inboundActivity(inst, ch, t);
-    const code = ev.dsn ?? (ev.smtpCode !== undefined ? `${Math.floor(ev.smtpCode / 100)}.0.0` : undefined);
-    if (code !== undefined && DSN.test(code)) this.model.countError(ch, code, 'inbound');
+    // no code at all: cleanup's refusals are permanent (`reject: mime-error ...`); others count nothing
+    const code = ev.dsn ?? (ev.smtpCode !== undefined ? `${Math.floor(ev.smtpCode / 100)}.0.0` : d === 'cleanup' ? '5.0.0' : undefined);
+    if (code !== undefined && DSN.test(code)) this.countError(ch, code, 'inbound');
     let refused = ev.stage === 'CONNECT';
     if (screen && ev.client) {
       const key = `${group} [${ev.client.addr}]:${ev.client.port ?? ''}`;
@@ -134,6 +143,12 @@ export class Outcomes {
       ch.rejectedInboundAssociations++;
       inst.app.rejectedInboundAssociations++;
     }
+  }
+
+  /** model.countError, but a code new to a group whose table is full counts in its class only (X.0.0). */
+  countError(ch: Channel, code: string, direction: 'inbound' | 'outbound'): void {
+    if (ch.errors.size >= MAX_ERROR_CODES && !ch.errors.has(code)) code = `${code.charAt(0)}.0.0`;
+    this.model.countError(ch, code, direction);
   }
 
   // -- groups -------------------------------------------------------------------------------
@@ -154,6 +169,7 @@ export class Outcomes {
   }
 
   private addGroup(inst: Instance, name: string, spec: GroupSpec, t: number): Channel {
+    if (inst.channels.size >= MAX_GROUPS) throw GROUP_LIMIT;
     const ch = this.model.addChannel(inst.app, name, { ...spec, createdAt: t });
     inst.channels.set(name, ch);
     return ch;

@@ -33,6 +33,8 @@ export interface MessageState {
   lastGroup?: string;
   /** enhanced status code of its last deferral or bounce */
   lastDsn?: string;
+  /** cleanup accepted it (message-id line, or held): kept like a queued message until qmgr logs it */
+  accepted?: boolean;
 }
 
 /** An open smtpd (or qmqpd) session: one association in the model. */
@@ -43,6 +45,8 @@ export interface SessionState {
   addr: string;
   /** connect time (epoch ms) */
   t: number;
+  /** queue id of the session's last `client=` (the message a `lost connection after DATA` abandons) */
+  qid?: string;
 }
 
 /** An open postscreen session (counted on its group only, not an assocTable row). */
@@ -76,5 +80,7 @@ export interface PostfixLogState {
   stats: PostfixLogStats;
   /** log time of the next clean-up of stale entries */
   nextSweep: number;
+  /** time of the last line (the sweep clock is the earlier of it and the next line's time) */
+  lastTime?: number;
   instances: PostfixInstanceState[];
 }
