@@ -2,6 +2,8 @@
 // names, a time-ordered queue of lines (a binary heap), processes and their pids, and the
 // sessions that bring no message (NOQUEUE rejects, postscreen, address probes, statistics).
 
+import { prng } from '../test/helpers/prng.js';
+
 export type Tag = '' | 'rcv' | 'dlv' | 'dfr' | 'bnc' | 'rej' | 'exp' | 'fwd';
 export interface Entry {
   t: number;
@@ -21,16 +23,8 @@ export interface Truth {
   /** status=sent (forwarded as ...) */ forwarded: number;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG the tests use too. */
+export const mulberry32 = prng;
 
 export const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 export const p2 = (n: number): string => (n < 10 ? '0' : '') + n;

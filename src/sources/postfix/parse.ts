@@ -102,17 +102,7 @@ export class LineParser {
   /** A journal entry: SYSLOG_IDENTIFIER, _PID, MESSAGE and its time. */
   parseMessage(program: string, pid: number | undefined, message: string, time: number, host?: string): ParsedLine | undefined {
     const prog = this.program(program);
-    if (!prog) return undefined;
-    return {
-      time,
-      host,
-      program,
-      syslogName: prog.syslogName,
-      service: prog.service,
-      daemon: prog.daemon,
-      pid: pid ?? 0,
-      event: parseEvent(prog.daemon, message),
-    };
+    return prog && parsed(time, host, program, prog, pid ?? 0, message);
   }
 
   /** `program[pid]: message` without a timestamp. */
@@ -154,16 +144,7 @@ export class LineParser {
     if (text.charCodeAt(i) !== 58) return undefined;
     i++;
     if (text.charCodeAt(i) === 32) i++;
-    return {
-      time,
-      host,
-      program,
-      syslogName: prog.syslogName,
-      service: prog.service,
-      daemon: prog.daemon,
-      pid,
-      event: parseEvent(prog.daemon, i === 0 ? text : text.slice(i)),
-    };
+    return parsed(time, host, program, prog, pid, i === 0 ? text : text.slice(i));
   }
 
   private program(name: string): Program | undefined {
@@ -280,4 +261,18 @@ export function parseLine(text: string, opts: ParseOptions = {}): ParsedLine | u
 /** Parses a journal entry (SYSLOG_IDENTIFIER, _PID, MESSAGE, time); undefined when not Postfix's. */
 export function parseMessage(program: string, pid: number | undefined, message: string, time: number, host?: string): ParsedLine | undefined {
   return shared.parseMessage(program, pid, message, time, host);
+}
+
+/** One parsed line, from a syslog line or a journal entry alike. */
+function parsed(time: number, host: string | undefined, program: string, prog: Program, pid: number, message: string): ParsedLine {
+  return {
+    time,
+    host,
+    program,
+    syslogName: prog.syslogName,
+    service: prog.service,
+    daemon: prog.daemon,
+    pid,
+    event: parseEvent(prog.daemon, message),
+  };
 }
