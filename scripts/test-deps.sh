@@ -4,7 +4,13 @@
 # smitools (smilint), postfix (the real MTA of the Postfix end-to-end tests, run as a
 # private instance on loopback ports: test/helpers/postfix-server.ts), swaks (sends their
 # test mail), pflogsumm (cross-check and benchmark peer for the log reader) and
-# systemd-journal-remote (writes a journal file for the real journalctl to read).
+# systemd-journal-remote (writes a journal file for the real journalctl to read),
+# snmptrapd (receives the agent's notifications), dovecot-imapd and dovecot-pop3d (IMAP
+# and POP3 servers for the probes and the Dovecot source), slapd and ldap-utils (an LDAP
+# server for the probes) and monitoring-plugins-basic (check_smtp, check_imap, check_pop,
+# check_http: the reference for `madman probe`'s output and exit codes).
+# Every service these packages would start is kept from starting: tests run their own
+# private instances on loopback ports.
 # Needs root when something is missing; does nothing (and is quick) when all is there.
 set -euo pipefail
 need=()
@@ -17,6 +23,12 @@ command -v swaks >/dev/null 2>&1 || need+=(swaks)
 command -v pflogsumm >/dev/null 2>&1 || [ -x /usr/sbin/pflogsumm ] || need+=(pflogsumm)
 # writes a real journal file, so the journal follower is tested against the real journalctl
 [ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
+command -v snmptrapd >/dev/null 2>&1 || [ -x /usr/sbin/snmptrapd ] || need+=(snmptrapd)
+[ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
+[ -x /usr/lib/dovecot/pop3 ] || need+=(dovecot-pop3d)
+[ -x /usr/sbin/slapd ] || need+=(slapd)
+command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
+[ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -26,31 +38,34 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 installing_postfix=no
 for p in "${need[@]}"; do [ "$p" = postfix ] && installing_postfix=yes; done
-policy_rc_d_ours=no
-if [ "$installing_postfix" = yes ]; then
-  # "No configuration": the package writes no /etc/postfix/main.cf, so its postinst starts
-  # no system Postfix on port 25. The tests copy /etc/postfix (master.cf, postfix-files,
-  # dynamicmaps.cf) and write their own main.cf; the helper adds the one line it needs
-  # (alternate_config_directories) to /etc/postfix/main.cf itself.
-  debconf-set-selections <<'EOF'
+# "No configuration": the postfix package writes no /etc/postfix/main.cf, so its postinst
+# starts no system Postfix on port 25. The tests copy /etc/postfix (master.cf,
+# postfix-files, dynamicmaps.cf) and write their own main.cf; the helper adds the one line
+# it needs (alternate_config_directories) to /etc/postfix/main.cf itself. slapd likewise
+# creates no system directory database: the tests write their own slapd.conf.
+debconf-set-selections <<'EOF'
 postfix postfix/main_mailer_type select No configuration
 postfix postfix/mailname string madman-test.localdomain
+slapd slapd/no_configuration boolean true
 EOF
-  # Belt and braces: forbid invoke-rc.d from starting any service during this install
-  # (docker-style images already ship such a policy; a fresh machine does not).
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    policy_rc_d_ours=yes
-  fi
+# Forbid invoke-rc.d from starting any service during this install (docker-style images
+# already ship such a policy; a fresh machine does not).
+policy_rc_d_ours=no
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  policy_rc_d_ours=yes
 fi
 cleanup() { if [ "$policy_rc_d_ours" = yes ]; then rm -f /usr/sbin/policy-rc.d; fi; }
 trap cleanup EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-# Debian's snmpd package starts a system snmpd on udp 161; tests run their own.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet snmpd 2>/dev/null; then
-  systemctl stop snmpd || true
+# With systemd, the policy above does not stop units from being enabled: leave none of
+# the system services running or enabled; tests run their own.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+  for unit in snmpd snmptrapd dovecot slapd; do
+    systemctl disable --now "$unit" >/dev/null 2>&1 || true
+  done
 fi
 if [ "$installing_postfix" = yes ]; then
   # Tests run private instances on their own ports, queues and logs, so a system Postfix

@@ -15,6 +15,7 @@ import { requestClock, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
 import { CommunityAccess } from './snmp/access.js';
 import type { OidIndex } from './snmp/oid-index.js';
+import { NotificationHub } from './snmp/notifications.js';
 import { SnmpStats, UdpAgent, type Endpoint } from './snmp/udp-agent.js';
 import './sources/index.js';
 import { configuredSources, type Source } from './sources/registry.js';
@@ -31,6 +32,8 @@ export interface RunningAgent {
   stats: SnmpStats;
   endpoints: Endpoint[];
   sources: Source[];
+  /** where notifications are raised; sinks (trap receivers, the AgentX master) attach here */
+  notifications: NotificationHub;
   stop(): Promise<void>;
 }
 
@@ -86,6 +89,7 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   const stats = new SnmpStats();
   const { tree, index, ctx } = buildServing(model, stats, settings.system, log);
 
+  const notifications = new NotificationHub((sink, err) => log.warn({ sink, err: err.message }, 'notification not sent'));
   const sources = [...(parts.sources ?? []), ...configuredSources(settings)];
   for (const s of sources) await s.start(model, log.child({ source: s.name }));
 
@@ -114,9 +118,11 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     stats,
     endpoints,
     sources,
+    notifications,
     async stop() {
       await udp.stop();
       for (const s of sources) await s.stop();
+      await notifications.close();
       stable?.flush();
     },
   };

@@ -4,6 +4,9 @@
 // Times are milliseconds since the epoch; volumes are octets; counters grow
 // without bound (the views wrap them for the wire).
 
+import type { ServiceCheck } from './checks.js';
+import type { QuotaUsage, ServiceStats } from './services.js';
+
 export type OperStatus = 'up' | 'down' | 'halted' | 'congested' | 'restarting' | 'quiescing';
 export type AssociationType = 'uainitiator' | 'uaresponder' | 'peerinitiator' | 'peerresponder';
 
@@ -174,6 +177,12 @@ export class MailSystem {
   readonly applications = new Map<number, Application>();
   /** The inputs sources read, for MADMAN-MIB's madmanSourceTable. */
   readonly inputs = new Map<number, SourceInput>();
+  /** Probed services (model/checks.ts), by index. */
+  readonly checks = new Map<number, ServiceCheck>();
+  /** IMAP/POP/... service statistics (model/services.ts), by index. */
+  readonly services = new Map<number, ServiceStats>();
+  /** Mailbox quotas (model/services.ts), by index. */
+  readonly quotas = new Map<number, QuotaUsage>();
   /**
    * Bumped when a row appears or vanishes, so views re-sort only then; one counter per
    * kind of row, so that a connection opening does not re-sort the group table.
@@ -183,6 +192,9 @@ export class MailSystem {
   associationsVersion = 0;
   errorsVersion = 0;
   inputsVersion = 0;
+  checksVersion = 0;
+  servicesVersion = 0;
+  quotasVersion = 0;
   private nextAssoc = new Map<number, number>();
 
   constructor(private readonly indexes: IndexAllocator = new CountingAllocator()) {}
@@ -193,6 +205,9 @@ export class MailSystem {
     this.associationsVersion++;
     this.errorsVersion++;
     this.inputsVersion++;
+    this.checksVersion++;
+    this.servicesVersion++;
+    this.quotasVersion++;
   }
 
   addApplication(

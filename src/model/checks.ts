@@ -1,0 +1,35 @@
+// Service checks (probes): how each configured mail service answered the last time it
+// was tried, the way a user meets it. The probes source writes these; the MIB views
+// (applTable rows, the serverResponse table) and the alarm engine read them.
+
+export type CheckProtocol = 'smtp' | 'submission' | 'lmtp' | 'imap' | 'pop3' | 'ldap' | 'http' | 'roundtrip';
+
+/** ok: answered within its thresholds; warning: slower than its warning threshold;
+ *  critical: failed or slower than its critical threshold; unknown: not yet checked. */
+export type CheckStatus = 'ok' | 'warning' | 'critical' | 'unknown';
+
+export interface PhaseTime {
+  /** e.g. "connect", "greeting", "ehlo", "login" */
+  name: string;
+  ms: number;
+}
+
+export interface ServiceCheck {
+  index: number;
+  /** "<instance> <service> on <host>" */
+  name: string;
+  protocol: CheckProtocol;
+  /** host:port, or a URL */
+  target: string;
+  status: CheckStatus;
+  /** when the last check finished (ms since the epoch) */
+  lastCheck?: number;
+  /** total time of the last check that completed, in milliseconds */
+  responseMs?: number;
+  /** phase times of the last check */
+  phases: PhaseTime[];
+  /** why the last failed check failed ('' when it never has) */
+  reason: string;
+  lastFailure?: number;
+  consecutiveFailures: number;
+}

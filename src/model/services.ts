@@ -1,0 +1,33 @@
+// Per-service statistics of IMAP/POP/submission/LMTP servers (Sun's counterutil
+// imapstat/popstat), and mailbox quotas (imquotacheck). The Dovecot source writes these;
+// the MIB views and the alarm engine read them.
+
+export interface ServiceStats {
+  index: number;
+  /** instance and service, e.g. "dovecot imap" */
+  name: string;
+  /** the service alone: imap, pop3, submission, lmtp */
+  service: string;
+  /** applTable row the service's associations are counted on, if any */
+  application?: number;
+  currentStartTime?: number;
+  lastConnectionTime?: number;
+  maxConnections: number;
+  numConnections: number;
+  numCurrentConnections: number;
+  numFailedConnections: number;
+  numFailedLogins: number;
+  numGoodLogins: number;
+}
+
+export interface QuotaUsage {
+  index: number;
+  user: string;
+  /** storage used and allowed, in KB; limit undefined when unlimited */
+  storageKb: number;
+  storageLimitKb?: number;
+  messages: number;
+  messageLimit?: number;
+  /** when this user's figures were last read */
+  readAt: number;
+}
