@@ -44,6 +44,15 @@ export async function probeLdap(spec: ProbeSpec): Promise<ProbeOutcome> {
     return clock.ok({ detail: `${n} ${n === 1 ? 'entry' : 'entries'} found` });
   } catch (err) {
     void client?.unbind().catch(() => {});
-    return clock.failed(err);
+    return clock.failed(ldapError(err));
   }
+}
+
+/** ldapts puts the result code in the message ("<diagnostic> Code: 0x31") and its meaning in the class name. */
+function ldapError(err: unknown): unknown {
+  if (!(err instanceof Error) || typeof (err as { code?: unknown }).code !== 'number') return err;
+  const code = (err as unknown as { code: number }).code;
+  const meaning = err.name.replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  const diagnostic = err.message.replace(/\s*Code: 0x[0-9a-f]+$/i, '').trim();
+  return new Error(`${meaning} (LDAP result ${code})${diagnostic ? `: ${diagnostic}` : ''}`);
 }
