@@ -40,7 +40,8 @@ export async function startSlowSmtp(delayMs: number): Promise<TestServer> {
   });
 }
 
-async function listen(onConn: (sock: net.Socket) => void): Promise<TestServer> {
+/** A TCP server that does what `onConn` does with each connection (faults real servers do not show). */
+export async function listen(onConn: (sock: net.Socket) => void): Promise<TestServer> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((sock) => {
     sockets.add(sock);

@@ -53,7 +53,8 @@ export class LineConnection {
         s.destroy();
         reject(tlsError(err));
       };
-      s.once('error', fail);
+      // `on`, not `once`: a second 'error' without a listener would crash the agent
+      s.on('error', fail);
       s.once(implicit ? 'secureConnect' : 'connect', () => {
         s.off('error', fail);
         resolve(new LineConnection(s, deadline));
@@ -122,13 +123,15 @@ export class LineConnection {
   /** Replaces the socket by a TLS one over it (after the server agreed to STARTTLS). */
   startTls(ep: Endpoint): Promise<void> {
     this.detach();
+    // the TLS socket reports failures; the plain one under it must not throw unheard
+    this.sock.on('error', () => {});
     const p = new Promise<void>((resolve, reject) => {
       const secure = tls.connect({ socket: this.sock, ...tlsOptions(ep) });
       const fail = (err: Error) => {
         secure.destroy();
         reject(tlsError(err));
       };
-      secure.once('error', fail);
+      secure.on('error', fail);
       secure.once('secureConnect', () => {
         secure.off('error', fail);
         this.sock = secure;

@@ -77,7 +77,9 @@ export class PhaseClock {
   }
 
   failed(err: unknown, extra: Partial<ProbeOutcome> = {}): ProbeOutcome {
-    return { ok: false, phases: this.phases, totalMs: this.elapsed(), reason: `${this.current}: ${errorText(err)}`, ...extra };
+    // what a server sent may be binary: the reason is shown as text (SnmpAdminString, a terminal)
+    const text = errorText(err).replace(/[^\x20-\x7e]/g, '?');
+    return { ok: false, phases: this.phases, totalMs: this.elapsed(), reason: `${this.current}: ${text}`, ...extra };
   }
 }
 
