@@ -15,6 +15,7 @@ export interface PhaseTime {
 }
 
 export interface ServiceCheck {
+  /** the probes source uses the applIndex of the service's applTable row */
   index: number;
   /** "<instance> <service> on <host>" */
   name: string;
