@@ -76,11 +76,23 @@ describe('probes: watcher, thresholds, model updates', () => {
     expect(readFileSync(log, 'utf8')).to.equal('r\nr\nr\n');
   });
 
-  it('a failing restart command is logged, not thrown', async () => {
+  it('a failing restart command is logged, not thrown; onRestart is told first', async () => {
     const w = new Watcher({ command: 'exit 7', afterFailures: 1, windowSeconds: 600 }, silentLogger);
     const { check } = addService(new MailSystem(), SPEC);
-    await w.observe(check, true);
+    const told: number[] = [];
+    await w.observe(check, true, () => told.push(check.restarts!));
     expect(check.restarts).to.equal(1);
+    expect(told).to.deep.equal([1]);
+  });
+
+  it('recordOutcome takes a restarting service back to up or down', () => {
+    const model = new MailSystem();
+    const { app, check } = addService(model, SPEC);
+    app.operStatus = 'restarting';
+    app.lastChange = 1000;
+    app.startedAt = 500;
+    recordOutcome(model, app, check, SPEC, ok(10), 2000);
+    expect([app.operStatus, app.lastChange, app.startedAt]).to.deep.equal(['up', 2000, 2000]);
   });
 
   it('judges like check_smtp: failure or over -c is critical, over -w a warning', () => {

@@ -69,8 +69,9 @@ export function recordOutcome(model: MailSystem, app: Application, check: Servic
   }
   const oper: OperStatus = !o.ok ? 'down' : j.status === 'ok' ? 'up' : 'congested';
   if (oper !== app.operStatus || app.lastChange === undefined) {
-    // applUptime counts from when the service was first seen answering after being down
-    if (oper !== 'down' && (app.operStatus === 'down' || app.startedAt === undefined)) app.startedAt = at;
+    // applUptime counts from when the service was first seen answering after being down or restarted
+    const wasDown = app.operStatus === 'down' || app.operStatus === 'restarting';
+    if (oper !== 'down' && (wasDown || app.startedAt === undefined)) app.startedAt = at;
     if (oper === 'down') app.startedAt = undefined;
     app.operStatus = oper;
     app.lastChange = at;
@@ -103,7 +104,11 @@ export class ProbesSource implements Source {
       const was = check.status;
       recordOutcome(model, app, check, spec, o);
       if (check.status !== was) log.info({ service: check.name, status: check.status, reason: check.reason }, 'service status changed');
-      await watcher?.observe(check, !o.ok);
+      await watcher?.observe(check, !o.ok, () => {
+        // applOperStatus restarting(5) until the next check says how it came back
+        app.operStatus = 'restarting';
+        app.lastChange = Date.now();
+      });
       if (this.stopped) return;
       await this.sleep(spec.interval * 1000);
     }

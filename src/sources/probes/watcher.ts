@@ -43,8 +43,8 @@ export class Watcher {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Told after each check; runs the restart command when it is due. */
-  async observe(check: ServiceCheck, failed: boolean): Promise<void> {
+  /** Told after each check; runs the restart command when it is due (`onRestart` first). */
+  async observe(check: ServiceCheck, failed: boolean, onRestart?: () => void): Promise<void> {
     if (!failed) {
       this.failuresSinceRestart = 0;
       if (check.watcher === 'suspended') {
@@ -70,6 +70,7 @@ export class Watcher {
     check.restarts = (check.restarts ?? 0) + 1;
     check.lastRestart = at;
     this.log.warn({ service: check.name, failures: check.consecutiveFailures, reason: check.reason, command: this.spec.command }, 'restarting service');
+    onRestart?.();
     const r = await this.runner(this.spec.command);
     if (r.code !== 0) this.log.error({ service: check.name, code: r.code, output: r.output }, 'restart command failed');
     else this.log.info({ service: check.name }, 'restart command done');
