@@ -40,6 +40,7 @@ describe('round trip: SMTP (Postfix) to IMAP/POP3 (Dovecot)', function () {
     spec({
       user: 'user@example.test',
       passwordFile: pwFile,
+      timeout: 20, // delivery on a loaded machine; a success ends as soon as the message is seen
       smtp: { host: '127.0.0.1', port: postfix.port, tls: 'none', tlsVerify: true, from: 'sender@localhost', to: 'probe@localhost' },
       ...extra,
     });
