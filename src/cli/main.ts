@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { VERSION } from '../agent.js';
 import { agentCommand } from './agent.js';
 import { mibList, mibPath } from './mib.js';
+import { probeCommand } from './probe.js';
 
 // `madman mib list | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -31,6 +32,36 @@ program
   .addOption(new Option('-v, --verbose', 'log more (twice for debug)').argParser((_v, prev: number = 0) => prev + 1))
   .action(async (opts) => {
     exitCode = await agentCommand(opts);
+  });
+
+const many = (v: string, prev: string[] = []) => [...prev, v];
+program
+  .command('probe')
+  .description('check mail services once, like check_smtp/check_imap (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)')
+  .option('--config <file>', 'probe the services of this configuration file')
+  .option('--smtp <host:port>', 'an SMTP server (repeatable)', many)
+  .option('--submission <host:port>', 'a submission server (repeatable)', many)
+  .option('--lmtp <host:port>', 'an LMTP server (repeatable)', many)
+  .option('--imap <host:port>', 'an IMAP server (repeatable)', many)
+  .option('--pop <host:port>', 'a POP3 server (repeatable)', many)
+  .option('--ldap <host:port>', 'an LDAP server (repeatable)', many)
+  .option('--http <url>', 'an HTTP(S) URL (repeatable)', many)
+  .option('--user <name>', 'log in as (LDAP: the bind DN)')
+  .option('--password-file <path>', 'the password, first line of this file')
+  .option('-w, --warning <seconds>', 'response time over which the state is WARNING')
+  .option('-c, --critical <seconds>', 'response time over which the state is CRITICAL')
+  .option('-t, --timeout <seconds>', 'give up after this long (default 10)')
+  .option('--tls', 'implicit TLS (smtps, imaps, pop3s, ldaps)')
+  .option('--starttls', 'STARTTLS / STLS before logging in')
+  .option('--insecure', 'do not verify the server certificate')
+  .option('--ca-file <path>', 'trust the CA certificates in this PEM file')
+  .option('--from <address>', 'SMTP: envelope sender of a test message')
+  .option('--to <address>', 'SMTP: send a test message to this recipient')
+  .option('--base <dn>', 'LDAP: search base')
+  .option('--filter <filter>', 'LDAP: look up the entry this filter matches, e.g. (uid=tester)')
+  .option('--json', 'print the results as JSON')
+  .action(async (opts) => {
+    exitCode = await probeCommand(opts);
   });
 
 const mib = program.command('mib').description('the MIB modules madman serves');

@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
+import { checkProbes, probeSpecs, probesSchema, type ProbeEntry, type ProbeSpec } from './probes.js';
 
 export interface Settings {
   listen: string[];
@@ -21,6 +22,8 @@ export interface Settings {
   maxMessageSize: number;
   logLevel: string;
   system: { contact: string; location: string; name?: string };
+  /** services to probe (config/probes.ts) */
+  probes?: ProbeSpec[];
 }
 
 export interface PostfixSettings {
@@ -105,6 +108,7 @@ const schema = {
       additionalProperties: false,
       properties: { contact: { type: 'string' }, location: { type: 'string' }, name: { type: 'string' } },
     },
+    probes: probesSchema,
   },
 } as const;
 
@@ -133,6 +137,7 @@ interface FileSettings {
   maxMessageSize?: number;
   logLevel?: string;
   system?: { contact?: string; location?: string; name?: string };
+  probes?: ProbeEntry[];
 }
 
 /** Reads and checks a config file; throws ConfigError. */
@@ -156,6 +161,11 @@ export function readConfigFile(file: string): FileSettings {
     throw new ConfigError(file, key, line, describe(e));
   }
   const settings = data as FileSettings;
+  const bad = settings.probes && checkProbes(settings.probes);
+  if (bad) {
+    const at = (doc.getIn(bad.path, true) as Node | undefined)?.range?.[0];
+    throw new ConfigError(file, bad.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1), at === undefined ? undefined : lines.linePos(at).line, bad.message);
+  }
   if (settings.postfix?.queue !== undefined && !settings.postfix.log && !settings.postfix.journal) {
     // The queue is attributed to the MTA the log shows: without a log there is none.
     const node = doc.getIn(['postfix', 'queue'], true) as Node | undefined;
@@ -232,6 +242,7 @@ export function settingsFrom(flags: Flags): Settings {
     if (f.maxMessageSize) s.maxMessageSize = f.maxMessageSize;
     if (f.logLevel) s.logLevel = f.logLevel;
     if (f.system) s.system = { ...s.system, ...f.system };
+    if (f.probes) s.probes = probeSpecs(f.probes, path.dirname(flags.config));
   }
   if (flags.listen?.length) {
     for (const l of flags.listen) parseEndpoint(l);

@@ -15,6 +15,7 @@ export interface PhaseTime {
 }
 
 export interface ServiceCheck {
+  /** the probes source uses the applIndex of the service's applTable row */
   index: number;
   /** "<instance> <service> on <host>" */
   name: string;
@@ -32,4 +33,19 @@ export interface ServiceCheck {
   reason: string;
   lastFailure?: number;
   consecutiveFailures: number;
+  /** checks run and checks failed since the agent started */
+  checks?: number;
+  failures?: number;
+  /** what the service says it is, from its banner ('' when it does not say) */
+  version?: string;
+  /** the applTable row of the service */
+  applicationIndex?: number;
+  /** the watcher (restart command): its state, restarts run and when the last ran */
+  watcher?: WatcherState;
+  restarts?: number;
+  lastRestart?: number;
 }
+
+/** disabled: no restart command; watching: will restart after N failures;
+ *  suspended: restarted more than twice within the window, stopped restarting. */
+export type WatcherState = 'disabled' | 'watching' | 'suspended';

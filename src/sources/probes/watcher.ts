@@ -1,0 +1,78 @@
+// The watcher: runs a service's restart command after it failed N consecutive checks.
+// Sun's rule: a service that fails more than twice within the window (600 s by default)
+// is not restarted again; the watcher says so in the log and the MIB, and resumes when a
+// check succeeds again (someone fixed it).
+
+import { execFile } from 'node:child_process';
+import type { Logger } from '../../log.js';
+import type { ServiceCheck } from '../../model/checks.js';
+
+export interface RestartSpec {
+  command: string;
+  afterFailures: number;
+  windowSeconds: number;
+}
+
+export interface CommandResult {
+  code: number;
+  output: string;
+}
+
+export type CommandRunner = (command: string) => Promise<CommandResult>;
+
+/** At most this many restarts within the window. */
+export const MAX_RESTARTS = 2;
+
+/** Runs a restart command with /bin/sh (it comes from the config file, as an operator would type it). */
+export const shellRunner: CommandRunner = (command) =>
+  new Promise((resolve) => {
+    execFile('/bin/sh', ['-c', command], { timeout: 120000, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, output: `${String(stdout)}${String(stderr)}`.trim().slice(0, 500) });
+    });
+  });
+
+export class Watcher {
+  private restartTimes: number[] = [];
+  private failuresSinceRestart = 0;
+
+  constructor(
+    private readonly spec: RestartSpec,
+    private readonly log: Logger,
+    private readonly runner: CommandRunner = shellRunner,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Told after each check; runs the restart command when it is due (`onRestart` first). */
+  async observe(check: ServiceCheck, failed: boolean, onRestart?: () => void): Promise<void> {
+    if (!failed) {
+      this.failuresSinceRestart = 0;
+      if (check.watcher === 'suspended') {
+        check.watcher = 'watching';
+        this.log.warn({ service: check.name }, 'service answers again; restarts resumed');
+      }
+      return;
+    }
+    if (++this.failuresSinceRestart < this.spec.afterFailures) return;
+    this.failuresSinceRestart = 0;
+    if (check.watcher === 'suspended') return;
+    const at = this.now();
+    this.restartTimes = this.restartTimes.filter((t) => at - t < this.spec.windowSeconds * 1000);
+    if (this.restartTimes.length >= MAX_RESTARTS) {
+      check.watcher = 'suspended';
+      this.log.error(
+        { service: check.name, restarts: this.restartTimes.length, windowSeconds: this.spec.windowSeconds, reason: check.reason },
+        'service still failing after restarts; restarts suspended',
+      );
+      return;
+    }
+    this.restartTimes.push(at);
+    check.restarts = (check.restarts ?? 0) + 1;
+    check.lastRestart = at;
+    this.log.warn({ service: check.name, failures: check.consecutiveFailures, reason: check.reason, command: this.spec.command }, 'restarting service');
+    onRestart?.();
+    const r = await this.runner(this.spec.command);
+    if (r.code !== 0) this.log.error({ service: check.name, code: r.code, output: r.output }, 'restart command failed');
+    else this.log.info({ service: check.name }, 'restart command done');
+  }
+}
