@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
+import { SecurityConfigError, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
 
 export interface Settings {
   listen: string[];
@@ -21,6 +22,8 @@ export interface Settings {
   maxMessageSize: number;
   logLevel: string;
   system: { contact: string; location: string; name?: string };
+  /** SNMPv3 users and VACM views (security.ts); none when absent */
+  security?: SecuritySettings;
 }
 
 export interface PostfixSettings {
@@ -105,6 +108,7 @@ const schema = {
       additionalProperties: false,
       properties: { contact: { type: 'string' }, location: { type: 'string' }, name: { type: 'string' } },
     },
+    ...securitySchemaProperties,
   },
 } as const;
 
@@ -122,7 +126,7 @@ function tryOk(f: () => unknown): boolean {
   }
 }
 
-interface FileSettings {
+interface FileSettings extends SecurityFileSettings {
   listen?: string[];
   community?: string;
   communities?: Array<{ name: string; source?: string[] }>;
@@ -133,6 +137,8 @@ interface FileSettings {
   maxMessageSize?: number;
   logLevel?: string;
   system?: { contact?: string; location?: string; name?: string };
+  /** the security lines, checked and resolved */
+  resolved?: ReturnType<typeof securitySettings>;
 }
 
 /** Reads and checks a config file; throws ConfigError. */
@@ -161,6 +167,14 @@ export function readConfigFile(file: string): FileSettings {
     const node = doc.getIn(['postfix', 'queue'], true) as Node | undefined;
     const at = node?.range?.[0];
     throw new ConfigError(file, 'postfix.queue', at === undefined ? undefined : lines.linePos(at).line, 'needs postfix.log or postfix.journal');
+  }
+  try {
+    settings.resolved = securitySettings(settings, path.dirname(file));
+  } catch (err) {
+    if (!(err instanceof SecurityConfigError)) throw err;
+    const at = (doc.getIn(err.path, true) as Node | undefined)?.range?.[0];
+    const key = err.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1);
+    throw new ConfigError(err.file ?? file, err.file ? 'createUser' : key, err.line ?? (at === undefined ? undefined : lines.linePos(at).line), err.message);
   }
   return settings;
 }
@@ -214,8 +228,14 @@ export function settingsFrom(flags: Flags): Settings {
   if (flags.config) {
     const f = readConfigFile(flags.config);
     if (f.listen) s.listen = f.listen;
+    if (f.agentaddress) s.listen = [...(f.listen ?? []), ...[f.agentaddress].flat()];
     if (f.communities) s.communities = f.communities.map((c) => ({ community: c.name, sources: c.source ?? [] }));
     else if (f.community) s.communities = [{ community: f.community, sources: [] }];
+    if (f.resolved) {
+      const ro = f.resolved.communities;
+      if (ro.length) s.communities = f.communities || f.community ? [...s.communities, ...ro] : ro;
+      s.security = f.resolved.security;
+    }
     if (f.stateDir) s.stateDir = path.resolve(path.dirname(flags.config), f.stateDir);
     if (f.demo !== undefined) s.demo = f.demo;
     if (f.fromStart !== undefined) s.fromStart = f.fromStart;
