@@ -9,7 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
-import { SecurityConfigError, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
+import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
 
 export interface Settings {
   listen: string[];
@@ -169,7 +169,7 @@ export function readConfigFile(file: string): FileSettings {
     throw new ConfigError(file, 'postfix.queue', at === undefined ? undefined : lines.linePos(at).line, 'needs postfix.log or postfix.journal');
   }
   try {
-    settings.resolved = securitySettings(settings, path.dirname(file));
+    if (hasSecurityLines(settings)) settings.resolved = securitySettings(settings, path.dirname(file));
   } catch (err) {
     if (!(err instanceof SecurityConfigError)) throw err;
     const at = (doc.getIn(err.path, true) as Node | undefined)?.range?.[0];

@@ -99,6 +99,10 @@ const LEVELS: Record<string, SecurityLevel> = {
   authpriv: Level.authPriv,
 };
 
+export function hasSecurityLines(f: SecurityFileSettings): boolean {
+  return Boolean(f.view || f.rocommunity || f.rocommunity6 || f.rouser || f.createUser || f.secrets);
+}
+
 export function securitySettings(f: SecurityFileSettings, configDir: string): { security: SecuritySettings; communities: CommunityRule[] } {
   const allow = new Set(f.allowInsecure ?? []);
   const views = new Map<string, ViewFamily[]>();
