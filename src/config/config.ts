@@ -212,6 +212,8 @@ function locate(doc: Document, lines: LineCounter, e: ErrorObject): { key: strin
 export interface Flags {
   config?: string;
   listen?: string[];
+  /** snmpd.conf's name for --listen */
+  agentaddress?: string[];
   community?: string;
   stateDir?: string;
   demo?: boolean;
@@ -253,9 +255,10 @@ export function settingsFrom(flags: Flags): Settings {
     if (f.logLevel) s.logLevel = f.logLevel;
     if (f.system) s.system = { ...s.system, ...f.system };
   }
-  if (flags.listen?.length) {
-    for (const l of flags.listen) parseEndpoint(l);
-    s.listen = flags.listen;
+  if (flags.listen?.length || flags.agentaddress?.length) {
+    const listen = [...(flags.listen ?? []), ...(flags.agentaddress ?? [])];
+    for (const l of listen) parseEndpoint(l);
+    s.listen = listen;
   }
   if (flags.community) s.communities = [{ community: flags.community, sources: [] }];
   if (flags.stateDir) s.stateDir = path.resolve(flags.stateDir);

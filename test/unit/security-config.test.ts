@@ -110,6 +110,11 @@ describe('security configuration', () => {
     });
   }
 
+  it('--agentaddress is --listen by its snmpd.conf name', () => {
+    expect(settingsFrom({ agentaddress: ['udp:127.0.0.1:1162'], listen: ['udp:127.0.0.1:1161'] }).listen).to.deep.equal(['udp:127.0.0.1:1161', 'udp:127.0.0.1:1162']);
+    expect(() => settingsFrom({ agentaddress: ['udp:[::1'] })).to.throw('is not a listen address');
+  });
+
   it('MD5 is accepted when allowInsecure lists it', () => {
     const s = settingsFrom({ config: file(['allowInsecure: [MD5]', 'createUser:', '  - old MD5 "pass phrase"'].join('\n')) });
     expect(s.security!.users[0]!.auth!.protocol.name).to.equal('MD5');

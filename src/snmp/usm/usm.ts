@@ -57,6 +57,7 @@ export type UsmOutcome =
 
 export class Usm {
   readonly stats = new UsmStats();
+  /** by the user name's UTF-8 octets, in hex (msgUserName is octets) */
   private readonly users = new Map<string, LocalizedUser>();
   // Salts only need to differ between messages under one key (RFC 3826 3.1.2.1).
   private salt = randomBytes(8).readBigUInt64BE();
@@ -69,7 +70,7 @@ export class Usm {
     /** snmpUnknownPDUHandlers lives with the MPD counters */
     private readonly unknownPduHandler: () => number,
   ) {
-    for (const u of users) this.users.set(u.name, u);
+    for (const u of users) this.users.set(Buffer.from(u.name, 'utf8').toString('hex'), u);
   }
 
   /** RFC 3414 3.2 for a decoded message, then the scopedPDU. */
@@ -83,8 +84,8 @@ export class Usm {
     // step 3: discovery, or a message meant for another engine
     if (!usm.engineId.equals(this.engine.id)) return report('unknownEngineIDs', 'unknown engine ID');
     // step 4
-    const user = this.users.get(usm.userName.toString('latin1'));
-    if (!user || !Buffer.from(user.name, 'latin1').equals(usm.userName)) return report('unknownUserNames', 'unknown user name');
+    const user = this.users.get(usm.userName.toString('hex'));
+    if (!user) return report('unknownUserNames', 'unknown user name');
     // step 5
     if ((level >= Level.authNoPriv && !user.auth) || (level === Level.authPriv && !user.priv)) {
       return report('unsupportedSecLevels', 'security level not supported by the user');
