@@ -25,7 +25,9 @@ rocommunity6:
 createUser:
   - bob SHA-256 "bob auth pass" AES "bob priv pass"
   - ann SHA-256 "ann auth pass" AES "ann priv pass"
+  - guest
 rouser:
+  - guest noauth .1.3.6.1.2.1.1.5
   - bob priv -V sysonly
   - ann auth -V seconds
 `;
@@ -86,6 +88,19 @@ describe('e2e: VACM views and community sources', function () {
     expect(got[0]).to.equal('.1.3.6.1.2.1.1.9.1.2.1 = No Such Object available on this agent at this OID');
     expect(got[1]).to.match(/^\.1\.3\.6\.1\.2\.1\.1\.5\.0 = STRING: /);
     expect(got[2]).to.equal('.1.3.6.1.2.1.11.1.0 = No Such Object available on this agent at this OID');
+  });
+
+  it('a user without keys reads at noAuthNoPriv what its rouser OID allows, and only that', async () => {
+    const guest: V3User = { user: 'guest', level: 'noAuthNoPriv' };
+    const r = await v3('snmpget', guest, ['-On', ta.target, '.1.3.6.1.2.1.1.5.0', '.1.3.6.1.2.1.1.4.0']);
+    const got = lines(r.stdout);
+    expect(got[0]).to.match(/^\.1\.3\.6\.1\.2\.1\.1\.5\.0 = STRING: /);
+    expect(got[1]).to.equal('.1.3.6.1.2.1.1.4.0 = No Such Object available on this agent at this OID');
+    const walk = await v3('snmpwalk', guest, ['-On', ta.target, '.1']);
+    expect(oids(lines(walk.stdout))).to.deep.equal(['.1.3.6.1.2.1.1.5.0']);
+    // and the keyed users cannot be used without their keys
+    const bobNoAuth = await v3('snmpget', { user: 'bob', level: 'noAuthNoPriv' }, ['-On', ta.target, '.1.3.6.1.2.1.1.5.0']);
+    expect(bobNoAuth.stdout + bobNoAuth.stderr).to.contain('authorizationError');
   });
 
   it('a masked view shows column 2 of every table under mib-2.27/28 and nothing else', async () => {
