@@ -90,21 +90,19 @@ export class Usm {
     if ((level >= Level.authNoPriv && !user.auth) || (level === Level.authPriv && !user.priv)) {
       return report('unsupportedSecLevels', 'security level not supported by the user');
     }
-    if (user.auth) {
-      if (level >= Level.authNoPriv) {
-        // step 6: the digest over the whole message with the parameters zeroed
-        const { protocol, key } = user.auth;
-        if (usm.authParams.length !== protocol.macLength) return report('wrongDigests', 'wrong digest length');
-        const copy = Buffer.from(m.whole);
-        copy.fill(0, usm.authOffset, usm.authOffset + protocol.macLength);
-        if (!timingSafeEqual(authDigest(protocol, key, copy), usm.authParams)) return report('wrongDigests', 'wrong digest');
-        // step 7: the time window; a latched boots counter accepts nothing
-        const now = this.engine.time();
-        if (this.engine.boots === MAX_BOOTS || usm.boots !== this.engine.boots || Math.abs(usm.time - now) > TIME_WINDOW) {
-          // reported authenticated, so the manager can trust our boots and time
-          const value = ++this.stats.notInTimeWindows;
-          return this.report(m, this.oids.notInTimeWindows, value, 'not in time window', user, true);
-        }
+    if (level >= Level.authNoPriv) {
+      // step 6: the digest over the whole message with the parameters zeroed
+      const { protocol, key } = user.auth!;
+      if (usm.authParams.length !== protocol.macLength) return report('wrongDigests', 'wrong digest length');
+      const copy = Buffer.from(m.whole);
+      copy.fill(0, usm.authOffset, usm.authOffset + protocol.macLength);
+      if (!timingSafeEqual(authDigest(protocol, key, copy), usm.authParams)) return report('wrongDigests', 'wrong digest');
+      // step 7: the time window; a latched boots counter accepts nothing
+      const now = this.engine.time();
+      if (this.engine.boots === MAX_BOOTS || usm.boots !== this.engine.boots || Math.abs(usm.time - now) > TIME_WINDOW) {
+        // reported authenticated, so the manager can trust our boots and time
+        const value = ++this.stats.notInTimeWindows;
+        return this.report(m, this.oids.notInTimeWindows, value, 'not in time window', user, true);
       }
     }
     // step 8
