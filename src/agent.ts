@@ -11,6 +11,7 @@ import { madmanView } from './mib/madman.js';
 import { madmanProbesView } from './mib/madman-probes.js';
 import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
+import { snmpEngineView, snmpMpdView, usmStatsView } from './mib/snmp-security.js';
 import { snmpv2View } from './mib/snmpv2.js';
 import { requestClock, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
@@ -18,6 +19,8 @@ import { CommunityAccess } from './snmp/access.js';
 import type { OidIndex } from './snmp/oid-index.js';
 import { NotificationHub } from './snmp/notifications.js';
 import { SnmpStats, UdpAgent, type Endpoint } from './snmp/udp-agent.js';
+import { UsmStats } from './snmp/usm/usm.js';
+import { engineEnterprise, ephemeralEngine, startSecurity, type SecurityState } from './security.js';
 import './sources/index.js';
 import { configuredSources, type Source } from './sources/registry.js';
 import { StableIndexes } from './state/stable-indexes.js';
@@ -57,8 +60,9 @@ export function buildServing(
   stats: SnmpStats,
   system: Settings['system'],
   log?: Logger,
+  security: Pick<SecurityState, 'engine' | 'usmStats' | 'maxMessageSize'> = { engine: ephemeralEngine(), usmStats: new UsmStats(), maxMessageSize: 65507 },
+  tree: MibTree = loadMibs(),
 ): Serving {
-  const tree = loadMibs();
   const ctx = requestClock();
   let lastRebuild: number | undefined;
   const views = [
@@ -74,6 +78,9 @@ export function buildServing(
       lastRebuild: () => lastRebuild,
     }),
     madmanProbesView(model),
+    snmpEngineView(security.engine, security.maxMessageSize),
+    snmpMpdView(stats),
+    usmStatsView(security.usmStats),
   ];
   const index = bindViews(tree, views, ctx, {
     onBadRow: (entry, reason) => log?.warn({ entry, reason }, 'row dropped'),
@@ -89,7 +96,9 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     : new StableIndexes(settings.stateDir, (err) => log.error({ err: err.message }, 'cannot save row indexes'));
   const model = parts.model ?? new MailSystem(stable);
   const stats = new SnmpStats();
-  const { tree, index, ctx } = buildServing(model, stats, settings.system, log);
+  const mibs = loadMibs();
+  const security = startSecurity(settings, mibs, stats, engineEnterprise(mibs));
+  const { tree, index, ctx } = buildServing(model, stats, settings.system, log, security, mibs);
 
   const notifications = new NotificationHub((sink, err) => log.warn({ sink, err: err.message }, 'notification not sent'));
   const sources = [...(parts.sources ?? []), ...configuredSources(settings)];
@@ -100,6 +109,8 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     access: new CommunityAccess(settings.communities),
     index,
     stats,
+    views: security.views,
+    v3: security.v3,
     maxMessageSize: settings.maxMessageSize,
     beginRequest: () => ctx.tick(),
     onDrop: (reason, from) => log.info({ from, reason }, 'request dropped'),

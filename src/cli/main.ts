@@ -21,6 +21,7 @@ program
   .description('serve NETWORK-SERVICES-MIB, MTA-MIB and MADMAN-MIB over SNMP')
   .option('--config <file>', 'YAML configuration file')
   .option('--listen <addr>', 'listen address, e.g. udp:127.0.0.1:1161 or udp6:[::1]:1161 (repeatable)', (v, prev: string[] = []) => [...prev, v])
+  .option('--agentaddress <addr>', 'alias of --listen, as in snmpd.conf (repeatable)', (v, prev: string[] = []) => [...prev, v])
   .option('--community <name>', 'read-only community')
   .option('--state-dir <dir>', 'where row indexes and state are kept')
   .option('--demo', 'serve a built-in demo mail system')

@@ -10,6 +10,7 @@ import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node }
 import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
 import { checkProbes, probeSpecs, probesSchema, type ProbeEntry, type ProbeSpec } from './probes.js';
+import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
 
 export interface Settings {
   listen: string[];
@@ -24,6 +25,8 @@ export interface Settings {
   system: { contact: string; location: string; name?: string };
   /** services to probe (config/probes.ts) */
   probes?: ProbeSpec[];
+  /** SNMPv3 users and VACM views (security.ts); none when absent */
+  security?: SecuritySettings;
 }
 
 export interface PostfixSettings {
@@ -109,6 +112,7 @@ const schema = {
       properties: { contact: { type: 'string' }, location: { type: 'string' }, name: { type: 'string' } },
     },
     probes: probesSchema,
+    ...securitySchemaProperties,
   },
 } as const;
 
@@ -126,7 +130,7 @@ function tryOk(f: () => unknown): boolean {
   }
 }
 
-interface FileSettings {
+interface FileSettings extends SecurityFileSettings {
   listen?: string[];
   community?: string;
   communities?: Array<{ name: string; source?: string[] }>;
@@ -138,6 +142,8 @@ interface FileSettings {
   logLevel?: string;
   system?: { contact?: string; location?: string; name?: string };
   probes?: ProbeEntry[];
+  /** the security lines, checked and resolved */
+  resolved?: ReturnType<typeof securitySettings>;
 }
 
 /** Reads and checks a config file; throws ConfigError. */
@@ -171,6 +177,14 @@ export function readConfigFile(file: string): FileSettings {
     const node = doc.getIn(['postfix', 'queue'], true) as Node | undefined;
     const at = node?.range?.[0];
     throw new ConfigError(file, 'postfix.queue', at === undefined ? undefined : lines.linePos(at).line, 'needs postfix.log or postfix.journal');
+  }
+  try {
+    if (hasSecurityLines(settings)) settings.resolved = securitySettings(settings, path.dirname(file));
+  } catch (err) {
+    if (!(err instanceof SecurityConfigError)) throw err;
+    const at = (doc.getIn(err.path, true) as Node | undefined)?.range?.[0];
+    const key = err.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1);
+    throw new ConfigError(err.file ?? file, err.file ? 'createUser' : key, err.line ?? (at === undefined ? undefined : lines.linePos(at).line), err.message);
   }
   return settings;
 }
@@ -208,6 +222,8 @@ function locate(doc: Document, lines: LineCounter, e: ErrorObject): { key: strin
 export interface Flags {
   config?: string;
   listen?: string[];
+  /** snmpd.conf's name for --listen */
+  agentaddress?: string[];
   community?: string;
   stateDir?: string;
   demo?: boolean;
@@ -224,8 +240,14 @@ export function settingsFrom(flags: Flags): Settings {
   if (flags.config) {
     const f = readConfigFile(flags.config);
     if (f.listen) s.listen = f.listen;
+    if (f.agentaddress) s.listen = [...(f.listen ?? []), ...[f.agentaddress].flat()];
     if (f.communities) s.communities = f.communities.map((c) => ({ community: c.name, sources: c.source ?? [] }));
     else if (f.community) s.communities = [{ community: f.community, sources: [] }];
+    if (f.resolved) {
+      const ro = f.resolved.communities;
+      if (ro.length) s.communities = f.communities || f.community ? [...s.communities, ...ro] : ro;
+      s.security = f.resolved.security;
+    }
     if (f.stateDir) s.stateDir = path.resolve(path.dirname(flags.config), f.stateDir);
     if (f.demo !== undefined) s.demo = f.demo;
     if (f.fromStart !== undefined) s.fromStart = f.fromStart;
@@ -244,9 +266,10 @@ export function settingsFrom(flags: Flags): Settings {
     if (f.system) s.system = { ...s.system, ...f.system };
     if (f.probes) s.probes = probeSpecs(f.probes, path.dirname(flags.config));
   }
-  if (flags.listen?.length) {
-    for (const l of flags.listen) parseEndpoint(l);
-    s.listen = flags.listen;
+  if (flags.listen?.length || flags.agentaddress?.length) {
+    const listen = [...(flags.listen ?? []), ...(flags.agentaddress ?? [])];
+    for (const l of listen) parseEndpoint(l);
+    s.listen = listen;
   }
   if (flags.community) s.communities = [{ community: flags.community, sources: [] }];
   if (flags.stateDir) s.stateDir = path.resolve(flags.stateDir);

@@ -7,9 +7,12 @@ export interface CommunityRule {
   community: string;
   /** CIDR networks ("127.0.0.0/8", "::1/128") or addresses; empty means any source. */
   sources: string[];
+  /** the VACM view it reads through (vacm.ts); everything when absent */
+  view?: string;
 }
 
 interface Compiled {
+  rule: CommunityRule;
   community: Buffer;
   any: boolean;
   list: BlockList;
@@ -36,19 +39,24 @@ export class CommunityAccess {
         const n = parseNetwork(s);
         list.addSubnet(n.address, n.prefix, n.family);
       }
-      return { community: Buffer.from(r.community, 'utf8'), any: r.sources.length === 0, list };
+      return { rule: r, community: Buffer.from(r.community, 'utf8'), any: r.sources.length === 0, list };
     });
   }
 
   /** True when the community is known and the source address may use it. */
   allows(community: Buffer, address: string): boolean {
+    return this.match(community, address) !== undefined;
+  }
+
+  /** The first rule giving this community to this source address. */
+  match(community: Buffer, address: string): CommunityRule | undefined {
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
     const addr = mapped ? mapped[1]! : address;
     const family = isIPv4(addr) ? 'ipv4' : 'ipv6';
     for (const r of this.rules) {
       if (!r.community.equals(community)) continue;
-      if (r.any || r.list.check(addr, family)) return true;
+      if (r.any || r.list.check(addr, family)) return r.rule;
     }
-    return false;
+    return undefined;
   }
 }

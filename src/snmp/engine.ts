@@ -11,6 +11,7 @@ import {
   type RequestMessage,
 } from './message.js';
 import { type IndexEntry, type Lookup, type OidIndex } from './oid-index.js';
+import { getInView, nextInView, type MibView } from './vacm.js';
 
 export interface EngineCounters {
   /** values that failed to encode (answered genErr) */
@@ -29,10 +30,11 @@ class Failed {
 }
 
 /**
- * Answers one request. Returns the encoded response message, or null when the
- * response cannot be sent at any size (counted as a silent drop).
+ * Answers one request, showing only what `view` includes (everything without one).
+ * Returns the encoded response message, or null when the response cannot be sent
+ * at any size (counted as a silent drop).
  */
-export function answer(index: OidIndex, req: RequestMessage, maxSize: number, counters: EngineCounters): Buffer | null {
+export function answer(index: OidIndex, req: RequestMessage, maxSize: number, counters: EngineCounters, view?: MibView): Buffer | null {
   const { pdu } = req;
   const v1 = req.version === Version.v1;
   const echo = () => pdu.varbinds.map((vb) => vb.raw);
@@ -45,14 +47,14 @@ export function answer(index: OidIndex, req: RequestMessage, maxSize: number, co
   }
 
   try {
-    if (pdu.type === Tag.GetBulkRequest) return bulk(index, req, maxSize, counters);
+    if (pdu.type === Tag.GetBulkRequest) return bulk(index, req, maxSize, counters, view);
     const out: Buffer[] = [];
     for (let i = 0; i < pdu.varbinds.length; i++) {
       const vb = pdu.varbinds[i]!;
       const look: Lookup =
         pdu.type === Tag.GetRequest
-          ? index.get(vb.oid)
-          : index.next(vb.oid, v1 ? skipCounter64 : undefined);
+          ? getInView(index, vb.oid, view)
+          : nextInView(index, vb.oid, view, v1 ? skipCounter64 : undefined);
       if (look.found && !(v1 && look.entry.counter64)) {
         out.push(encodeVarbind(look.oidBytes, read(look, i, counters)));
       } else if (v1) {
@@ -97,7 +99,7 @@ function fit(
 }
 
 /** GETBULK (RFC 3416 §4.2.3): N + M x R varbinds, cut to what fits in maxSize, and ended once all repeaters are. */
-function bulk(index: OidIndex, req: RequestMessage, maxSize: number, counters: EngineCounters): Buffer | null {
+function bulk(index: OidIndex, req: RequestMessage, maxSize: number, counters: EngineCounters, view?: MibView): Buffer | null {
   const vbs = req.pdu.varbinds;
   const n = Math.min(Math.max(req.pdu.a, 0), vbs.length);
   const m = Math.max(req.pdu.b, 0);
@@ -112,7 +114,7 @@ function bulk(index: OidIndex, req: RequestMessage, maxSize: number, counters: E
     return true;
   };
   const step = (oid: readonly number[], at: number): { vb: Buffer; oid: readonly number[]; end: boolean } => {
-    const look = index.next(oid);
+    const look = nextInView(index, oid, view);
     if (look.found) return { vb: encodeVarbind(look.oidBytes, read(look, at, counters)), oid: look.oid, end: false };
     return { vb: encodeVarbind(oidContents(oid), Buffer.from([Tag.EndOfMibView, 0])), oid, end: true };
   };

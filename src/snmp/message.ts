@@ -34,9 +34,19 @@ export interface RequestPdu {
 }
 
 export interface RequestMessage {
-  version: CommunityVersion;
+  version: CommunityVersion | typeof Version.v3;
+  /** empty for SNMPv3 */
   community: Buffer;
   pdu: RequestPdu;
+  /** SNMPv3: wraps the response PDU in its scopedPDU and message (usm/message3.ts) */
+  envelope?: Envelope;
+}
+
+/** How a response PDU becomes a message when that is not a community message. */
+export interface Envelope {
+  /** size of the message carrying a PDU of `pduLength` octets (contents plus header) */
+  size(pduLength: number): number;
+  wrap(pdu: Buffer): Buffer;
 }
 
 /** A well-formed message of a version we do not serve (snmpInBadVersions). */
@@ -66,11 +76,20 @@ export function decodeMessage(buf: Buffer): RequestMessage {
   const { tag } = msg.readHeader();
   msg.pos = start;
   if (tag === Tag.GetBulkRequest && version === Version.v1) throw new BerError('GetBulk in an SNMPv1 message');
+  const pdu = decodePdu(msg, buf);
+  if (!msg.done) throw new BerError('bytes after the PDU');
+  return { version, community, pdu };
+}
+
+/** A request PDU at `msg`'s position (varbinds keep their raw bytes from `buf`). */
+export function decodePdu(msg: BerReader, buf: Buffer): RequestPdu {
+  const start = msg.pos;
+  const { tag } = msg.readHeader();
+  msg.pos = start;
   // Traps, responses and reports are not for an agent; a v1 trap's body is not even
   // shaped like a request's, so refuse them before parsing further.
   if (!REQUEST_TYPES.has(tag)) throw new UnexpectedPduError(tag);
   const pduReader = msg.sequence(tag);
-  if (!msg.done) throw new BerError('bytes after the PDU');
   const requestId = pduReader.integer();
   const a = pduReader.integer();
   const b = pduReader.integer();
@@ -85,7 +104,7 @@ export function decodeMessage(buf: Buffer): RequestMessage {
     if (!vb.done) throw new BerError('bytes after a varbind value');
     varbinds.push({ oid, raw: buf.subarray(start, list.pos) });
   }
-  return { version, community, pdu: { type: tag, requestId, a, b, varbinds } };
+  return { type: tag, requestId, a, b, varbinds };
 }
 
 /** Size calculator for a response to `req`, given the length of its varbind list contents. */
@@ -93,6 +112,8 @@ export function responseSizer(req: RequestMessage, errorStatus = 0, errorIndex =
   const pduFixed =
     encodeInteger(req.pdu.requestId).length + encodeInteger(errorStatus).length + encodeInteger(errorIndex).length;
   const msgFixed = encodeInteger(req.version).length + tlvSize(req.community.length);
+  const { envelope } = req;
+  if (envelope) return (listLength: number) => envelope.size(tlvSize(pduFixed + tlvSize(listLength)));
   return (listLength: number) => tlvSize(msgFixed + tlvSize(pduFixed + tlvSize(listLength)));
 }
 
@@ -103,6 +124,7 @@ export function encodeResponse(req: RequestMessage, errorStatus: number, errorIn
     encodeInteger(errorIndex),
     tlv(Tag.Sequence, varbinds),
   ]);
+  if (req.envelope) return req.envelope.wrap(pdu);
   return tlv(Tag.Sequence, [encodeInteger(req.version), tlv(Tag.OctetString, req.community), pdu]);
 }
 

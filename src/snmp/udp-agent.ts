@@ -8,6 +8,8 @@ import { CommunityAccess } from './access.js';
 import { answer } from './engine.js';
 import { BadVersionError, UnexpectedPduError, decodeMessage } from './message.js';
 import type { OidIndex } from './oid-index.js';
+import { serveV3, type V3Serving } from './v3-serving.js';
+import type { MibView } from './vacm.js';
 
 /** SNMPv2-MIB snmp group counters (RFC 3418) and our own. */
 export class SnmpStats {
@@ -22,6 +24,10 @@ export class SnmpStats {
   encodeErrors = 0;
   /** madmanAgentDroppedRequests: every request left unanswered, whatever the cause */
   droppedRequests = 0;
+  /** SNMP-MPD-MIB snmpMPDStats (RFC 3412) */
+  unknownSecurityModels = 0;
+  invalidMsgs = 0;
+  unknownPDUHandlers = 0;
 }
 
 export interface Endpoint {
@@ -59,6 +65,10 @@ export interface UdpAgentOptions {
   access: CommunityAccess;
   index: OidIndex;
   stats: SnmpStats;
+  /** the views communities and users are bound to, by name */
+  views?: ReadonlyMap<string, MibView>;
+  /** SNMPv3 (USM users and their access); without it v3 messages count as bad versions */
+  v3?: V3Serving;
   /** Largest response we send; also bounded by the UDP datagram limit. */
   maxMessageSize: number;
   /** Called before each request is answered (fixes the clock for one snapshot). */
@@ -127,6 +137,14 @@ export class UdpAgent {
       try {
         req = decodeMessage(msg);
       } catch (err) {
+        if (err instanceof BadVersionError && err.version === 3 && this.opts.v3) {
+          const max = Math.min(this.opts.maxMessageSize, UDP_LIMIT[ep.family]);
+          const out = serveV3(this.opts.v3, msg, { index: this.opts.index, stats, maxSize: max, beginRequest: this.opts.beginRequest });
+          if (out.message) sock.send(out.message, rinfo.port, rinfo.address);
+          else stats.droppedRequests++;
+          if (out.note) this.opts.onDrop?.(out.note, from);
+          return;
+        }
         if (err instanceof BadVersionError) {
           stats.inBadVersions++;
           return drop(err.message);
@@ -135,15 +153,19 @@ export class UdpAgent {
         stats.inASNParseErrs++;
         return drop(`malformed packet: ${err instanceof BerError ? err.message : String(err)}`);
       }
-      if (!this.opts.access.allows(req.community, rinfo.address)) {
+      const rule = this.opts.access.match(req.community, rinfo.address);
+      if (!rule) {
         stats.inBadCommunityNames++;
         return drop('unknown community or source not allowed');
       }
+      const view = rule.view === undefined ? undefined : this.opts.views?.get(rule.view);
+      // a view named but not defined shows nothing (the config check refuses that case)
+      if (rule.view !== undefined && !view) return drop(`view ${rule.view} is not defined`);
       // Every community is read-only: a SET is an operation the community does not allow.
       if (req.pdu.type === Tag.SetRequest) stats.inBadCommunityUses++;
       this.opts.beginRequest?.();
       const max = Math.min(this.opts.maxMessageSize, UDP_LIMIT[ep.family]);
-      const out = answer(this.opts.index, req, max, stats);
+      const out = answer(this.opts.index, req, max, stats, view);
       if (!out) return drop('response too big even as tooBig');
       sock.send(out, rinfo.port, rinfo.address);
     } catch (err) {

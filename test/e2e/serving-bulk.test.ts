@@ -83,12 +83,13 @@ describe('e2e: GETBULK', function () {
   });
 
   it('a lone repeater that runs out ends the response at its first endOfMibView (no amplification)', async () => {
-    const r = await snmp('snmpbulkget', ['-On', '-Cn0', '-Cr4', ta.target, '.1.3.6.1.4.1.32473.1.1.5']);
+    // usmStatsWrongDigests and usmStatsDecryptionErrors are the last objects served
+    const r = await snmp('snmpbulkget', ['-On', '-Cn0', '-Cr4', ta.target, '.1.3.6.1.6.3.15.1.1.5']);
     const vbs = parseVarbinds(r.stdout);
     expect(vbs.map((v) => `${v.oid} ${v.type}`)).to.deep.equal([
-      '.1.3.6.1.4.1.32473.1.1.5.0 Gauge32',
-      '.1.3.6.1.4.1.32473.1.1.6.0 Timeticks',
-      '.1.3.6.1.4.1.32473.1.1.6.0 endOfMibView',
+      '.1.3.6.1.6.3.15.1.1.5.0 Counter32',
+      '.1.3.6.1.6.3.15.1.1.6.0 Counter32',
+      '.1.3.6.1.6.3.15.1.1.6.0 endOfMibView',
     ]);
   });
 

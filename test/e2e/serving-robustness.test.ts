@@ -140,8 +140,9 @@ describe('e2e: malformed datagrams', function () {
       ['bytes after the message', Buffer.concat([valid, Buffer.from([0x05, 0x00])])],
       ['an empty datagram', Buffer.alloc(0)],
     ];
+    // an SNMPv3 discovery (empty engine ID) is answered with a usmStatsUnknownEngineIDs Report
+    const reported: Array<[string, Buffer]> = [['an SNMPv3 discovery', v3]];
     const badVersion: Array<[string, Buffer]> = [
-      ['an SNMPv3 message', v3],
       ['version 7', request({ version: 7, requestId: 9, oids: [SYS_NAME] })],
     ];
     const notARequest: Array<[string, Buffer]> = [['a Response PDU', request({ version: 1, pdu: PDU.response, requestId: 10, oids: [SYS_NAME] })]];
@@ -149,7 +150,7 @@ describe('e2e: malformed datagrams', function () {
     const raw = new RawClient(ta);
     try {
       const c0 = await counters(ta.target, ALL);
-      for (const [, buf] of [...asn, ...badVersion, ...notARequest]) await raw.send(buf);
+      for (const [, buf] of [...asn, ...badVersion, ...notARequest, ...reported]) await raw.send(buf);
       // The agent reads datagrams in order: once this is answered, all the above were handled.
       // Arc 2^32-1 itself is fine: a well-formed request for an object we do not have.
       const maxArc = berTlv(0x06, Buffer.from([0x2b, 0x06, 0x01, 0x8f, 0xff, 0xff, 0xff, 0x7f]));
@@ -157,10 +158,10 @@ describe('e2e: malformed datagrams', function () {
       const ok = await raw.response(4242);
       expect(ok.errorStatus).to.equal(0);
       expect(ok.varbinds.map((v) => [v.oid, v.tag])).to.deep.equal([['.1.3.6.1.4294967295', 0x80]]); // noSuchObject
-      expect(raw.received, 'responses to malformed datagrams').to.have.length(1);
+      expect(raw.received, 'responses to malformed datagrams').to.have.length(1 + reported.length);
       const c1 = await counters(ta.target, ALL);
       expect(delta(c0, c1)).to.deep.equal({
-        inPkts: asn.length + badVersion.length + notARequest.length + 2,
+        inPkts: asn.length + badVersion.length + notARequest.length + reported.length + 2,
         badVersions: badVersion.length,
         badCommunityNames: 0,
         asnParseErrs: asn.length,
