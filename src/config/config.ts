@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
+import { sunMtaSchema, sunMtaSettings, type SunMtaFile, type SunMtaSettings } from './sun-mta.js';
 
 export interface Settings {
   listen: string[];
@@ -18,6 +19,7 @@ export interface Settings {
   /** read logs from their beginning before following them */
   fromStart: boolean;
   postfix?: PostfixSettings;
+  sunMta?: SunMtaSettings;
   maxMessageSize: number;
   logLevel: string;
   system: { contact: string; location: string; name?: string };
@@ -98,6 +100,7 @@ const schema = {
         contentFilterServices: { type: 'array', items: { type: 'string', minLength: 1 } },
       },
     },
+    sunMta: sunMtaSchema,
     maxMessageSize: { type: 'integer', minimum: 484, maximum: 65535 },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     system: {
@@ -130,6 +133,7 @@ interface FileSettings {
   demo?: boolean;
   fromStart?: boolean;
   postfix?: { log?: string; journal?: string | boolean; queue?: string; queueInterval?: number; contentFilterServices?: string[] };
+  sunMta?: SunMtaFile;
   maxMessageSize?: number;
   logLevel?: string;
   system?: { contact?: string; location?: string; name?: string };
@@ -206,13 +210,16 @@ export interface Flags {
   /** true for the whole journal, or a unit name */
   postfixJournal?: string | boolean;
   postfixQueue?: string;
+  sunMtaLog?: string;
   verbose?: number;
 }
 
 export function settingsFrom(flags: Flags): Settings {
   const s = defaults();
+  let fileSunMta: SunMtaFile | undefined;
   if (flags.config) {
     const f = readConfigFile(flags.config);
+    fileSunMta = f.sunMta;
     if (f.listen) s.listen = f.listen;
     if (f.communities) s.communities = f.communities.map((c) => ({ community: c.name, sources: c.source ?? [] }));
     else if (f.community) s.communities = [{ community: f.community, sources: [] }];
@@ -250,6 +257,8 @@ export function settingsFrom(flags: Flags): Settings {
   if (s.postfix?.queue !== undefined && !s.postfix.log && !s.postfix.journal) {
     throw new Error('--postfix-queue needs --postfix-log or --postfix-journal (the queue belongs to the MTA the log shows)');
   }
+  const sunMta = sunMtaSettings(fileSunMta, flags.config, flags.sunMtaLog);
+  if (sunMta) s.sunMta = sunMta;
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
   return s;
 }
