@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../agent.js';
 import { agentCommand } from './agent.js';
+import { countersClear, countersShow } from './counters.js';
 import { mibList, mibPath } from './mib.js';
 
 // `madman mib list | head` closes the pipe early: that is not an error.
@@ -26,11 +27,33 @@ program
   .option('--postfix-log <path>', 'follow this Postfix log file')
   .option('--postfix-journal [unit]', 'follow the systemd journal (optionally of one unit) for Postfix')
   .option('--postfix-queue <command|dir>', 'read the queue with this command, or postqueue -c DIR -j')
+  .option('--sun-mta-log <path>', 'follow this Messaging Server MTA log (mail.log_current)')
   .option('--from-start', 'read logs from their beginning, then follow them')
   .option('--check-config <file>', 'validate a configuration file and exit (2 when bad)')
   .addOption(new Option('-v, --verbose', 'log more (twice for debug)').argParser((_v, prev: number = 0) => prev + 1))
   .action(async (opts) => {
     exitCode = await agentCommand(opts);
+  });
+
+const counters = program.command('counters').description('channel counters, as imsimta counters shows them (read from the state directory)');
+counters
+  .command('show')
+  .description('print the channel counters')
+  .option('--state-dir <dir>', 'the agent\'s state directory')
+  .option('--config <file>', 'take the state directory from this configuration file')
+  .option('--channel <name>', 'only this channel')
+  .option('--json', 'print JSON')
+  .action((opts) => {
+    exitCode = countersShow(opts);
+  });
+counters
+  .command('clear')
+  .description('reset the channel counters (a running agent applies it within a second)')
+  .option('--state-dir <dir>', 'the agent\'s state directory')
+  .option('--config <file>', 'take the state directory from this configuration file')
+  .option('--wait <seconds>', 'how long to wait for a running agent to apply it', '5')
+  .action(async (opts) => {
+    exitCode = await countersClear(opts);
   });
 
 const mib = program.command('mib').description('the MIB modules madman serves');

@@ -10,47 +10,11 @@
 import os from 'node:os';
 import { addTo, channelCountersOf, resetCounters, type ChannelCounterBook, type ChannelCounters, type CounterKind } from '../../model/channel-counters.js';
 import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
-import type { ConnectionRecord, MessageRecord, UnparsedReason } from './parse.js';
+import type { ConnectionRecord, MessageRecord } from './parse.js';
 import { parseSunLine } from './parse.js';
+import type { OpenConnection, Pending, Queued, SunLogState, SunLogStats } from './state.js';
 
-export interface SunLogStats {
-  lines: number;
-  records: number;
-  /** records by action code (E, D, ..., and O C X Y for connections) */
-  actions: Record<string, number>;
-  /** lines skipped, by reason */
-  unparsed: Partial<Record<UnparsedReason, number>>;
-}
-
-/** A recipient queued in a channel: when it was enqueued, how many attempts failed for now. */
-interface Queued {
-  t: number;
-  tries: number;
-}
-
-interface OpenConnection {
-  assoc: number;
-  channel: string;
-  inbound: boolean;
-  remote: string;
-  t: number;
-}
-
-export interface SunLogState {
-  version: 1;
-  appName: string;
-  stats: SunLogStats;
-  /** grouping key of the last record (a message's further recipients) */
-  lastKey: string;
-  /** whether the last record's message was a first-time delivery (for its further lines) */
-  lastFirst: boolean;
-  since?: number;
-  /** the last `counters clear` request applied */
-  clearSeq: number;
-  queued: Record<string, Queued>;
-  open: Record<string, OpenConnection>;
-  counters: ChannelCounters[];
-}
+export type { SunLogState, SunLogStats } from './state.js';
 
 export const BLOCK_BYTES = 1024;
 /** queued recipients remembered at most (the oldest are forgotten first) */
@@ -67,6 +31,7 @@ export class SunLog {
   private since?: number;
   clearSeq = 0;
   private queued = new Map<string, Queued>();
+  private pending = new Map<string, Pending>();
   private open = new Map<string, OpenConnection>();
 
   constructor(
@@ -136,13 +101,14 @@ export class SunLog {
         mta.storedMessages += msgs;
         mta.storedRecipients++;
         mta.storedVolume += octets;
-        this.remember(`${dst.name}\0${id}\0${r.origTo} ${r.to}`, r.time);
+        this.remember(`${dst.name}\0${id}\0${r.origTo} ${r.to}`, r.time, key, r.blocks);
         return;
       }
       case 'D': {
         const ch = this.channel(r.source, r.time);
         const q = this.take(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
         if (first) this.lastFirst = this.timed(ch, q, r.time);
+        this.dequeued(ch, q, msgs, blocks, r.time);
         this.add(ch, 'delivered', msgs, blocks, r.time);
         if (first && this.lastFirst) this.counters(ch, r.time).deliveredFirstTime++;
         ch.transmittedMessages += msgs;
@@ -151,15 +117,14 @@ export class SunLog {
         mta.transmittedMessages += msgs;
         mta.transmittedRecipients++;
         mta.transmittedVolume += octets;
-        this.dequeued(ch, msgs, blocks, r.time);
         return;
       }
       case 'R':
       case 'K': {
         const ch = this.channel(r.source, r.time);
-        this.take(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
+        const q = this.take(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
         this.add(ch, 'failed', msgs, blocks, r.time);
-        this.dequeued(ch, msgs, blocks, r.time);
+        this.dequeued(ch, q, msgs, blocks, r.time);
         this.model.countError(ch, code(r.status, '5'), 'outbound');
         return;
       }
@@ -186,8 +151,24 @@ export class SunLog {
     }
   }
 
-  /** A message (one recipient line of it) left the channel's queue. */
-  private dequeued(ch: Channel, msgs: number, blocks: number, t: number): void {
+  /**
+   * A recipient left the channel's queue. Its message leaves Stored with its last queued
+   * recipient; when its enqueue was not seen (queued before counting began), each dequeue
+   * takes one message away, and Stored goes below zero as the seed describes.
+   */
+  private dequeued(ch: Channel, q: Queued | undefined, opMsgs: number, opBlocks: number, t: number): void {
+    let msgs = opMsgs;
+    let blocks = opBlocks;
+    if (q) {
+      msgs = 0;
+      blocks = 0;
+      const p = this.pending.get(q.msg);
+      if (p && --p.n <= 0) {
+        this.pending.delete(q.msg);
+        msgs = 1;
+        blocks = p.blocks;
+      }
+    }
     this.add(ch, 'stored', -msgs, -blocks, t, -1);
     const mta = this.app.mta!.counters;
     ch.storedMessages = Math.max(0, ch.storedMessages - msgs);
@@ -211,10 +192,20 @@ export class SunLog {
     return true;
   }
 
-  private remember(key: string, t: number): void {
-    this.queued.delete(key);
-    this.queued.set(key, { t, tries: 0 });
-    if (this.queued.size > MAX_QUEUED) this.queued.delete(this.queued.keys().next().value!);
+  private remember(key: string, t: number, msg: string, blocks: number): void {
+    this.forget(key);
+    this.queued.set(key, { t, tries: 0, msg });
+    const p = this.pending.get(msg);
+    if (p) p.n++;
+    else this.pending.set(msg, { n: 1, blocks });
+    if (this.queued.size > MAX_QUEUED) this.forget(this.queued.keys().next().value!);
+  }
+
+  /** Drops a queued recipient without counting anything (enqueued again, or too old to keep). */
+  private forget(key: string): void {
+    const q = this.take(key);
+    const p = q && this.pending.get(q.msg);
+    if (p && --p.n <= 0) this.pending.delete(q.msg);
   }
 
   private take(key: string): Queued | undefined {
@@ -311,6 +302,7 @@ export class SunLog {
       lastFirst: this.lastFirst,
       clearSeq: this.clearSeq,
       queued: Object.fromEntries(this.queued),
+      pending: Object.fromEntries(this.pending),
       open: Object.fromEntries(this.open),
       counters: [...this.book.values()].filter((c) => c.app === this.app.index).map((c) => structuredClone(c)),
     };
@@ -327,6 +319,7 @@ export class SunLog {
     this.since = s.since;
     this.clearSeq = s.clearSeq;
     this.queued = new Map(Object.entries(s.queued));
+    this.pending = new Map(Object.entries(s.pending));
     for (const c of s.counters) {
       const ch = this.channel(c.name, c.since);
       this.book.load(c, this.app.index, ch.index);
