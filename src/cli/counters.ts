@@ -82,7 +82,7 @@ export function formatReports(reports: ChannelReport[]): string {
     const negative = COUNTER_KINDS.filter((k) => r.absolute[k]);
     if (negative.length) {
       out.push('');
-      out.push('   Absolute values (current less the lowest since the clear):');
+      out.push('   Absolute values (current less the lowest since counting began or the last clear):');
       for (const k of negative) out.push(row(LABELS[k], r.absolute[k]!));
     }
     out.push('');
