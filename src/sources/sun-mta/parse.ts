@@ -73,16 +73,26 @@ const TUPLE = /^\(?TCP\|([^|]+)\|(\d+)\|([^|]+)\|(\d+)\)?$/;
 const REPLY = /^(?:[A-Za-z0-9-]+;)?[2-5]\d\d(?:-.*)?$/;
 const ENHANCED = /(?:^|[\s;])([245]\.\d{1,3}\.\d{1,3})(?=$|[\s;,)])/;
 
+let lastSecond = '';
+let lastSecondTime = 0;
+
 /** Parses one line; `undefined` for a blank line. */
 export function parseSunLine(line: string): SunRecord | ParseFailure | undefined {
   if (line.trim() === '') return undefined;
   const m = STAMP.exec(line);
   if (!m) return fail('bad date');
-  const month = MONTHS[m[2]!];
-  if (month === undefined) return fail('bad date');
-  const cs = m[7] ? Number(m[7].padEnd(3, '0')) : 0;
-  const time = new Date(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]), cs).getTime();
-  if (Number.isNaN(time)) return fail('bad date');
+  const ms = m[7] ? Number(m[7].padEnd(3, '0')) : 0;
+  // consecutive lines mostly share their second: the Date is built once per second
+  const sec = line.slice(0, m[0].length - (m[7] ? m[7].length + 1 : 0)).trimEnd();
+  if (sec !== lastSecond) {
+    const month = MONTHS[m[2]!];
+    if (month === undefined) return fail('bad date');
+    const t = new Date(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6])).getTime();
+    if (Number.isNaN(t)) return fail('bad date');
+    lastSecond = sec;
+    lastSecondTime = t;
+  }
+  const time = lastSecondTime + ms;
   const stamp = m[0].trimEnd();
 
   // Channels and the action: whitespace-separated, padding allowed.
