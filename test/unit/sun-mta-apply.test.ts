@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { absolute, channelCountersOf, type ChannelCounters } from '../../src/model/channel-counters.js';
 import { MailSystem } from '../../src/model/mail-system.js';
 import { restoreModel, snapshotModel } from '../../src/model/persist.js';
-import { SunLog, type SunLogState } from '../../src/sources/sun-mta/apply.js';
+import { MAX_CHANNELS, SunLog, type SunLogState } from '../../src/sources/sun-mta/apply.js';
 import { ROOT } from '../helpers/harness.js';
 
 const LINES = readFileSync(path.join(ROOT, 'test/fixtures/sun-mta/mail.log_current'), 'utf8').split('\n');
@@ -133,6 +133,17 @@ describe('SunLog: clear and the negative minimum', () => {
     // MTA-MIB's counters do not go back
     const g = [...log.app.mta!.channels.values()].find((c) => c.name === 'ims-ms')!;
     expect([g.receivedMessages, g.transmittedMessages, g.storedMessages]).to.deep.equal([2, 1, 1]);
+  });
+});
+
+describe('SunLog: bad input', () => {
+  it('a log naming channels without end gets MAX_CHANNELS groups; the lines past the cap are counted and skipped', () => {
+    const lines = Array.from({ length: 300 }, (_, i) => `01-Mar-2026 00:00:00.00 tcp_local ch${i} E 1 a@b rfc822;c${i}@d c${i}@d`);
+    const { model, log } = read(lines);
+    expect(log.app.mta!.channels.size).to.equal(MAX_CHANNELS);
+    expect(channelCountersOf(model).byChannel.size).to.equal(MAX_CHANNELS);
+    expect(log.stats).to.deep.equal({ lines: 300, records: 255, actions: { E: 255 }, unparsed: { 'channel limit': 45 } });
+    expect(byName(model).get('tcp_local')!.values.submitted).to.deep.equal(t(255, 255, 255));
   });
 });
 

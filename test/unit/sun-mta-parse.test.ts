@@ -88,6 +88,8 @@ describe('Sun MTA log records', () => {
       ['01-Mar-2026 00:00:00.00 tcp_local + O', 'truncated'],
       ['01-Mar-2026 00:00:00.00 tcp_local + O SMTP', 'bad connection'],
       ['01-Mar-2026 00:00:00.00 tcp_local ims-ms EE x a@b rfc822;c@d c@d', 'bad size'],
+      ['01-Mar-2026 00:00:00.00 tcp_local ims/ms EE 1 a@b rfc822;c@d c@d', 'bad channel'],
+      ['01-Mar-2026 00:00:00.00 tcp:local + O TCP|a|1|b|2', 'bad channel'],
       ['01-Mar-2026 00:00', 'bad date'],
       ['01-Foo-2026 00:00:00.00 tcp_local ims-ms EE 1 a@b rfc822;c@d c@d', 'bad date'],
       ['not a log line', 'bad date'],

@@ -20,6 +20,9 @@ export const BLOCK_BYTES = 1024;
 /** queued recipients remembered at most (the oldest are forgotten first) */
 const MAX_QUEUED = 200_000;
 const SMTP = { transport: 'tcp' as const, port: 25 };
+/** channels per MTA at most */
+export const MAX_CHANNELS = 256;
+const CHANNEL_LIMIT = new Error('channel limit');
 
 export class SunLog {
   stats: SunLogStats = { lines: 0, records: 0, actions: {}, unparsed: {} };
@@ -27,7 +30,8 @@ export class SunLog {
   private readonly book: ChannelCounterBook;
   private readonly channels = new Map<string, Channel>();
   private lastKey = '';
-  private lastFirst = false;
+  /** each channel's counters, by channel name (the book's objects; cleared in place) */
+  private countersByName = new Map<string, ChannelCounters>();
   private since?: number;
   clearSeq = 0;
   private queued = new Map<string, Queued>();
@@ -51,15 +55,17 @@ export class SunLog {
       this.stats.unparsed[r.reason] = (this.stats.unparsed[r.reason] ?? 0) + 1;
       return;
     }
-    this.stats.records++;
     this.since ??= r.time;
-    if (r.kind === 'connection') {
-      this.bumpAction(r.event);
-      this.connection(r);
-    } else {
-      this.bumpAction(r.action);
-      this.message(r);
+    try {
+      if (r.kind === 'connection') this.connection(r);
+      else this.message(r);
+    } catch (e) {
+      if (e !== CHANNEL_LIMIT) throw e;
+      this.stats.unparsed['channel limit'] = (this.stats.unparsed['channel limit'] ?? 0) + 1;
+      return;
     }
+    this.stats.records++;
+    this.bumpAction(r.kind === 'connection' ? r.event : r.action);
   }
 
   /** Unparsed lines in all. */
@@ -107,10 +113,9 @@ export class SunLog {
       case 'D': {
         const ch = this.channel(r.source, r.time);
         const q = this.take(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
-        if (first) this.lastFirst = this.timed(ch, q, r.time);
+        if (first && this.timed(ch, q, r.time)) this.counters(ch, r.time).deliveredFirstTime++;
         this.dequeued(ch, q, msgs, blocks, r.time);
         this.add(ch, 'delivered', msgs, blocks, r.time);
-        if (first && this.lastFirst) this.counters(ch, r.time).deliveredFirstTime++;
         ch.transmittedMessages += msgs;
         ch.transmittedRecipients++;
         ch.transmittedVolume += octets;
@@ -220,7 +225,12 @@ export class SunLog {
   }
 
   private counters(ch: Channel, t: number): ChannelCounters {
-    return this.book.of(this.app.index, ch.index, ch.name, this.since ?? t);
+    let c = this.countersByName.get(ch.name);
+    if (!c) {
+      c = this.book.of(this.app.index, ch.index, ch.name, this.since ?? t);
+      this.countersByName.set(ch.name, c);
+    }
+    return c;
   }
 
   private connection(r: ConnectionRecord): void {
@@ -272,6 +282,8 @@ export class SunLog {
   private channel(name: string, t: number): Channel {
     let ch = this.channels.get(name);
     if (!ch) {
+      // a garbled log must not add rows without end: past the cap, its lines are skipped
+      if (this.channels.size >= MAX_CHANNELS) throw CHANNEL_LIMIT;
       ch = this.model.addChannel(this.app, name, {
         description: `Messaging Server channel ${name}`,
         ...(name.startsWith('tcp_') ? { protocol: SMTP } : {}),
@@ -299,7 +311,6 @@ export class SunLog {
       appName: this.appName,
       stats: structuredClone(this.stats),
       lastKey: this.lastKey,
-      lastFirst: this.lastFirst,
       clearSeq: this.clearSeq,
       queued: Object.fromEntries(this.queued),
       pending: Object.fromEntries(this.pending),
@@ -315,7 +326,8 @@ export class SunLog {
     if (s.version !== 1) throw new Error(`unknown SunLog state version ${String(s.version)}`);
     this.stats = structuredClone(s.stats);
     this.lastKey = s.lastKey;
-    this.lastFirst = s.lastFirst;
+    this.countersByName.clear();
+    for (const ch of this.app.mta!.channels.values()) this.channels.set(ch.name, ch);
     this.since = s.since;
     this.clearSeq = s.clearSeq;
     this.queued = new Map(Object.entries(s.queued));

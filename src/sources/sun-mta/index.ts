@@ -107,7 +107,9 @@ export class SunMtaSource implements Source {
     }
     this.counted();
     this.ready = true;
-    this.checkClear();
+    // a clear asked for while the agent was stopped: applied now, saved with the first batch
+    // (a checkpoint without the log position would skip the current file on a restart)
+    this.checkClear(false);
     this.follower = new FileFollower(this.settings.log, {
       fromStart: this.fromStart && !saved,
       position: saved?.position,
@@ -132,13 +134,13 @@ export class SunMtaSource implements Source {
   }
 
   /** A new `madman counters clear` request zeroes the counters (once per request). */
-  private checkClear(): void {
+  private checkClear(save = true): void {
     if (!this.ready || !this.slog) return;
     const req = readClearRequest(this.stateDir);
     if (!req || req.seq <= this.slog.clearSeq) return;
     this.slog.clear(req.seq, req.at);
     this.log?.info({ seq: req.seq, at: new Date(req.at).toISOString() }, 'channel counters cleared');
-    this.save(this.follower?.position());
+    if (save) this.save(this.follower?.position());
   }
 
   private counted(): void {

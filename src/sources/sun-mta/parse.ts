@@ -62,13 +62,15 @@ export interface ConnectionRecord {
 }
 
 export type ParseFailure = { kind: 'unparsed'; reason: UnparsedReason };
-export type UnparsedReason = 'bad date' | 'unknown action' | 'truncated' | 'bad size' | 'bad connection';
+export type UnparsedReason = 'bad date' | 'bad channel' | 'unknown action' | 'truncated' | 'bad size' | 'bad connection' | 'channel limit';
 export type SunRecord = MessageRecord | ConnectionRecord;
 
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
 const STAMP = /^(\d{1,2})-([A-Z][a-z]{2})-(\d{4}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))? +/;
 const ACTION = /^([EDJRQZKWB])([EASC]*)$/;
 const UPPER = /^[A-Z][A-Za-z]*$/;
+/** channel names: letters, digits, _ - . (Sun's are at most 32 characters) */
+const CHANNEL = /^[A-Za-z0-9_.-]{1,64}$/;
 const TUPLE = /^\(?TCP\|([^|]+)\|(\d+)\|([^|]+)\|(\d+)\)?$/;
 const REPLY = /^(?:[A-Za-z0-9-]+;)?[2-5]\d\d(?:-.*)?$/;
 const ENHANCED = /(?:^|[\s;])([245]\.\d{1,3}\.\d{1,3})(?=$|[\s;,)])/;
@@ -107,9 +109,11 @@ export function parseSunLine(line: string): SunRecord | ParseFailure | undefined
   const source = next();
   let second = next();
   if (source === undefined || second === undefined) return fail('truncated');
+  if (!CHANNEL.test(source)) return fail('bad channel');
   if (second === '+' || second === '-') return connection(time, source, second === '+', line.slice(pos));
   let destination: string | undefined;
   if (!UPPER.test(second)) {
+    if (!CHANNEL.test(second)) return fail('bad channel');
     destination = second;
     second = next();
     if (second === undefined) return fail('truncated');

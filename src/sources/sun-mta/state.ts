@@ -41,8 +41,6 @@ export interface SunLogState {
   stats: SunLogStats;
   /** grouping key of the last record (a message's further recipients) */
   lastKey: string;
-  /** whether the last record's message was a first-time delivery (for its further lines) */
-  lastFirst: boolean;
   since?: number;
   /** the last `counters clear` request applied */
   clearSeq: number;
