@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { settingsFrom } from '../../src/config/config.js';
 import { channelCountersOf } from '../../src/model/channel-counters.js';
 import { MailSystem, type Channel } from '../../src/model/mail-system.js';
 import { snapshotModel } from '../../src/model/persist.js';
@@ -138,5 +139,14 @@ describe('madman counters (state directory, no SNMP)', function () {
     writeFileSync(missing, 'sunMta:\n  application: x\n');
     const m = await run('node', [CLI, 'agent', '--check-config', missing]);
     expect([m.code, m.stderr]).to.deep.equal([2, `madman: bad configuration: ${missing}:2: sunMta: must have required property 'log'\n`]);
+  });
+
+  it('resolves sunMta.log against the config file; --sun-mta-log overrides it and keeps the application name', () => {
+    const good = path.join(dir, 'good.yaml');
+    writeFileSync(good, 'sunMta:\n  log: log/mail.log_current\n  application: msg MTA on mail1\n');
+    expect(settingsFrom({ config: good }).sunMta).to.deep.equal({ log: path.join(dir, 'log/mail.log_current'), application: 'msg MTA on mail1' });
+    expect(settingsFrom({ config: good, sunMtaLog: '/x/mail.log_current' }).sunMta).to.deep.equal({ log: '/x/mail.log_current', application: 'msg MTA on mail1' });
+    expect(settingsFrom({ sunMtaLog: 'rel.log' }).sunMta).to.deep.equal({ log: path.resolve('rel.log') });
+    expect(settingsFrom({})).not.to.have.property('sunMta');
   });
 });
