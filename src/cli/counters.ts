@@ -3,6 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
 import { defaultStateDir, settingsFrom } from '../config/config.js';
 import { COUNTER_KINDS, type CounterKind } from '../model/channel-counters.js';
 import { clearRequests, readClearRequest } from '../state/counters-clear.js';
@@ -26,10 +27,36 @@ const LABELS: Record<CounterKind, string> = {
   failed: 'Failed',
 };
 
-function stateDirOf(flags: CountersFlags): string {
+/** `madman counters show|clear`, registered on the main program; `done` gets the exit code. */
+export function countersCommand(program: Command, done: (code: number) => void): void {
+  const counters = program.command('counters').description('channel counters, as imsimta counters shows them (read from the state directory)');
+  counters
+    .command('show')
+    .description('print the channel counters')
+    .option('--state-dir <dir>', "the agent's state directory")
+    .option('--config <file>', 'take the state directory from this configuration file')
+    .option('--channel <name>', 'only this channel')
+    .option('--json', 'print JSON')
+    .action((opts: CountersFlags) => done(countersShow(opts)));
+  counters
+    .command('clear')
+    .description('reset the channel counters (a running agent applies it within a second)')
+    .option('--state-dir <dir>', "the agent's state directory")
+    .option('--config <file>', 'take the state directory from this configuration file')
+    .option('--wait <seconds>', 'how long to wait for a running agent to apply it', '5')
+    .action(async (opts: CountersFlags) => done(await countersClear(opts)));
+}
+
+/** The state directory, or undefined after saying why the configuration file is bad. */
+function stateDirOf(flags: CountersFlags): string | undefined {
   if (flags.stateDir) return path.resolve(flags.stateDir);
-  if (flags.config) return settingsFrom({ config: flags.config }).stateDir;
-  return defaultStateDir();
+  if (!flags.config) return defaultStateDir();
+  try {
+    return settingsFrom({ config: flags.config }).stateDir;
+  } catch (err) {
+    process.stderr.write(`madman: bad configuration: ${(err as Error).message}\n`);
+    return undefined;
+  }
 }
 
 /** Local time, to the second (the log's own clock is local too). */
@@ -92,6 +119,7 @@ export function formatReports(reports: ChannelReport[]): string {
 
 export function countersShow(flags: CountersFlags): number {
   const dir = stateDirOf(flags);
+  if (dir === undefined) return 2;
   let reports: ChannelReport[];
   try {
     reports = readReports(dir);
@@ -121,6 +149,7 @@ export function countersShow(flags: CountersFlags): number {
  */
 export async function countersClear(flags: CountersFlags): Promise<number> {
   const dir = stateDirOf(flags);
+  if (dir === undefined) return 2;
   const waitMs = Number(flags.wait ?? '5') * 1000;
   if (!Number.isFinite(waitMs) || waitMs < 0) {
     process.stderr.write(`madman: --wait takes a number of seconds\n`);

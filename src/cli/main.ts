@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../agent.js';
 import { agentCommand } from './agent.js';
-import { countersClear, countersShow } from './counters.js';
+import { countersCommand } from './counters.js';
 import { mibList, mibPath } from './mib.js';
 
 // `madman mib list | head` closes the pipe early: that is not an error.
@@ -35,26 +35,7 @@ program
     exitCode = await agentCommand(opts);
   });
 
-const counters = program.command('counters').description('channel counters, as imsimta counters shows them (read from the state directory)');
-counters
-  .command('show')
-  .description('print the channel counters')
-  .option('--state-dir <dir>', 'the agent\'s state directory')
-  .option('--config <file>', 'take the state directory from this configuration file')
-  .option('--channel <name>', 'only this channel')
-  .option('--json', 'print JSON')
-  .action((opts) => {
-    exitCode = countersShow(opts);
-  });
-counters
-  .command('clear')
-  .description('reset the channel counters (a running agent applies it within a second)')
-  .option('--state-dir <dir>', 'the agent\'s state directory')
-  .option('--config <file>', 'take the state directory from this configuration file')
-  .option('--wait <seconds>', 'how long to wait for a running agent to apply it', '5')
-  .action(async (opts) => {
-    exitCode = await countersClear(opts);
-  });
+countersCommand(program, (code) => (exitCode = code));
 
 const mib = program.command('mib').description('the MIB modules madman serves');
 mib.command('list').description('every object served, with OID and type').action(() => {

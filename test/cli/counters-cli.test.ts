@@ -120,7 +120,7 @@ describe('madman counters (state directory, no SNMP)', function () {
     expect((await counters('show', '--state-dir', dir)).stdout).not.to.contain('pending');
   });
 
-  it('says what is wrong: no counters, no state directory, a bad --wait', async () => {
+  it('says what is wrong: no counters, no state directory, a bad --wait, a bad config file (exit 2)', async () => {
     const none = await counters('show', '--state-dir', dir);
     expect(none.code).to.equal(1);
     expect(none.stderr).to.equal(`madman: no channel counters in ${dir} (is it the --state-dir of an agent reading a Sun MTA or Postfix log?)\n`);
@@ -128,6 +128,10 @@ describe('madman counters (state directory, no SNMP)', function () {
     expect([gone.code, gone.stderr]).to.deep.equal([1, `madman: no state directory ${path.join(dir, 'nosuch')}\n`]);
     const wait = await counters('clear', '--state-dir', dir, '--wait', 'soon');
     expect([wait.code, wait.stderr]).to.deep.equal([2, 'madman: --wait takes a number of seconds\n']);
+    const bad = path.join(dir, 'bad.yaml');
+    writeFileSync(bad, 'stateDir: [1]\n');
+    const conf = await counters('show', '--config', bad);
+    expect([conf.code, conf.stderr]).to.deep.equal([2, `madman: bad configuration: ${bad}:1: stateDir: must be string\n`]);
   });
 
   it('checks the sunMta configuration keys (exit 2 naming key and line)', async () => {
