@@ -27,7 +27,7 @@ export interface MessageRecord {
   /** only E (and some J) records name a destination channel */
   destination?: string;
   action: Action;
-  modifiers: Modifiers;
+  modifiers: Readonly<Modifiers>;
   blocks: number;
   /** '' for the empty address (bounces, notifications) */
   from: string;
@@ -141,7 +141,7 @@ export function parseSunLine(line: string): SunRecord | ParseFailure | undefined
     source,
     destination,
     action: a[1] as Action,
-    modifiers: { esmtp: mods.includes('E'), sasl: mods.includes('A'), tls: mods.includes('S'), chunking: mods.includes('C') },
+    modifiers: modifiers(mods),
     blocks: Number(sizeText),
     from: fields[0] === '<>' ? '' : fields[0]!,
     origTo: fields[1]!,
@@ -152,8 +152,21 @@ export function parseSunLine(line: string): SunRecord | ParseFailure | undefined
   return rec;
 }
 
+const MODIFIERS = new Map<string, Readonly<Modifiers>>();
+
+/** One shared, frozen object per modifier string (a handful exist): no allocation per line. */
+function modifiers(mods: string): Readonly<Modifiers> {
+  let m = MODIFIERS.get(mods);
+  if (!m) {
+    m = Object.freeze({ esmtp: mods.includes('E'), sasl: mods.includes('A'), tls: mods.includes('S'), chunking: mods.includes('C') });
+    if (MODIFIERS.size < 64) MODIFIERS.set(mods, m); // `EEEEEE...` in a garbled line is not kept
+  }
+  return m;
+}
+
 /** File name, message id, connection tuple and diagnostic, found by their shape. */
 function optional(rec: MessageRecord, rest: string): void {
+  if (rest === '') return;
   const words = rest.split(' ');
   let depth = 0; // inside a parenthesised text (a greeting banner): no reply code there
   for (let i = 0; i < words.length; i++) {
