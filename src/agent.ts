@@ -9,6 +9,7 @@ import { bindViews } from './mib/bind.js';
 import { loadMibs, type MibTree } from './mib/loader.js';
 import { madmanView } from './mib/madman.js';
 import { madmanProbesView } from './mib/madman-probes.js';
+import { madmanChannelsView } from './mib/madman-channels.js';
 import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
 import { snmpEngineView, snmpMpdView, usmStatsView } from './mib/snmp-security.js';
@@ -81,6 +82,7 @@ export function buildServing(
     snmpEngineView(security.engine, security.maxMessageSize),
     snmpMpdView(stats),
     usmStatsView(security.usmStats),
+    madmanChannelsView(model),
   ];
   const index = bindViews(tree, views, ctx, {
     onBadRow: (entry, reason) => log?.warn({ entry, reason }, 'row dropped'),

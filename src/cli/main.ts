@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../agent.js';
 import { agentCommand } from './agent.js';
+import { countersCommand } from './counters.js';
 import { mibList, mibPath } from './mib.js';
 import { probeCommand } from './probe.js';
 
@@ -28,6 +29,7 @@ program
   .option('--postfix-log <path>', 'follow this Postfix log file')
   .option('--postfix-journal [unit]', 'follow the systemd journal (optionally of one unit) for Postfix')
   .option('--postfix-queue <command|dir>', 'read the queue with this command, or postqueue -c DIR -j')
+  .option('--sun-mta-log <path>', 'follow this Messaging Server MTA log (mail.log_current)')
   .option('--from-start', 'read logs from their beginning, then follow them')
   .option('--check-config <file>', 'validate a configuration file and exit (2 when bad)')
   .addOption(new Option('-v, --verbose', 'log more (twice for debug)').argParser((_v, prev: number = 0) => prev + 1))
@@ -64,6 +66,7 @@ program
   .action(async (opts) => {
     exitCode = await probeCommand(opts);
   });
+countersCommand(program, (code) => (exitCode = code));
 
 const mib = program.command('mib').description('the MIB modules madman serves');
 mib.command('list').description('every object served, with OID and type').action(() => {

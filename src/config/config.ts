@@ -11,6 +11,7 @@ import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
 import { checkProbes, probeSpecs, probesSchema, type ProbeEntry, type ProbeSpec } from './probes.js';
 import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
+import { sunMtaSchema, sunMtaSettings, type SunMtaFile, type SunMtaSettings } from './sun-mta.js';
 
 export interface Settings {
   listen: string[];
@@ -20,6 +21,7 @@ export interface Settings {
   /** read logs from their beginning before following them */
   fromStart: boolean;
   postfix?: PostfixSettings;
+  sunMta?: SunMtaSettings;
   maxMessageSize: number;
   logLevel: string;
   system: { contact: string; location: string; name?: string };
@@ -104,6 +106,7 @@ const schema = {
         contentFilterServices: { type: 'array', items: { type: 'string', minLength: 1 } },
       },
     },
+    sunMta: sunMtaSchema,
     maxMessageSize: { type: 'integer', minimum: 484, maximum: 65535 },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     system: {
@@ -138,6 +141,7 @@ interface FileSettings extends SecurityFileSettings {
   demo?: boolean;
   fromStart?: boolean;
   postfix?: { log?: string; journal?: string | boolean; queue?: string; queueInterval?: number; contentFilterServices?: string[] };
+  sunMta?: SunMtaFile;
   maxMessageSize?: number;
   logLevel?: string;
   system?: { contact?: string; location?: string; name?: string };
@@ -232,13 +236,16 @@ export interface Flags {
   /** true for the whole journal, or a unit name */
   postfixJournal?: string | boolean;
   postfixQueue?: string;
+  sunMtaLog?: string;
   verbose?: number;
 }
 
 export function settingsFrom(flags: Flags): Settings {
   const s = defaults();
+  let fileSunMta: SunMtaFile | undefined;
   if (flags.config) {
     const f = readConfigFile(flags.config);
+    fileSunMta = f.sunMta;
     if (f.listen) s.listen = f.listen;
     if (f.agentaddress) s.listen = [...(f.listen ?? []), ...[f.agentaddress].flat()];
     if (f.communities) s.communities = f.communities.map((c) => ({ community: c.name, sources: c.source ?? [] }));
@@ -284,6 +291,8 @@ export function settingsFrom(flags: Flags): Settings {
   if (s.postfix?.queue !== undefined && !s.postfix.log && !s.postfix.journal) {
     throw new Error('--postfix-queue needs --postfix-log or --postfix-journal (the queue belongs to the MTA the log shows)');
   }
+  const sunMta = sunMtaSettings(fileSunMta, flags.config, flags.sunMtaLog);
+  if (sunMta) s.sunMta = sunMta;
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
   return s;
 }

@@ -2,3 +2,4 @@
 import './demo.js';
 import './postfix/index.js';
 import './probes/index.js';
+import './sun-mta/index.js';

@@ -1,0 +1,378 @@
+// Messaging Server MTA log records -> the model. Pure: no I/O, no timers, no wall clock
+// (times are the records' own). One application (the MTA), one mtaGroup per channel;
+// the imsimta counters go to model/channel-counters.ts. docs/sun-mta.md has the table of
+// which record moves which counter.
+//
+// The log has one line per recipient: lines of one enqueue (or dequeue) share the
+// stamp, action, channels, size, sender and file name / message id, and follow one
+// another. The first such line counts the message and its blocks, every line a recipient.
+
+import os from 'node:os';
+import { addTo, channelCountersOf, resetCounters, type ChannelCounterBook, type ChannelCounters, type CounterKind } from '../../model/channel-counters.js';
+import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
+import type { ConnectionRecord, MessageRecord } from './parse.js';
+import { parseSunLine } from './parse.js';
+import type { OpenConnection, Pending, Queued, SunLogState, SunLogStats } from './state.js';
+
+export type { SunLogState, SunLogStats } from './state.js';
+
+export const BLOCK_BYTES = 1024;
+/** queued recipients remembered at most (the oldest are forgotten first) */
+const MAX_QUEUED = 200_000;
+const SMTP = { transport: 'tcp' as const, port: 25 };
+/** channels per MTA at most */
+export const MAX_CHANNELS = 256;
+const CHANNEL_LIMIT = new Error('channel limit');
+
+export class SunLog {
+  stats: SunLogStats = { lines: 0, records: 0, actions: {}, unparsed: {} };
+  readonly app: Application;
+  private readonly book: ChannelCounterBook;
+  private readonly channels = new Map<string, Channel>();
+  private lastKey = '';
+  /** each channel's counters, by channel name (the book's objects; cleared in place) */
+  private countersByName = new Map<string, ChannelCounters>();
+  private since?: number;
+  clearSeq = 0;
+  private queued = new Map<string, Queued>();
+  private pending = new Map<string, Pending>();
+  private open = new Map<string, OpenConnection>();
+
+  constructor(
+    private readonly model: MailSystem,
+    readonly appName = `Messaging Server MTA on ${os.hostname()}`,
+  ) {
+    this.app = model.addApplication(appName, { description: 'Sun/Oracle Messaging Server MTA (mail.log)', operStatus: 'up' });
+    model.mtaOf(this.app);
+    this.book = channelCountersOf(model);
+  }
+
+  line(text: string): void {
+    this.stats.lines++;
+    const r = parseSunLine(text);
+    if (r === undefined) return;
+    if (r.kind === 'unparsed') {
+      this.stats.unparsed[r.reason] = (this.stats.unparsed[r.reason] ?? 0) + 1;
+      return;
+    }
+    this.since ??= r.time;
+    try {
+      if (r.kind === 'connection') this.connection(r);
+      else this.message(r);
+    } catch (e) {
+      if (e !== CHANNEL_LIMIT) throw e;
+      this.stats.unparsed['channel limit'] = (this.stats.unparsed['channel limit'] ?? 0) + 1;
+      return;
+    }
+    this.stats.records++;
+    this.bumpAction(r.kind === 'connection' ? r.event : r.action);
+  }
+
+  /** Unparsed lines in all. */
+  unparsed(): number {
+    let n = 0;
+    for (const v of Object.values(this.stats.unparsed)) n += v ?? 0;
+    return n;
+  }
+
+  private bumpAction(a: string): void {
+    this.stats.actions[a] = (this.stats.actions[a] ?? 0) + 1;
+  }
+
+  private message(r: MessageRecord): void {
+    const id = r.file ?? r.messageId ?? r.from;
+    const key = `${r.stamp}|${r.action}|${r.source}|${r.destination ?? ''}|${r.blocks}|${r.from}|${id}`;
+    const first = key !== this.lastKey;
+    this.lastKey = key;
+    const msgs = first ? 1 : 0;
+    const blocks = first ? r.blocks : 0;
+    const octets = blocks * BLOCK_BYTES;
+    const mta = this.app.mta!.counters;
+    switch (r.action) {
+      case 'E': {
+        const src = this.channel(r.source, r.time);
+        const dst = this.channel(r.destination ?? r.source, r.time);
+        this.add(src, 'submitted', msgs, blocks, r.time);
+        this.add(dst, 'received', msgs, blocks, r.time);
+        this.add(dst, 'stored', msgs, blocks, r.time);
+        dst.receivedMessages += msgs;
+        dst.receivedRecipients++;
+        dst.receivedVolume += octets;
+        dst.storedMessages += msgs;
+        dst.storedRecipients++;
+        dst.storedVolume += octets;
+        mta.receivedMessages += msgs;
+        mta.receivedRecipients++;
+        mta.receivedVolume += octets;
+        mta.storedMessages += msgs;
+        mta.storedRecipients++;
+        mta.storedVolume += octets;
+        this.remember(`${dst.name}\0${id}\0${r.origTo} ${r.to}`, r.time, key, r.blocks);
+        return;
+      }
+      case 'D': {
+        const ch = this.channel(r.source, r.time);
+        const q = this.take(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
+        if (first && this.timed(ch, q, r.time)) this.counters(ch, r.time).deliveredFirstTime++;
+        this.dequeued(ch, q, msgs, blocks, r.time);
+        this.add(ch, 'delivered', msgs, blocks, r.time);
+        ch.transmittedMessages += msgs;
+        ch.transmittedRecipients++;
+        ch.transmittedVolume += octets;
+        mta.transmittedMessages += msgs;
+        mta.transmittedRecipients++;
+        mta.transmittedVolume += octets;
+        return;
+      }
+      case 'R':
+      case 'K': {
+        const ch = this.channel(r.source, r.time);
+        const q = this.take(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
+        this.add(ch, 'failed', msgs, blocks, r.time);
+        this.dequeued(ch, q, msgs, blocks, r.time);
+        this.model.countError(ch, code(r.status, '5'), 'outbound');
+        return;
+      }
+      case 'Q':
+      case 'Z': {
+        const ch = this.channel(r.source, r.time);
+        const q = this.queued.get(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
+        if (q) q.tries++;
+        this.add(ch, 'attempted', msgs, blocks, r.time);
+        this.model.countError(ch, code(r.status, '4'), 'outbound');
+        return;
+      }
+      case 'J': {
+        const ch = this.channel(r.source, r.time);
+        this.add(ch, 'rejected', msgs, blocks, r.time);
+        ch.rejectedMessages += msgs;
+        if (r.diagnostic) ch.inboundRejectionReason = r.diagnostic;
+        this.model.countError(ch, code(r.status, '5'), 'inbound');
+        return;
+      }
+      case 'W':
+      case 'B':
+        return; // a warning sent, a bad SMTP command: no counter moves
+    }
+  }
+
+  /**
+   * A recipient left the channel's queue. Its message leaves Stored with its last queued
+   * recipient; when its enqueue was not seen (queued before counting began), each dequeue
+   * takes one message away, and Stored goes below zero as the seed describes.
+   */
+  private dequeued(ch: Channel, q: Queued | undefined, opMsgs: number, opBlocks: number, t: number): void {
+    let msgs = opMsgs;
+    let blocks = opBlocks;
+    if (q) {
+      msgs = 0;
+      blocks = 0;
+      const p = this.pending.get(q.msg);
+      if (p && --p.n <= 0) {
+        this.pending.delete(q.msg);
+        msgs = 1;
+        blocks = p.blocks;
+      }
+    }
+    this.add(ch, 'stored', -msgs, -blocks, t, -1);
+    const mta = this.app.mta!.counters;
+    ch.storedMessages = Math.max(0, ch.storedMessages - msgs);
+    ch.storedRecipients = Math.max(0, ch.storedRecipients - 1);
+    ch.storedVolume = Math.max(0, ch.storedVolume - blocks * BLOCK_BYTES);
+    mta.storedMessages = Math.max(0, mta.storedMessages - msgs);
+    mta.storedRecipients = Math.max(0, mta.storedRecipients - 1);
+    mta.storedVolume = Math.max(0, mta.storedVolume - blocks * BLOCK_BYTES);
+  }
+
+  /** Queue time of a delivered message whose enqueue was seen; true if it went at the first attempt. */
+  private timed(ch: Channel, q: Queued | undefined, t: number): boolean {
+    if (!q) return false;
+    const c = this.counters(ch, t);
+    const secs = Math.max(0, (t - q.t) / 1000);
+    c.queueSeconds += secs;
+    c.queueCount++;
+    if (q.tries > 0) return false;
+    c.queueFirstSeconds += secs;
+    c.queueFirstCount++;
+    return true;
+  }
+
+  private remember(key: string, t: number, msg: string, blocks: number): void {
+    this.forget(key);
+    this.queued.set(key, { t, tries: 0, msg });
+    const p = this.pending.get(msg);
+    if (p) p.n++;
+    else this.pending.set(msg, { n: 1, blocks });
+    if (this.queued.size > MAX_QUEUED) this.forget(this.queued.keys().next().value!);
+  }
+
+  /** Drops a queued recipient without counting anything (enqueued again, or too old to keep). */
+  private forget(key: string): void {
+    const q = this.take(key);
+    const p = q && this.pending.get(q.msg);
+    if (p && --p.n <= 0) this.pending.delete(q.msg);
+  }
+
+  private take(key: string): Queued | undefined {
+    const q = this.queued.get(key);
+    if (q) this.queued.delete(key);
+    return q;
+  }
+
+  /** One recipient line: `msgs` and `blocks` are 0 on a message's further lines. */
+  private add(ch: Channel, kind: CounterKind, msgs: number, blocks: number, t: number, rcpts = 1): void {
+    addTo(this.counters(ch, t), kind, msgs, rcpts, blocks);
+  }
+
+  private counters(ch: Channel, t: number): ChannelCounters {
+    let c = this.countersByName.get(ch.name);
+    if (!c) {
+      c = this.book.of(this.app.index, ch.index, ch.name, this.since ?? t);
+      this.countersByName.set(ch.name, c);
+    }
+    return c;
+  }
+
+  private connection(r: ConnectionRecord): void {
+    const ch = this.channel(r.channel, r.time);
+    const key = `${r.channel} ${r.inbound ? '+' : '-'} ${r.tuple.localAddr}|${r.tuple.localPort}|${r.tuple.remoteAddr}|${r.tuple.remotePort}`;
+    switch (r.event) {
+      case 'O': {
+        const old = this.open.get(key);
+        if (old) this.model.closeAssociation(this.app, old.assoc, r.time);
+        const a = this.model.openAssociation(this.app, {
+          remoteApplication: r.tuple.remoteAddr,
+          protocol: SMTP,
+          type: r.inbound ? 'peerresponder' : 'peerinitiator',
+          startedAt: r.time,
+          channel: ch.index,
+        });
+        this.open.set(key, { assoc: a.index, channel: ch.name, inbound: r.inbound, remote: r.tuple.remoteAddr, t: r.time });
+        const c = this.counters(ch, r.time);
+        if (r.inbound) c.inAssocs++;
+        else {
+          c.outAssocs++;
+          ch.lastOutboundAssociationAttempt = r.time;
+        }
+        return;
+      }
+      case 'C': {
+        const o = this.open.get(key);
+        if (o) {
+          this.open.delete(key);
+          this.model.closeAssociation(this.app, o.assoc, r.time);
+        }
+        return;
+      }
+      case 'X':
+      case 'Y':
+        if (r.inbound) {
+          ch.rejectedInboundAssociations++;
+          ch.lastInboundActivity = r.time;
+          if (r.text) ch.inboundRejectionReason = r.text;
+        } else {
+          ch.failedOutboundAssociations++;
+          ch.lastOutboundAssociationAttempt = r.time;
+          if (r.text) ch.outboundConnectFailureReason = r.text;
+        }
+        return;
+    }
+  }
+
+  private channel(name: string, t: number): Channel {
+    let ch = this.channels.get(name);
+    if (!ch) {
+      // a garbled log must not add rows without end: past the cap, its lines are skipped
+      if (this.channels.size >= MAX_CHANNELS) throw CHANNEL_LIMIT;
+      ch = this.model.addChannel(this.app, name, {
+        description: `Messaging Server channel ${name}`,
+        ...(name.startsWith('tcp_') ? { protocol: SMTP } : {}),
+        createdAt: t,
+      });
+      this.channels.set(name, ch);
+    }
+    return ch;
+  }
+
+  // -- counters clear -------------------------------------------------------------------------
+
+  /** Zeroes the imsimta counters of every channel (MTA-MIB's stay: SNMP counters never go back). */
+  clear(seq: number, at: number): void {
+    this.clearSeq = seq;
+    this.since = at;
+    for (const c of this.book.values()) if (c.app === this.app.index) resetCounters(c, at);
+  }
+
+  // -- checkpoints ----------------------------------------------------------------------------
+
+  snapshot(): SunLogState {
+    const s: SunLogState = {
+      version: 1,
+      appName: this.appName,
+      stats: structuredClone(this.stats),
+      lastKey: this.lastKey,
+      clearSeq: this.clearSeq,
+      queued: Object.fromEntries(this.queued),
+      pending: Object.fromEntries(this.pending),
+      open: Object.fromEntries(this.open),
+      counters: [...this.book.values()].filter((c) => c.app === this.app.index).map((c) => structuredClone(c)),
+    };
+    if (this.since !== undefined) s.since = this.since;
+    return s;
+  }
+
+  /** Continues from a snapshot, into a model holding the MTA-MIB counters saved with it. */
+  restore(s: SunLogState): void {
+    if (s.version !== 1) throw new Error(`unknown SunLog state version ${String(s.version)}`);
+    this.stats = structuredClone(s.stats);
+    this.lastKey = s.lastKey;
+    this.countersByName.clear();
+    for (const ch of this.app.mta!.channels.values()) this.channels.set(ch.name, ch);
+    this.since = s.since;
+    this.clearSeq = s.clearSeq;
+    this.queued = new Map(Object.entries(s.queued));
+    this.pending = new Map(Object.entries(s.pending));
+    for (const c of s.counters) {
+      const ch = this.channel(c.name, c.since);
+      this.book.load(c, this.app.index, ch.index);
+    }
+    // Connections still open get their association rows back (model snapshots do not
+    // keep them); accumulated counts are not bumped again, the open-now gauges recounted.
+    this.open.clear();
+    for (const [key, o] of Object.entries(s.open)) {
+      const ch = this.channel(o.channel, o.t);
+      let index = o.assoc;
+      while (this.app.associations.has(index)) index++;
+      const type = o.inbound ? 'peerresponder' : 'peerinitiator';
+      this.app.associations.set(index, { index, remoteApplication: o.remote, protocol: SMTP, type, startedAt: o.t, channel: ch.index });
+      this.open.set(key, { ...o, assoc: index });
+    }
+    this.recount();
+    this.model.changed();
+  }
+
+  private recount(): void {
+    const app = this.app;
+    app.inboundAssociations = 0;
+    app.outboundAssociations = 0;
+    for (const ch of this.channels.values()) {
+      ch.inboundAssociations = 0;
+      ch.outboundAssociations = 0;
+    }
+    for (const o of this.open.values()) {
+      const ch = this.channels.get(o.channel)!;
+      if (o.inbound) {
+        app.inboundAssociations++;
+        ch.inboundAssociations++;
+      } else {
+        app.outboundAssociations++;
+        ch.outboundAssociations++;
+      }
+    }
+  }
+}
+
+/** The record's enhanced status code if it is of the expected class, else the class total. */
+function code(status: string | undefined, cls: '4' | '5'): string {
+  return status !== undefined && status.startsWith(cls) ? status : `${cls}.0.0`;
+}

@@ -1,0 +1,170 @@
+// The Sun MTA log fixture (test/fixtures/sun-mta/mail.log_current) through SunLog: the
+// imsimta counters of every channel, the MTA-MIB mapping and the error table, computed by
+// hand from the fixture; a clear and the negative minimum; a restart after any line.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { absolute, channelCountersOf, type ChannelCounters } from '../../src/model/channel-counters.js';
+import { MailSystem } from '../../src/model/mail-system.js';
+import { restoreModel, snapshotModel } from '../../src/model/persist.js';
+import { MAX_CHANNELS, SunLog, type SunLogState } from '../../src/sources/sun-mta/apply.js';
+import { ROOT } from '../helpers/harness.js';
+
+const LINES = readFileSync(path.join(ROOT, 'test/fixtures/sun-mta/mail.log_current'), 'utf8').split('\n');
+
+function read(lines: string[]) {
+  const model = new MailSystem();
+  const log = new SunLog(model, 'test MTA');
+  for (const l of lines) log.line(l);
+  return { model, log };
+}
+
+function byName(model: MailSystem): Map<string, ChannelCounters> {
+  return new Map([...channelCountersOf(model).values()].map((c) => [c.name, c]));
+}
+
+const t = (m: number, r: number, b: number) => ({ messages: m, recipients: r, blocks: b });
+
+describe('SunLog: the fixture log', () => {
+  const { model, log } = read(LINES);
+  const c = byName(model);
+  const ch = (name: string) => [...log.app.mta!.channels.values()].find((x) => x.name === name)!;
+
+  it('counts lines, records by action, and the lines it skipped by reason', () => {
+    expect(log.stats).to.deep.equal({
+      lines: 51,
+      records: 44,
+      actions: { O: 6, E: 11, C: 5, D: 9, Q: 3, R: 1, J: 3, X: 1, Y: 1, Z: 1, W: 1, K: 1, B: 1 },
+      unparsed: { 'unknown action': 2, truncated: 2, 'bad date': 1 },
+    });
+    expect(log.unparsed()).to.equal(5);
+  });
+
+  it('tcp_local: an SMTP channel with both halves, rejections, failures and retries', () => {
+    const x = c.get('tcp_local')!;
+    expect(x.values).to.deep.equal({
+      received: t(2, 5, 7),
+      stored: t(0, 0, 0),
+      delivered: t(2, 3, 7),
+      submitted: t(4, 6, 14),
+      attempted: t(2, 3, 10),
+      rejected: t(2, 3, 1),
+      failed: t(2, 2, 7),
+    });
+    expect([x.deliveredFirstTime, x.queueSeconds, x.queueCount, x.queueFirstSeconds, x.queueFirstCount]).to.deep.equal([1, 3611, 2, 10, 1]);
+    expect([x.inAssocs, x.outAssocs]).to.deep.equal([3, 2]);
+  });
+
+  it('conversion: a pass-through channel (the message crosses it into ims-ms)', () => {
+    const x = c.get('conversion')!;
+    expect([x.values.received, x.values.delivered, x.values.submitted, x.values.stored]).to.deep.equal([t(1, 2, 3), t(1, 2, 3), t(1, 2, 3), t(0, 0, 0)]);
+    expect([x.deliveredFirstTime, x.queueSeconds, x.queueCount, x.queueFirstSeconds, x.queueFirstCount]).to.deep.equal([1, 4, 1, 4, 1]);
+  });
+
+  it('ims-ms: the bounce notifications, a retry, and a message queued before counting began', () => {
+    const x = c.get('ims-ms')!;
+    expect(x.values).to.deep.equal({
+      received: t(3, 4, 9),
+      stored: t(0, 0, -1),
+      delivered: t(4, 4, 13),
+      submitted: t(0, 0, 0),
+      attempted: t(1, 1, 3),
+      rejected: t(0, 0, 0),
+      failed: t(0, 0, 0),
+    });
+    expect(x.minimum.stored).to.deep.equal(t(0, 0, -1));
+    expect(absolute(x, 'stored')).to.deep.equal(t(0, 0, 0));
+    expect([x.deliveredFirstTime, x.queueSeconds, x.queueCount, x.queueFirstSeconds, x.queueFirstCount]).to.deep.equal([2, 1802.5, 3, 1.5, 2]);
+  });
+
+  it('tcp_intranet: submission only', () => {
+    const x = c.get('tcp_intranet')!;
+    expect(x.values.submitted).to.deep.equal(t(1, 3, 2));
+    expect([x.inAssocs, x.outAssocs]).to.deep.equal([1, 0]);
+  });
+
+  it('maps to MTA-MIB: group counters, associations and the error table', () => {
+    const tl = ch('tcp_local');
+    expect([tl.receivedMessages, tl.receivedRecipients, tl.receivedVolume]).to.deep.equal([2, 5, 7 * 1024]);
+    expect([tl.transmittedMessages, tl.transmittedRecipients, tl.transmittedVolume]).to.deep.equal([2, 3, 7 * 1024]);
+    expect([tl.storedMessages, tl.rejectedMessages]).to.deep.equal([0, 2]);
+    expect([tl.accumulatedInboundAssociations, tl.accumulatedOutboundAssociations, tl.inboundAssociations, tl.outboundAssociations]).to.deep.equal([3, 2, 1, 0]);
+    expect([tl.rejectedInboundAssociations, tl.failedOutboundAssociations]).to.deep.equal([1, 1]);
+    expect(tl.protocol).to.deep.equal({ transport: 'tcp', port: 25 });
+    expect(Object.fromEntries(tl.errors)).to.deep.equal({
+      '5.0.0': { inbound: 3, internal: 0, outbound: 2 },
+      '5.1.1': { inbound: 2, internal: 0, outbound: 1 },
+      '4.0.0': { inbound: 0, internal: 0, outbound: 3 },
+      '4.2.1': { inbound: 0, internal: 0, outbound: 1 },
+      '5.7.1': { inbound: 0, internal: 0, outbound: 1 },
+    });
+    expect(Object.fromEntries(ch('ims-ms').errors)).to.deep.equal({
+      '4.0.0': { inbound: 0, internal: 0, outbound: 1 },
+      '4.2.2': { inbound: 0, internal: 0, outbound: 1 },
+    });
+    expect([ch('ims-ms').transmittedMessages, ch('ims-ms').storedMessages, ch('ims-ms').storedVolume]).to.deep.equal([4, 0, 0]);
+    const a = [...log.app.associations.values()];
+    expect(a.map((x) => [x.remoteApplication, x.type, x.channel])).to.deep.equal([['198.51.100.77', 'peerresponder', tl.index]]);
+    expect(log.app.mta!.counters).to.deep.include({ receivedMessages: 6, receivedRecipients: 11, transmittedMessages: 7, transmittedRecipients: 9 });
+  });
+});
+
+describe('SunLog: clear and the negative minimum', () => {
+  it('a message queued at the clear takes Stored below zero as it leaves; the absolute value stays right', () => {
+    const { model, log } = read([
+      '01-Mar-2026 10:00:00.00 tcp_local ims-ms E 4 a@b rfc822;u@s u@ims-ms-daemon /q/1',
+      '01-Mar-2026 10:00:00.00 tcp_local ims-ms E 4 a@b rfc822;v@s v@ims-ms-daemon /q/1',
+    ]);
+    const at = new Date(2026, 2, 1, 10, 5).getTime();
+    log.clear(1, at);
+    const x = byName(model).get('ims-ms')!;
+    expect([x.values.stored, x.since, log.clearSeq]).to.deep.equal([t(0, 0, 0), at, 1]);
+    log.line('01-Mar-2026 10:10:00.00 ims-ms D 4 a@b rfc822;u@s u@ims-ms-daemon /q/1');
+    log.line('01-Mar-2026 10:10:00.00 ims-ms D 4 a@b rfc822;v@s v@ims-ms-daemon /q/1');
+    expect(x.values.stored).to.deep.equal(t(-1, -2, -4));
+    expect(x.values.delivered).to.deep.equal(t(1, 2, 4));
+    log.line('01-Mar-2026 10:20:00.00 tcp_local ims-ms E 2 a@b rfc822;w@s w@ims-ms-daemon /q/2');
+    expect(x.values.stored).to.deep.equal(t(0, -1, -2));
+    expect(x.minimum.stored).to.deep.equal(t(-1, -2, -4));
+    expect(absolute(x, 'stored')).to.deep.equal(t(1, 1, 2));
+    // the queue time of messages enqueued before the clear still counts (600 s, first time)
+    expect([x.queueSeconds, x.queueCount, x.deliveredFirstTime]).to.deep.equal([600, 1, 1]);
+    // MTA-MIB's counters do not go back
+    const g = [...log.app.mta!.channels.values()].find((c) => c.name === 'ims-ms')!;
+    expect([g.receivedMessages, g.transmittedMessages, g.storedMessages]).to.deep.equal([2, 1, 1]);
+  });
+});
+
+describe('SunLog: bad input', () => {
+  it('a log naming channels without end gets MAX_CHANNELS groups; the lines past the cap are counted and skipped', () => {
+    const lines = Array.from({ length: 300 }, (_, i) => `01-Mar-2026 00:00:00.00 tcp_local ch${i} E 1 a@b rfc822;c${i}@d c${i}@d`);
+    const { model, log } = read(lines);
+    expect(log.app.mta!.channels.size).to.equal(MAX_CHANNELS);
+    expect(channelCountersOf(model).byChannel.size).to.equal(MAX_CHANNELS);
+    expect(log.stats).to.deep.equal({ lines: 300, records: 255, actions: { E: 255 }, unparsed: { 'channel limit': 45 } });
+    expect(byName(model).get('tcp_local')!.values.submitted).to.deep.equal(t(255, 255, 255));
+  });
+});
+
+describe('SunLog: checkpoints', () => {
+  it('a restart after any line, into a model rebuilt from its checkpoint, ends with the same counters', () => {
+    const whole = read(LINES);
+    const expected = JSON.stringify([...channelCountersOf(whole.model).values()]);
+    const expectedModel = JSON.stringify(snapshotModel(whole.model));
+    for (let k = 0; k <= LINES.length; k++) {
+      const first = read(LINES.slice(0, k));
+      const state = JSON.parse(JSON.stringify(first.log.snapshot())) as SunLogState;
+      const snap = JSON.parse(JSON.stringify(snapshotModel(first.model))) as ReturnType<typeof snapshotModel>;
+      const model = new MailSystem();
+      restoreModel(model, snap);
+      const log = new SunLog(model, state.appName);
+      log.restore(state);
+      for (const l of LINES.slice(k)) log.line(l);
+      expect(JSON.stringify([...channelCountersOf(model).values()]), `split after line ${k}`).to.equal(expected);
+      expect(JSON.stringify(snapshotModel(model)), `split after line ${k}`).to.equal(expectedModel);
+      expect(log.stats, `split after line ${k}`).to.deep.equal(whole.log.stats);
+      expect([...log.app.associations.values()].map((a) => a.remoteApplication)).to.deep.equal(['198.51.100.77']);
+    }
+  });
+});
