@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
+import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type DiskSettings, type NotifySettings } from './alarms.js';
 
 export interface Settings {
   listen: string[];
@@ -21,6 +22,9 @@ export interface Settings {
   maxMessageSize: number;
   logLevel: string;
   system: { contact: string; location: string; name?: string };
+  disks: DiskSettings;
+  alarms: AlarmSettings;
+  notify: NotifySettings;
 }
 
 export interface PostfixSettings {
@@ -51,6 +55,7 @@ export function defaults(): Settings {
     maxMessageSize: 65507,
     logLevel: 'warn',
     system: { contact: 'postmaster@localhost', location: 'unknown' },
+    ...alarmDefaults(),
   };
 }
 
@@ -105,6 +110,7 @@ const schema = {
       additionalProperties: false,
       properties: { contact: { type: 'string' }, location: { type: 'string' }, name: { type: 'string' } },
     },
+    ...alarmSchemas,
   },
 } as const;
 
@@ -122,7 +128,7 @@ function tryOk(f: () => unknown): boolean {
   }
 }
 
-interface FileSettings {
+interface FileSettings extends AlarmFileSettings {
   listen?: string[];
   community?: string;
   communities?: Array<{ name: string; source?: string[] }>;
@@ -162,6 +168,7 @@ export function readConfigFile(file: string): FileSettings {
     const at = node?.range?.[0];
     throw new ConfigError(file, 'postfix.queue', at === undefined ? undefined : lines.linePos(at).line, 'needs postfix.log or postfix.journal');
   }
+  checkAlarmFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message));
   return settings;
 }
 
@@ -195,7 +202,7 @@ function locate(doc: Document, lines: LineCounter, e: ErrorObject): { key: strin
   return { key, line: at === undefined ? undefined : lines.linePos(at).line };
 }
 
-export interface Flags {
+export interface Flags extends AlarmFlags {
   config?: string;
   listen?: string[];
   community?: string;
@@ -211,8 +218,10 @@ export interface Flags {
 
 export function settingsFrom(flags: Flags): Settings {
   const s = defaults();
+  let fileAlarms: AlarmFileSettings | undefined;
   if (flags.config) {
     const f = readConfigFile(flags.config);
+    fileAlarms = f;
     if (f.listen) s.listen = f.listen;
     if (f.communities) s.communities = f.communities.map((c) => ({ community: c.name, sources: c.source ?? [] }));
     else if (f.community) s.communities = [{ community: f.community, sources: [] }];
@@ -250,6 +259,7 @@ export function settingsFrom(flags: Flags): Settings {
   if (s.postfix?.queue !== undefined && !s.postfix.log && !s.postfix.journal) {
     throw new Error('--postfix-queue needs --postfix-log or --postfix-journal (the queue belongs to the MTA the log shows)');
   }
+  applyAlarmSettings(s, fileAlarms, flags, (p) => path.resolve(path.dirname(flags.config!), p));
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
   return s;
 }
