@@ -228,7 +228,7 @@ export function checkAlarmFile(
   error: (key: string, line: number | undefined, message: string) => Error,
 ): void {
   const fail = (keys: Array<string | number>, message: string): never => {
-    throw error(keys.map(String).join('.'), lineOf(doc, lines, keys), message);
+    throw error(keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('').slice(1), lineOf(doc, lines, keys), message);
   };
   for (const [name, r] of Object.entries(f.alarms ?? {})) {
     if (!ALARM_DEFAULTS[name]) fail(['alarms', name], `unknown alarm (known: ${ALARM_NAMES.join(', ')})`);

@@ -2,7 +2,7 @@
 // directory, logging every notification it receives as one line each (see FORMAT), for
 // tests to read back. Started in the foreground with its output in a file (never a pipe),
 // stopped with SIGTERM (then SIGKILL) by pid; stop() is idempotent and also runs from a
-// process 'exit' handler. restart() stops it and starts it again on the same port.
+// process 'exit' handler. down() and up() stop it and start it again on the same port.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -49,7 +49,10 @@ export interface Snmptrapd {
   received(): Received[];
   waitFor(pred: (r: Received) => boolean, what: string, timeoutMs?: number): Promise<Received>;
   stop(): Promise<void>;
-  restart(): Promise<void>;
+  /** stops the daemon, keeping its port and log (a receiver that is down) */
+  down(): Promise<void>;
+  /** starts it again on the same port */
+  up(): Promise<void>;
 }
 
 export async function freeUdpPort(): Promise<number> {
@@ -77,7 +80,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function startSnmptrapd(opts: { users?: TrapdUser[]; port?: number } = {}): Promise<Snmptrapd> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'madman-trapd-'));
   const conf = path.join(dir, 'snmptrapd.conf');
-  const log = path.join(dir, 'traps.log');
+  // snmptrapd truncates its log when it starts: one log per start
+  const logs: string[] = [];
   const out = path.join(dir, 'stderr.log');
   writeFileSync(
     conf,
@@ -89,6 +93,8 @@ export async function startSnmptrapd(opts: { users?: TrapdUser[]; port?: number 
   let child: ChildProcess | undefined;
 
   const start = async () => {
+    const log = path.join(dir, `traps-${logs.length + 1}.log`);
+    logs.push(log);
     const fd = openSync(out, 'a');
     child = spawn(
       SNMPTRAPD,
@@ -98,7 +104,7 @@ export async function startSnmptrapd(opts: { users?: TrapdUser[]; port?: number 
     closeSync(fd);
     // ready when it logs that it started ("NET-SNMP version ...")
     for (const deadline = Date.now() + 10000; ; ) {
-      if (existsSync(log) && /NET-SNMP version/.test(readFileSync(log, 'utf8').split('\n').slice(-3).join('\n'))) return;
+      if (existsSync(log) && /NET-SNMP version/.test(readFileSync(log, 'utf8'))) return;
       if (child.exitCode !== null) throw new Error(`snmptrapd exited: ${readFileSync(out, 'utf8')}`);
       if (Date.now() > deadline) throw new Error('snmptrapd did not start');
       await sleep(50);
@@ -118,7 +124,8 @@ export async function startSnmptrapd(opts: { users?: TrapdUser[]; port?: number 
   process.once('exit', onExit);
 
   await start();
-  const received = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').map(parseLine).filter((r): r is Received => !!r) : []);
+  const received = () =>
+    logs.flatMap((log) => (existsSync(log) ? readFileSync(log, 'utf8').split('\n') : [])).map(parseLine).filter((r): r is Received => !!r);
   return {
     port,
     dir,
@@ -136,9 +143,7 @@ export async function startSnmptrapd(opts: { users?: TrapdUser[]; port?: number 
       process.removeListener('exit', onExit);
       rmSync(dir, { recursive: true, force: true });
     },
-    async restart() {
-      await kill();
-      await start();
-    },
+    down: kill,
+    up: start,
   };
 }
