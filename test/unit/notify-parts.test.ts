@@ -1,0 +1,62 @@
+// Small parts of disks and notifications: the mount point of a path, the SNMPv1 form of a
+// notification OID (RFC 3584), varbinds for the net-snmp package, the retry queue.
+
+import { expect } from 'chai';
+import { RetryQueue } from '../../src/notify/retry-queue.js';
+import { packageVarbind, v1TrapOid } from '../../src/notify/snmp-sinks.js';
+import { mountOf } from '../../src/sources/disks.js';
+
+describe('disks and notification parts', () => {
+  it('takes the longest mount point that is a prefix of the path, on a path boundary', () => {
+    const mounts = [
+      { mount: '/', size: 1, available: 1 },
+      { mount: '/var', size: 2, available: 1 },
+      { mount: '/var/mail', size: 3, available: 1 },
+    ];
+    expect(mountOf('/var/mail/user', mounts)?.mount).to.equal('/var/mail');
+    expect(mountOf('/var/mailbox', mounts)?.mount).to.equal('/var');
+    expect(mountOf('/var', mounts)?.mount).to.equal('/var');
+    expect(mountOf('/srv', mounts)?.mount).to.equal('/');
+    expect(mountOf('/srv', [])).to.equal(undefined);
+  });
+
+  it('turns madman.0.N into enterprise madman, specific N for SNMPv1', () => {
+    expect(v1TrapOid([1, 3, 6, 1, 4, 1, 32473, 0, 3])).to.equal('1.3.6.1.4.1.32473.3');
+    expect(v1TrapOid([1, 3, 6, 1, 4, 1, 32473, 7])).to.equal('1.3.6.1.4.1.32473.7');
+  });
+
+  it('gives the package enumerations as numbers and strings as octets', () => {
+    const dir = packageVarbind({ name: 'madmanAlarmDirection', oid: [1, 3, 5], syntax: { kind: 'Integer32', name: 'INTEGER', ranges: [], enums: { below: 1, above: 2 } }, value: 'above' });
+    expect(dir).to.deep.equal({ oid: '1.3.5', type: 2, value: 2 });
+    const s = packageVarbind({ name: 'madmanAlarmId', oid: [1, 3, 2], syntax: { kind: 'OctetString', name: 'SnmpAdminString', ranges: [] }, value: 'diskavail' });
+    expect(s).to.deep.equal({ oid: '1.3.2', type: 4, value: Buffer.from('diskavail') });
+    expect(() => packageVarbind({ name: 'x', oid: [1], syntax: { kind: 'Integer32', name: 'TruthValue', ranges: [], enums: { true: 1, false: 2 } }, value: 'maybe' })).to.throw(
+      'x: "maybe" is not a value of TruthValue',
+    );
+  });
+
+  it('retry queue: delivers in order, retries a failure, drops the oldest when full', async () => {
+    const delivered: number[] = [];
+    let fail = 2;
+    const failures: number[] = [];
+    const q = new RetryQueue<number>(
+      async (n) => {
+        if (fail > 0) {
+          fail--;
+          throw new Error('down');
+        }
+        delivered.push(n);
+      },
+      { size: 3, initialDelayMs: 1, maxDelayMs: 4 },
+      (_e, wait) => failures.push(wait),
+    );
+    for (const n of [1, 2, 3, 4]) q.push(n);
+    // 1 is being delivered (and fails) while 4 arrives: the queue of 3 drops 1
+    for (let i = 0; i < 100 && delivered.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(delivered).to.deep.equal([2, 3, 4]);
+    expect(failures).to.deep.equal([1, 2]);
+    expect(q.dropped).to.equal(1);
+    expect(q.length).to.equal(0);
+    q.close();
+  });
+});
