@@ -7,6 +7,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parseSink } from '../../src/config/alarms.js';
 import { ConfigError, settingsFrom } from '../../src/config/config.js';
+import { ROOT, run } from '../helpers/harness.js';
 
 describe('alarm and notification config', () => {
   let dir: string;
@@ -91,6 +92,15 @@ describe('alarm and notification config', () => {
     expect(error(['notify:', '  trap2sink:', '    - "127.0.0.1:70000"'])).to.equal('FILE:3: notify.trap2sink[0]: "70000" is not a port');
     expect(error(['notify:', '  trapsess:', '    - { host: h, user: u, authPassword: short, privPassword: privpass1 }'])).to.match(
       /^FILE:3: notify\.trapsess\[0\]\.authPassword: /,
+    );
+  });
+
+  it('madman agent exits 2 on a bad alarm, naming file, key and line', async () => {
+    const f = file(['alarms:', '  diskavail:', '    clearThreshold: 5']);
+    const r = await run('node', [path.join(ROOT, 'dist/src/cli/main.js'), 'agent', '--config', f, '--listen', 'udp:127.0.0.1:0']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.equal(
+      `madman: bad configuration: ${f}:3: alarms.diskavail.clearThreshold: clearThreshold 5 is below threshold 10: an alarm raised below it would never clear\n`,
     );
   });
 });

@@ -111,6 +111,32 @@ describe('alarm engine', () => {
     expect(model.alarms.find('servicedown', 'postfix')).to.include({ current: 0, warningState: false });
   });
 
+  it('failed logins per minute per service, and users over the quota percentage', () => {
+    const model = new MailSystem();
+    const svc = { index: 1, name: 'dovecot imap', service: 'imap', maxConnections: 0, numConnections: 0, numCurrentConnections: 0, numFailedConnections: 0, numFailedLogins: 10, numGoodLogins: 0 };
+    model.services.set(1, svc);
+    const quota = (index: number, storageKb: number, storageLimitKb?: number) => ({ index, user: `u${index}`, storageKb, storageLimitKb, messages: 0, readAt: T0 });
+    model.quotas.set(1, quota(1, 950, 1000));
+    model.quotas.set(2, quota(2, 900, 1000));
+    model.quotas.set(3, quota(3, 5000));
+    const engine = new AlarmEngine(model, rules({ failedlogins: {}, quota: {} }), silentLogger, { quotaPercent: 90 });
+    const events: string[] = [];
+    engine.onEvent((e) => events.push(`${e.transition} ${e.alarm.alarm} ${e.alarm.instance} ${e.alarm.current}`));
+    engine.evaluate(undefined, T0);
+    // the first reading of a counter only sets the base; 95 % is over 90 %, 90 % is not
+    expect(model.alarms.find('failedlogins', 'dovecot imap')).to.equal(undefined);
+    expect(events).to.deep.equal(['raised quota all users 1']);
+    svc.numFailedLogins = 25;
+    engine.evaluate(undefined, T0 + 60000);
+    svc.numFailedLogins = 85;
+    engine.evaluate(undefined, T0 + 120000);
+    // 15 then 60 per minute; back to 0 (a restart of the counter) restarts the base
+    svc.numFailedLogins = 0;
+    engine.evaluate(undefined, T0 + 180000);
+    expect(events.slice(1)).to.deep.equal(['raised failedlogins dovecot imap 60']);
+    expect(model.alarms.find('failedlogins', 'dovecot imap')).to.include({ current: 60, low: 15, high: 60, timeLastSet: T0 + 120000 });
+  });
+
   it('keeps the state and the indexes across a restart, with the thresholds of the new config', () => {
     const model = new MailSystem();
     model.disks.set(1, { index: 1, path: '/var/mail', mountPoint: '/', totalBytes: 100, availBytes: 5, lastStat: T0, reason: '' });

@@ -2,8 +2,11 @@
 // notification OID (RFC 3584), varbinds for the net-snmp package, the retry queue.
 
 import { expect } from 'chai';
+import { pino } from 'pino';
+import { freeUdpPort } from '../helpers/snmptrapd.js';
+import { SnmpSink } from '../../src/notify/snmp-sinks.js';
 import { RetryQueue } from '../../src/notify/retry-queue.js';
-import { packageVarbind, v1TrapOid } from '../../src/notify/snmp-sinks.js';
+import { packageVarbind as toPackage, v1TrapOid } from '../../src/notify/snmp-sinks.js';
 import { mountOf } from '../../src/sources/disks.js';
 
 describe('disks and notification parts', () => {
@@ -26,11 +29,11 @@ describe('disks and notification parts', () => {
   });
 
   it('gives the package enumerations as numbers and strings as octets', () => {
-    const dir = packageVarbind({ name: 'madmanAlarmDirection', oid: [1, 3, 5], syntax: { kind: 'Integer32', name: 'INTEGER', ranges: [], enums: { below: 1, above: 2 } }, value: 'above' });
+    const dir = toPackage({ name: 'madmanAlarmDirection', oid: [1, 3, 5], syntax: { kind: 'Integer32', name: 'INTEGER', ranges: [], enums: { below: 1, above: 2 } }, value: 'above' });
     expect(dir).to.deep.equal({ oid: '1.3.5', type: 2, value: 2 });
-    const s = packageVarbind({ name: 'madmanAlarmId', oid: [1, 3, 2], syntax: { kind: 'OctetString', name: 'SnmpAdminString', ranges: [] }, value: 'diskavail' });
+    const s = toPackage({ name: 'madmanAlarmId', oid: [1, 3, 2], syntax: { kind: 'OctetString', name: 'SnmpAdminString', ranges: [] }, value: 'diskavail' });
     expect(s).to.deep.equal({ oid: '1.3.2', type: 4, value: Buffer.from('diskavail') });
-    expect(() => packageVarbind({ name: 'x', oid: [1], syntax: { kind: 'Integer32', name: 'TruthValue', ranges: [], enums: { true: 1, false: 2 } }, value: 'maybe' })).to.throw(
+    expect(() => toPackage({ name: 'x', oid: [1], syntax: { kind: 'Integer32', name: 'TruthValue', ranges: [], enums: { true: 1, false: 2 } }, value: 'maybe' })).to.throw(
       'x: "maybe" is not a value of TruthValue',
     );
   });
@@ -58,5 +61,30 @@ describe('disks and notification parts', () => {
     expect(q.dropped).to.equal(1);
     expect(q.length).to.equal(0);
     q.close();
+  });
+
+  it('an inform sink whose receiver does not answer logs, keeps the notification and retries with backoff', async () => {
+    const port = await freeUdpPort(); // nothing listens there
+    const logged: Array<Record<string, unknown>> = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+    const sink = new SnmpSink({ kind: 'informsink', host: '127.0.0.1', port, community: 'public', inform: true }, log, {
+      retry: { size: 10, initialDelayMs: 100, maxDelayMs: 1000 },
+      timeoutMs: 200,
+    });
+    try {
+      const n = { name: 'madmanAlarmRaised', oid: [1, 3, 6, 1, 4, 1, 32473, 0, 1], uptime: 42, varbinds: [] };
+      sink.send(n); // returns at once
+      sink.send({ ...n, uptime: 43 });
+      expect(sink.pending).to.equal(2);
+      for (let i = 0; i < 100 && logged.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(logged.slice(0, 2).map((l) => [l.msg, l.sink, l.retryInMs, l.queued])).to.deep.equal([
+        ['inform not acknowledged; will retry', `informsink 127.0.0.1:${port}`, 100, 2],
+        ['inform not acknowledged; will retry', `informsink 127.0.0.1:${port}`, 200, 2],
+      ]);
+      expect(sink.pending).to.equal(2);
+      expect(sink.sent).to.equal(0);
+    } finally {
+      await sink.close();
+    }
   });
 });
