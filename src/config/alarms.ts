@@ -74,6 +74,9 @@ const ruleSchema = {
   },
 } as const;
 
+const ENGINE_ID = '^(0x)?[0-9a-fA-F]{10,64}$';
+const AUTH_NAMES = ['SHA', 'SHA-224', 'SHA-256', 'SHA-384', 'SHA-512', 'MD5'] as const;
+const PRIV_NAMES = ['AES', 'DES'] as const;
 const sinkList = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
 
 /** Schema fragments for config.ts's schema. */
@@ -103,18 +106,23 @@ export const alarmSchemas = {
       trapsess: {
         type: 'array',
         items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['host', 'user', 'authPassword', 'privPassword'],
-          properties: {
-            host: { type: 'string', minLength: 1 },
-            user: { type: 'string', minLength: 1 },
-            authProtocol: { enum: ['SHA', 'SHA-224', 'SHA-256', 'SHA-384', 'SHA-512', 'MD5'] },
-            authPassword: { type: 'string', minLength: 8 },
-            privProtocol: { enum: ['AES', 'DES'] },
-            privPassword: { type: 'string', minLength: 8 },
-            inform: { type: 'boolean' },
-            engineId: { type: 'string', pattern: '^(0x)?[0-9a-fA-F]{10,64}$' },
+          // a string is snmpd.conf's: "-v 3 -u USER -l authPriv -a SHA -A PASS -x AES -X PASS [-e ID] [-Ci] HOST[:PORT]"
+          if: { type: 'string' },
+          then: { type: 'string', minLength: 1 },
+          else: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['host', 'user', 'authPassword', 'privPassword'],
+            properties: {
+              host: { type: 'string', minLength: 1 },
+              user: { type: 'string', minLength: 1 },
+              authProtocol: { enum: AUTH_NAMES },
+              authPassword: { type: 'string', minLength: 8 },
+              privProtocol: { enum: PRIV_NAMES },
+              privPassword: { type: 'string', minLength: 8 },
+              inform: { type: 'boolean' },
+              engineId: { type: 'string', pattern: ENGINE_ID },
+            },
           },
         },
       },
@@ -143,19 +151,63 @@ export interface AlarmFileSettings {
     trapsink?: string[];
     trap2sink?: string[];
     informsink?: string[];
-    trapsess?: Array<{
-      host: string;
-      user: string;
-      authProtocol?: V3User['authProtocol'];
-      authPassword: string;
-      privProtocol?: V3User['privProtocol'];
-      privPassword: string;
-      inform?: boolean;
-      engineId?: string;
-    }>;
+    trapsess?: Array<string | TrapsessFile>;
     informQueue?: number;
     mail?: Partial<MailSettings> & { to: string };
   };
+}
+
+export interface TrapsessFile {
+  host: string;
+  user: string;
+  authProtocol?: V3User['authProtocol'];
+  authPassword: string;
+  privProtocol?: V3User['privProtocol'];
+  privPassword: string;
+  inform?: boolean;
+  engineId?: string;
+}
+
+/** snmpd.conf's trapsess arguments (SNMPv3 authPriv only); throws on anything else. */
+export function parseTrapsess(text: string): TrapsessFile {
+  const w = text.trim().split(/\s+/);
+  const o: Partial<TrapsessFile> = {};
+  let version = '';
+  let level = '';
+  for (let i = 0; i < w.length; i++) {
+    const opt = w[i]!;
+    const value = (): string => {
+      const v = w[++i];
+      if (v === undefined) throw new Error(`${opt} needs a value`);
+      return v;
+    };
+    if (opt === '-v') {
+      version = value();
+      if (version !== '3') throw new Error('trapsess needs -v 3 (for v2c use trap2sink or informsink)');
+    }
+    else if (opt === '-u') o.user = value();
+    else if (opt === '-l') level = value();
+    else if (opt === '-a') o.authProtocol = oneOf(AUTH_NAMES, value().toUpperCase(), '-a');
+    else if (opt === '-A') o.authPassword = value();
+    else if (opt === '-x') o.privProtocol = oneOf(PRIV_NAMES, value().toUpperCase(), '-x');
+    else if (opt === '-X') o.privPassword = value();
+    else if (opt === '-e') o.engineId = value();
+    else if (opt === '-Ci') o.inform = true;
+    else if (opt.startsWith('-')) throw new Error(`unknown trapsess option ${opt}`);
+    else if (o.host !== undefined) throw new Error(`two hosts: ${o.host} and ${opt}`);
+    else o.host = opt;
+  }
+  if (version !== '3') throw new Error('trapsess needs -v 3 (for v2c use trap2sink or informsink)');
+  if (level !== 'authPriv') throw new Error('trapsess needs -l authPriv');
+  if (!o.host || !o.user || !o.authPassword || !o.privPassword) throw new Error('trapsess needs -u, -A, -X and a host');
+  for (const p of [o.authPassword, o.privPassword]) if (p.length < 8) throw new Error('passwords need at least 8 characters');
+  if (o.engineId !== undefined && !new RegExp(ENGINE_ID).test(o.engineId)) throw new Error(`-e ${o.engineId} is not an engine ID in hex`);
+  return o as TrapsessFile;
+}
+
+function oneOf<T extends string>(names: readonly T[], v: string, opt: string): T {
+  if (!(names as readonly string[]).includes(v)) throw new Error(`${opt} ${v}: one of ${names.join(', ')}`);
+  return v as T;
 }
 
 export interface AlarmFlags {
@@ -261,9 +313,9 @@ export function checkAlarmFile(
   }
   (f.notify?.trapsess ?? []).forEach((s, i) => {
     try {
-      parseHostPort(s.host);
+      parseHostPort(typeof s === 'string' ? parseTrapsess(s).host : s.host);
     } catch (err) {
-      fail(['notify', 'trapsess', i, 'host'], (err as Error).message);
+      fail(typeof s === 'string' ? ['notify', 'trapsess', i] : ['notify', 'trapsess', i, 'host'], (err as Error).message);
     }
   });
 }
@@ -283,7 +335,8 @@ export function applyAlarmSettings(s: Resolved, f: AlarmFileSettings | undefined
   const n = f?.notify;
   if (n) {
     for (const kind of ['trapsink', 'trap2sink', 'informsink'] as const) for (const t of n[kind] ?? []) s.notify.sinks.push(parseSink(kind, t));
-    for (const t of n.trapsess ?? []) {
+    for (const item of n.trapsess ?? []) {
+      const t = typeof item === 'string' ? parseTrapsess(item) : item;
       s.notify.sinks.push({
         kind: 'trapsess',
         ...parseHostPort(t.host),

@@ -44,6 +44,7 @@ describe('alarm and notification config', () => {
         '  informsink: ["nms.example.test secret 2162"]',
         '  trapsess:',
         '    - { host: "127.0.0.1:1163", user: u, authProtocol: SHA-256, authPassword: authpass1, privPassword: privpass1, inform: true }',
+        '    - "-v 3 -u ops -l authPriv -a sha-512 -A authpass2 -x AES -X privpass2 -e 0x8000B98380AABBCC 10.0.0.9:1164"',
         '  mail: { to: ops@example.test, port: 2525 }',
       ]),
     });
@@ -58,7 +59,12 @@ describe('alarm and notification config', () => {
       'trap2sink 10.0.0.1:1162 ops false',
       'informsink nms.example.test:2162 secret true',
       'trapsess 127.0.0.1:1163 u true',
+      'trapsess 10.0.0.9:1164 ops false',
     ]);
+    expect(s.notify.sinks[4]).to.deep.include({
+      user: { name: 'ops', authProtocol: 'SHA-512', authPassword: 'authpass2', privProtocol: 'AES', privPassword: 'privpass2' },
+      engineId: '0x8000B98380AABBCC',
+    });
     expect(s.notify.sinks[3]!.user).to.deep.equal({ name: 'u', authProtocol: 'SHA-256', authPassword: 'authpass1', privProtocol: 'AES', privPassword: 'privpass1' });
     expect(s.notify.mail).to.deep.equal({ host: 'localhost', port: 2525, from: 'Postmaster@localhost', to: 'ops@example.test' });
   });
@@ -92,6 +98,12 @@ describe('alarm and notification config', () => {
     expect(error(['notify:', '  trap2sink:', '    - "127.0.0.1:70000"'])).to.equal('FILE:3: notify.trap2sink[0]: "70000" is not a port');
     expect(error(['notify:', '  trapsess:', '    - { host: h, user: u, authPassword: short, privPassword: privpass1 }'])).to.match(
       /^FILE:3: notify\.trapsess\[0\]\.authPassword: /,
+    );
+    expect(error(['notify:', '  trapsess:', '    - "-v 2c -c public 127.0.0.1"'])).to.equal(
+      'FILE:3: notify.trapsess[0]: trapsess needs -v 3 (for v2c use trap2sink or informsink)',
+    );
+    expect(error(['notify:', '  trapsess:', '    - "-v 3 -u u -l authPriv -a SHA -A authpass1 -x BLOWFISH -X privpass1 h"'])).to.equal(
+      'FILE:3: notify.trapsess[0]: -x BLOWFISH: one of AES, DES',
     );
   });
 
