@@ -3,12 +3,14 @@
 // sinks, and other issues' sinks such as the AgentX master, listen), and the mail notice.
 
 import { AlarmEngine } from '../alarms/engine.js';
+import os from 'node:os';
 import type { Settings } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { MibTree } from '../mib/loader.js';
 import type { ViewContext } from '../mib/view.js';
 import type { MailSystem } from '../model/mail-system.js';
 import type { NotificationHub } from '../snmp/notifications.js';
+import { parseEndpoint } from '../snmp/udp-agent.js';
 import { alarmNotification } from './build.js';
 import { MailNotice } from './mail.js';
 import type { RetryOptions } from './retry-queue.js';
@@ -30,7 +32,8 @@ export function startAlarming(
   log: Logger,
 ): Alarming {
   const retry: RetryOptions = { size: settings.notify.queueSize, initialDelayMs: 500, maxDelayMs: 60000 };
-  const sinks = settings.notify.sinks.map((s) => new SnmpSink(s, log.child({ notify: s.kind }), { retry, timeoutMs: 2000 }));
+  const agentAddr = agentAddress(settings.listen);
+  const sinks = settings.notify.sinks.map((s) => new SnmpSink(s, log.child({ notify: s.kind }), { retry, timeoutMs: 2000, agentAddr }));
   for (const s of sinks) hub.add(s);
   const engine = new AlarmEngine(model, settings.alarms.rules, log.child({ part: 'alarms' }), {
     quotaPercent: settings.alarms.quotaPercent,
@@ -53,4 +56,16 @@ export function startAlarming(
       mail?.close();
     },
   };
+}
+
+/** The SNMPv1 agent-addr: the first IPv4 listen address, or for a wildcard the first external IPv4 interface. */
+export function agentAddress(listen: readonly string[]): string {
+  for (const l of listen) {
+    const { address } = parseEndpoint(l);
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(address) && address !== '0.0.0.0') return address;
+  }
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
 }

@@ -94,6 +94,8 @@ export interface SnmpSinkOptions {
   retry: RetryOptions;
   /** how long to wait for an inform's response before retrying */
   timeoutMs: number;
+  /** SNMPv1 agent-addr: the agent's IPv4 address (default 127.0.0.1) */
+  agentAddr?: string;
 }
 
 export class SnmpSink implements NotificationSink {
@@ -106,7 +108,7 @@ export class SnmpSink implements NotificationSink {
   constructor(
     private readonly settings: SinkSettings,
     private readonly log: Logger,
-    opts: SnmpSinkOptions,
+    private readonly opts: SnmpSinkOptions,
   ) {
     const version = settings.kind === 'trapsess' ? `v3 ${settings.inform ? 'inform' : 'trap'}` : settings.kind;
     this.name = `${version} ${settings.host}:${settings.port}`;
@@ -133,7 +135,7 @@ export class SnmpSink implements NotificationSink {
       return;
     }
     const v1 = this.settings.kind === 'trapsink';
-    this.session.trap(v1 ? v1TrapOid(n.oid) : n.oid.join('.'), n.varbinds.map(packageVarbind), { upTime: n.uptime }, (err) => {
+    this.session.trap(v1 ? v1TrapOid(n.oid) : n.oid.join('.'), n.varbinds.map(packageVarbind), { upTime: n.uptime, agentAddr: this.opts.agentAddr }, (err) => {
       if (err) this.log.warn({ sink: this.name, notification: n.name, err: err.message }, 'trap not sent');
       else this.sent++;
     });

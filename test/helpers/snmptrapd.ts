@@ -34,14 +34,16 @@ export interface Received {
   specific: string;
   /** v1 only: the agent's time stamp (centiseconds) */
   v1Uptime: string;
+  /** v1 only: the agent-addr field */
+  agentAddr: string;
   /** oid -> "TYPE: value" */
   varbinds: Map<string, string>;
   line: string;
 }
 
-// %w: trap type (v1 generic), %q: specific, %N: enterprise, %T: uptime (v1), %P: security
-// information, %V: separator, %v: varbinds. The PDU type is read from the security field.
-const FORMAT = 'NOTE|%P|%N|%q|%T|%v\\n';
+// %P: security information (PDU type, version, community or user), %N: enterprise (v1),
+// %q: specific trap (v1), %T: uptime (v1), %a: agent-addr (v1), %v: varbinds, tab-separated.
+const FORMAT = 'NOTE|%P|%N|%q|%T|%a|%v\\n';
 
 export interface Snmptrapd {
   port: number;
@@ -65,14 +67,14 @@ export async function freeUdpPort(): Promise<number> {
 
 function parseLine(line: string): Received | undefined {
   if (!line.startsWith('NOTE|')) return undefined;
-  const [, security = '', enterprise = '', specific = '', v1Uptime = '', ...rest] = line.split('|');
+  const [, security = '', enterprise = '', specific = '', v1Uptime = '', agentAddr = '', ...rest] = line.split('|');
   const varbinds = new Map<string, string>();
   for (const vb of rest.join('|').split('\t')) {
     const m = /^(\S+) = (.*)$/.exec(vb.trim());
     if (m) varbinds.set(m[1]!, m[2]!);
   }
   const pdu = /INFORM/.test(security) ? 'INFORM' : /TRAP2/.test(security) ? 'TRAP2' : 'TRAP';
-  return { pdu, security, enterprise, specific, v1Uptime, varbinds, line };
+  return { pdu, security, enterprise, specific, v1Uptime, agentAddr, varbinds, line };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -7,6 +7,7 @@ import { freeUdpPort } from '../helpers/snmptrapd.js';
 import { SnmpSink } from '../../src/notify/snmp-sinks.js';
 import { RetryQueue } from '../../src/notify/retry-queue.js';
 import { packageVarbind as toPackage, v1TrapOid } from '../../src/notify/snmp-sinks.js';
+import { agentAddress } from '../../src/notify/setup.js';
 import { mountOf } from '../../src/sources/disks.js';
 
 describe('disks and notification parts', () => {
@@ -26,6 +27,12 @@ describe('disks and notification parts', () => {
   it('turns madman.0.N into enterprise madman, specific N for SNMPv1', () => {
     expect(v1TrapOid([1, 3, 6, 1, 4, 1, 32473, 0, 3])).to.equal('1.3.6.1.4.1.32473.3');
     expect(v1TrapOid([1, 3, 6, 1, 4, 1, 32473, 7])).to.equal('1.3.6.1.4.1.32473.7');
+  });
+
+  it('SNMPv1 agent-addr: the IPv4 listen address, else an external interface', () => {
+    expect(agentAddress(['udp6:[::1]:161', 'udp:10.1.2.3:1161'])).to.equal('10.1.2.3');
+    expect(agentAddress(['udp:127.0.0.1:0'])).to.equal('127.0.0.1');
+    expect(agentAddress(['udp:0.0.0.0:161'])).to.match(/^\d+\.\d+\.\d+\.\d+$/).and.not.equal('0.0.0.0');
   });
 
   it('gives the package enumerations as numbers and strings as octets', () => {
