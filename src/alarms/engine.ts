@@ -5,6 +5,7 @@
 // restored at start, so a raised alarm stays raised (and is not raised again) across
 // a restart, and its counts go on.
 
+import { renameSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { applyRule, type AlarmInstance, type AlarmRule } from '../model/alarms.js';
 import type { MailSystem } from '../model/mail-system.js';
@@ -27,10 +28,19 @@ interface Saved {
   rows: AlarmInstance[];
 }
 
+function isRow(r: AlarmInstance | null | undefined): boolean {
+  if (typeof r !== 'object' || r === null) return false;
+  const optional = [r.current, r.high, r.low, r.timeLastSet, r.timeLastWarning, r.timeStateChanged];
+  return (
+    Number.isInteger(r.index) && r.index > 0 && typeof r.alarm === 'string' && typeof r.instance === 'string' &&
+    Number.isInteger(r.countOverThreshold) && Number.isInteger(r.countWarningSent) && typeof r.timeReset === 'number' &&
+    typeof r.warningState === 'boolean' && optional.every((x) => x === undefined || typeof x === 'number')
+  );
+}
+
 function isSaved(v: unknown): v is Saved {
   const s = v as Saved;
-  return typeof s === 'object' && s !== null && s.version === 1 && Array.isArray(s.rows) &&
-    s.rows.every((r) => typeof r?.index === 'number' && typeof r.alarm === 'string' && typeof r.instance === 'string');
+  return typeof s === 'object' && s !== null && s.version === 1 && Array.isArray(s.rows) && s.rows.every(isRow);
 }
 
 export class AlarmEngine {
@@ -112,7 +122,14 @@ export class AlarmEngine {
     try {
       saved = this.checkpoint.load();
     } catch (err) {
-      this.log.error({ file: this.checkpoint.file, err: (err as Error).message }, 'alarm state not restored');
+      // kept aside for a look, rather than overwritten by the next save
+      const aside = `${this.checkpoint.file}.damaged`;
+      try {
+        renameSync(this.checkpoint.file, aside);
+      } catch {
+        // unreadable and immovable: the next save reports it
+      }
+      this.log.error({ file: this.checkpoint.file, movedTo: aside, err: (err as Error).message }, 'alarm state not restored; starting afresh');
       return;
     }
     for (const row of saved?.rows ?? []) {

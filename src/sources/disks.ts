@@ -49,6 +49,8 @@ async function readDisk(d: DiskUsage, mounts: readonly Mounted[], now: number): 
 export class DiskSource implements Source {
   readonly name = 'disks';
   private timer?: NodeJS.Timeout;
+  /** a refresh in progress: df on a hung NFS mount must not pile up readings */
+  private busy = false;
   private model?: MailSystem;
   private log?: Logger;
 
@@ -71,7 +73,16 @@ export class DiskSource implements Source {
   }
 
   async refresh(): Promise<void> {
-    const model = this.model!;
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.readAll(this.model!);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async readAll(model: MailSystem): Promise<void> {
     let mounts: Mounted[] = [];
     try {
       mounts = await si.fsSize();

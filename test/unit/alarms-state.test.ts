@@ -2,7 +2,7 @@
 // exact values: hysteresis, the warning interval, counterutil's counts and times, rates,
 // and the state saved across a restart.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -152,5 +152,17 @@ describe('alarm engine', () => {
     const a = again.alarms.find('diskavail', '/var/mail')!;
     // still raised: no second raise, counts go on; thresholds from the new rule
     expect(a).to.include({ index: 1, warningState: true, countOverThreshold: 1, countWarningSent: 1, threshold: 7, clearThreshold: 9, low: 5, current: 6, timeReset: T0 });
+  });
+
+  it('a damaged state file is set aside and the engine starts afresh', () => {
+    writeFileSync(path.join(dir, 'alarms.json'), '{"version": 1, "rows": [{"index": "x"}]}');
+    const model = new MailSystem();
+    model.disks.set(1, { index: 1, path: '/var/mail', mountPoint: '/', totalBytes: 100, availBytes: 50, lastStat: T0, reason: '' });
+    const engine = new AlarmEngine(model, rules({ diskavail: {} }), silentLogger, { quotaPercent: 90, stateDir: dir });
+    engine.start();
+    engine.stop();
+    expect(readFileSync(path.join(dir, 'alarms.json.damaged'), 'utf8')).to.equal('{"version": 1, "rows": [{"index": "x"}]}');
+    expect(existsSync(path.join(dir, 'alarms.json'))).to.equal(true);
+    expect(model.alarms.find('diskavail', '/var/mail')).to.include({ index: 1, current: 50, warningState: false });
   });
 });
