@@ -46,14 +46,15 @@ export function madmanAlarmsView(model: MailSystem): ModuleView {
     tables: [
       table<DiskUsage>({
         entry: 'madmanDiskEntry',
-        rows: () => model.disks.values(),
+        // a path not read yet has no figures to serve: a 0 would read as a full disk
+        rows: () => [...model.disks.values()].filter((d) => d.lastStat !== undefined),
         index: (d) => [d.index],
         columns: {
           madmanDiskPath: (d) => d.path,
           madmanDiskMountPoint: (d) => d.mountPoint,
           madmanDiskTotalMBytes: (d) => Math.floor(d.totalBytes / MB),
           madmanDiskAvailMBytes: (d) => Math.floor(d.availBytes / MB),
-          madmanDiskPercentAvail: (d) => percentAvail(d) ?? 0,
+          madmanDiskPercentAvail: (d) => percentAvail(d) ?? 0, // defined: the row was read
           madmanDiskLastStatTime: (d, ctx) => timeStamp(ctx, d.lastStat),
         },
       }),

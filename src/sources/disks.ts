@@ -92,7 +92,10 @@ export class DiskSource implements Source {
     const now = Date.now();
     for (const d of model.disks.values()) {
       try {
+        const first = d.lastStat === undefined;
         await readDisk(d, mounts, now);
+        // the row is served from its first reading on (madman-alarms.ts)
+        if (first) model.disksVersion++;
       } catch (err) {
         if (d.reason === '') this.log?.warn({ path: d.path, err: (err as Error).message }, 'cannot read disk');
         d.reason = (err as Error).message;
