@@ -10,12 +10,14 @@ import { loadMibs, type MibTree } from './mib/loader.js';
 import { madmanView } from './mib/madman.js';
 import { madmanProbesView } from './mib/madman-probes.js';
 import { madmanChannelsView } from './mib/madman-channels.js';
+import { madmanAlarmsView } from './mib/madman-alarms.js';
 import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
 import { snmpEngineView, snmpMpdView, usmStatsView } from './mib/snmp-security.js';
 import { snmpv2View } from './mib/snmpv2.js';
 import { requestClock, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
+import { startAlarming, type Alarming } from './notify/setup.js';
 import { CommunityAccess } from './snmp/access.js';
 import type { OidIndex } from './snmp/oid-index.js';
 import { NotificationHub } from './snmp/notifications.js';
@@ -39,6 +41,8 @@ export interface RunningAgent {
   sources: Source[];
   /** where notifications are raised; sinks (trap receivers, the AgentX master) attach here */
   notifications: NotificationHub;
+  /** the alarm engine and the notification sinks it feeds (notify/setup.ts) */
+  alarming: Alarming;
   stop(): Promise<void>;
 }
 
@@ -83,6 +87,7 @@ export function buildServing(
     snmpMpdView(stats),
     usmStatsView(security.usmStats),
     madmanChannelsView(model),
+    madmanAlarmsView(model),
   ];
   const index = bindViews(tree, views, ctx, {
     onBadRow: (entry, reason) => log?.warn({ entry, reason }, 'row dropped'),
@@ -105,6 +110,7 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   const notifications = new NotificationHub((sink, err) => log.warn({ sink, err: err.message }, 'notification not sent'));
   const sources = [...(parts.sources ?? []), ...configuredSources(settings)];
   for (const s of sources) await s.start(model, log.child({ source: s.name }));
+  const alarming = startAlarming(settings, model, tree, ctx, notifications, log);
 
   const udp = new UdpAgent({
     listen: settings.listen,
@@ -122,6 +128,8 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     endpoints = await udp.start();
   } catch (err) {
     // e.g. the port is taken: stop the sources, or their timers keep the process alive
+    alarming.stop();
+    await notifications.close();
     for (const s of sources) await s.stop();
     throw err;
   }
@@ -134,8 +142,10 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     endpoints,
     sources,
     notifications,
+    alarming,
     async stop() {
       await udp.stop();
+      alarming.stop();
       for (const s of sources) await s.stop();
       await notifications.close();
       stable?.flush();

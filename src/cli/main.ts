@@ -31,6 +31,11 @@ program
   .option('--postfix-queue <command|dir>', 'read the queue with this command, or postqueue -c DIR -j')
   .option('--sun-mta-log <path>', 'follow this Messaging Server MTA log (mail.log_current)')
   .option('--from-start', 'read logs from their beginning, then follow them')
+  .option('--disk <path>', 'watch the file system holding this path (repeatable)', (v, prev: string[] = []) => [...prev, v])
+  .option('--trapsink <host[:port] [community]>', 'send SNMPv1 traps there (repeatable)', (v, prev: string[] = []) => [...prev, v])
+  .option('--trap2sink <host[:port] [community]>', 'send SNMPv2c traps there (repeatable)', (v, prev: string[] = []) => [...prev, v])
+  .option('--informsink <host[:port] [community]>', 'send SNMPv2c informs there (repeatable)', (v, prev: string[] = []) => [...prev, v])
+  .option('--alarm-mail <address>', 'mail alarm notices to this address (SMTP on localhost:25)')
   .option('--check-config <file>', 'validate a configuration file and exit (2 when bad)')
   .addOption(new Option('-v, --verbose', 'log more (twice for debug)').argParser((_v, prev: number = 0) => prev + 1))
   .action(async (opts) => {

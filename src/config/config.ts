@@ -12,6 +12,7 @@ import { parseEndpoint } from '../snmp/udp-agent.js';
 import { checkProbes, probeSpecs, probesSchema, type ProbeEntry, type ProbeSpec } from './probes.js';
 import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
 import { sunMtaSchema, sunMtaSettings, type SunMtaFile, type SunMtaSettings } from './sun-mta.js';
+import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type DiskSettings, type NotifySettings } from './alarms.js';
 
 export interface Settings {
   listen: string[];
@@ -29,6 +30,9 @@ export interface Settings {
   probes?: ProbeSpec[];
   /** SNMPv3 users and VACM views (security.ts); none when absent */
   security?: SecuritySettings;
+  disks: DiskSettings;
+  alarms: AlarmSettings;
+  notify: NotifySettings;
 }
 
 export interface PostfixSettings {
@@ -59,6 +63,7 @@ export function defaults(): Settings {
     maxMessageSize: 65507,
     logLevel: 'warn',
     system: { contact: 'postmaster@localhost', location: 'unknown' },
+    ...alarmDefaults(),
   };
 }
 
@@ -116,6 +121,7 @@ const schema = {
     },
     probes: probesSchema,
     ...securitySchemaProperties,
+    ...alarmSchemas,
   },
 } as const;
 
@@ -133,7 +139,7 @@ function tryOk(f: () => unknown): boolean {
   }
 }
 
-interface FileSettings extends SecurityFileSettings {
+interface FileSettings extends SecurityFileSettings, AlarmFileSettings {
   listen?: string[];
   community?: string;
   communities?: Array<{ name: string; source?: string[] }>;
@@ -190,6 +196,7 @@ export function readConfigFile(file: string): FileSettings {
     const key = err.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1);
     throw new ConfigError(err.file ?? file, err.file ? 'createUser' : key, err.line ?? (at === undefined ? undefined : lines.linePos(at).line), err.message);
   }
+  checkAlarmFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message));
   return settings;
 }
 
@@ -223,7 +230,7 @@ function locate(doc: Document, lines: LineCounter, e: ErrorObject): { key: strin
   return { key, line: at === undefined ? undefined : lines.linePos(at).line };
 }
 
-export interface Flags {
+export interface Flags extends AlarmFlags {
   config?: string;
   listen?: string[];
   /** snmpd.conf's name for --listen */
@@ -243,9 +250,11 @@ export interface Flags {
 export function settingsFrom(flags: Flags): Settings {
   const s = defaults();
   let fileSunMta: SunMtaFile | undefined;
+  let fileAlarms: AlarmFileSettings | undefined;
   if (flags.config) {
     const f = readConfigFile(flags.config);
     fileSunMta = f.sunMta;
+    fileAlarms = f;
     if (f.listen) s.listen = f.listen;
     if (f.agentaddress) s.listen = [...(f.listen ?? []), ...[f.agentaddress].flat()];
     if (f.communities) s.communities = f.communities.map((c) => ({ community: c.name, sources: c.source ?? [] }));
@@ -293,6 +302,7 @@ export function settingsFrom(flags: Flags): Settings {
   }
   const sunMta = sunMtaSettings(fileSunMta, flags.config, flags.sunMtaLog);
   if (sunMta) s.sunMta = sunMta;
+  applyAlarmSettings(s, fileAlarms, flags, (p) => path.resolve(path.dirname(flags.config!), p));
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
   return s;
 }

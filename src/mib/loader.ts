@@ -26,6 +26,8 @@ export interface MibObject {
   syntax?: Syntax;
   /** For entries: index object names, in order. */
   index?: string[];
+  /** For notifications: the OBJECTS clause (varbind object names), in order. */
+  objects?: string[];
   description?: string;
 }
 
@@ -168,6 +170,7 @@ export function loadMibs(dir = ourMibDir(), modules: readonly string[] = OUR_MOD
     else kind = 'scalar';
     const o: MibObject = { name: e.ObjectName!, module, oid, kind, macro: e.MACRO, access, description: e.DESCRIPTION };
     if (kind === 'entry') o.index = e.INDEX ?? e.AUGMENTS;
+    if (kind === 'notification') o.objects = e.OBJECTS ?? [];
     if (kind === 'scalar' || kind === 'column') {
       const syntax = resolveSyntax(e.SYNTAX, types);
       if (!syntax) {

@@ -4,7 +4,9 @@
 // Times are milliseconds since the epoch; volumes are octets; counters grow
 // without bound (the views wrap them for the wire).
 
+import { AlarmStore } from './alarms.js';
 import type { ServiceCheck } from './checks.js';
+import type { DiskUsage } from './disks.js';
 import type { QuotaUsage, ServiceStats } from './services.js';
 
 export type OperStatus = 'up' | 'down' | 'halted' | 'congested' | 'restarting' | 'quiescing';
@@ -183,6 +185,10 @@ export class MailSystem {
   readonly services = new Map<number, ServiceStats>();
   /** Mailbox quotas (model/services.ts), by index. */
   readonly quotas = new Map<number, QuotaUsage>();
+  /** Watched disk partitions (model/disks.ts), by index. */
+  readonly disks = new Map<number, DiskUsage>();
+  /** Alarm instances (model/alarms.ts); the store has its own version. */
+  readonly alarms = new AlarmStore();
   /**
    * Bumped when a row appears or vanishes, so views re-sort only then; one counter per
    * kind of row, so that a connection opening does not re-sort the group table.
@@ -195,6 +201,7 @@ export class MailSystem {
   checksVersion = 0;
   servicesVersion = 0;
   quotasVersion = 0;
+  disksVersion = 0;
   private nextAssoc = new Map<number, number>();
 
   constructor(private readonly indexes: IndexAllocator = new CountingAllocator()) {}
@@ -208,6 +215,7 @@ export class MailSystem {
     this.checksVersion++;
     this.servicesVersion++;
     this.quotasVersion++;
+    this.disksVersion++;
   }
 
   addApplication(

@@ -3,3 +3,4 @@ import './demo.js';
 import './postfix/index.js';
 import './probes/index.js';
 import './sun-mta/index.js';
+import './disks.js';

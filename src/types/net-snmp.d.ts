@@ -16,6 +16,8 @@ declare module 'net-snmp' {
     DESCRIPTION?: string;
     INDEX?: string[];
     AUGMENTS?: string[];
+    /** NOTIFICATION-TYPE varbind objects */
+    OBJECTS?: string[];
     OID?: string;
     NameSpace?: string;
   }

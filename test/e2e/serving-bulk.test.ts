@@ -50,7 +50,8 @@ describe('e2e: GETBULK', function () {
       const ch = model.addChannel(app, `ch${String(r).padStart(4, '0')}`, { receivedMessages: r * 3, rejectedMessages: r * 5, storedMessages: r * 7 });
       expect(ch.index).to.equal(r);
     }
-    ta = await startTestAgent({ model });
+    // alarms off: these tests assert the exact tree of this model
+    ta = await startTestAgent({ model, settings: { alarms: { rules: [], quotaPercent: 90 } } });
   });
 
   after(async () => {

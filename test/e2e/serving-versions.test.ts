@@ -24,7 +24,8 @@ describe('e2e: SNMPv1 and SNMPv2c', function () {
     model.countError(ch, '5.1.1', 'inbound', 2);
     model.openAssociation(app, { remoteApplication: '192.0.2.1', type: 'peerresponder', startedAt: Date.now(), channel: ch.index });
     model.addApplication('imapd');
-    ta = await startTestAgent({ model });
+    // alarms off: these tests assert the exact tree of this model
+    ta = await startTestAgent({ model, settings: { alarms: { rules: [], quotaPercent: 90 } } });
   });
 
   after(async () => {

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { alarmDefaults } from '../../src/config/alarms.js';
 import { ConfigError, defaults, readConfigFile, settingsFrom } from '../../src/config/config.js';
 
 describe('config files', () => {
@@ -62,6 +63,7 @@ describe('config files', () => {
       maxMessageSize: 1472,
       logLevel: 'info',
       system: { contact: 'ops@example.org', location: 'unknown' },
+      ...alarmDefaults(),
     });
   });
 

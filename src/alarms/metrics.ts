@@ -1,0 +1,102 @@
+// What each alarm measures: a small function of the model giving one value per
+// instance. Rates (per minute) keep the previous counter reading; their first reading
+// only sets the base and yields nothing.
+
+import type { CheckStatus } from '../model/checks.js';
+import { percentAvail } from '../model/disks.js';
+import type { Application, MailSystem } from '../model/mail-system.js';
+
+export interface Measurement {
+  instance: string;
+  value: number;
+}
+
+export type Metric = (model: MailSystem, now: number) => Measurement[];
+
+export interface MetricOptions {
+  /** quota: a user counts when over this percentage of the storage limit */
+  quotaPercent: number;
+}
+
+const DOWN: ReadonlySet<string> = new Set(['down', 'halted']);
+const CHECK_DOWN: CheckStatus = 'critical';
+
+function mtas(model: MailSystem): Application[] {
+  return [...model.applications.values()].filter((a) => a.mta);
+}
+
+/** Per-minute rate of a growing counter per instance; a counter that went back (a restart) restarts the base. */
+function perMinute(read: (model: MailSystem) => Measurement[]): Metric {
+  const last = new Map<string, { value: number; at: number }>();
+  return (model, now) => {
+    const out: Measurement[] = [];
+    for (const m of read(model)) {
+      const prev = last.get(m.instance);
+      last.set(m.instance, { value: m.value, at: now });
+      if (!prev || now <= prev.at || m.value < prev.value) continue;
+      out.push({ instance: m.instance, value: ((m.value - prev.value) * 60000) / (now - prev.at) });
+    }
+    return out;
+  };
+}
+
+export function metricFor(name: string, opts: MetricOptions): Metric {
+  switch (name) {
+    case 'diskavail':
+      return (model) => {
+        const out: Measurement[] = [];
+        for (const d of model.disks.values()) {
+          const p = percentAvail(d);
+          if (p !== undefined) out.push({ instance: d.path, value: p });
+        }
+        return out;
+      };
+    case 'serverresponse':
+      return (model) =>
+        [...model.checks.values()]
+          .filter((c) => c.responseMs !== undefined)
+          .map((c) => ({ instance: c.name, value: c.responseMs! }));
+    case 'queuesize':
+      return (model) => mtas(model).map((a) => ({ instance: a.name, value: a.mta!.counters.storedMessages }));
+    case 'queueage':
+      return (model, now) =>
+        mtas(model).map((a) => {
+          let oldest: number | undefined;
+          for (const ch of a.mta!.channels.values()) {
+            const t = ch.oldestMessageStoredAt;
+            if (t !== undefined && (oldest === undefined || t < oldest)) oldest = t;
+          }
+          return { instance: a.name, value: oldest === undefined ? 0 : Math.max(0, Math.floor((now - oldest) / 1000)) };
+        });
+    case 'failedlogins':
+      return perMinute((model) => [...model.services.values()].map((s) => ({ instance: s.name, value: s.numFailedLogins })));
+    case 'rejects':
+      return perMinute((model) =>
+        mtas(model).map((a) => {
+          let n = 0;
+          for (const ch of a.mta!.channels.values()) n += ch.rejectedMessages;
+          return { instance: a.name, value: n };
+        }),
+      );
+    case 'quota':
+      return (model) => {
+        if (model.quotas.size === 0) return [];
+        let over = 0;
+        for (const q of model.quotas.values()) {
+          if (q.storageLimitKb && q.storageKb * 100 > q.storageLimitKb * opts.quotaPercent) over++;
+        }
+        return [{ instance: 'all users', value: over }];
+      };
+    case 'servicedown':
+      return (model) => {
+        const out: Measurement[] = [];
+        for (const a of model.applications.values()) out.push({ instance: a.name, value: DOWN.has(a.operStatus) ? 1 : 0 });
+        for (const c of model.checks.values()) {
+          if (c.status !== 'unknown') out.push({ instance: c.name, value: c.status === CHECK_DOWN ? 1 : 0 });
+        }
+        return out;
+      };
+    default:
+      throw new Error(`no metric for alarm ${name}`);
+  }
+}

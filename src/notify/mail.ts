@@ -1,0 +1,98 @@
+// The mail notice, like msprobe's: when an alarm is raised (and repeated), a mail to the
+// configured recipient through an SMTP server (nodemailer), subject
+// `ALARM: <description> of "<instance>" is <value>`, body with the fields of Sun's notice.
+// Mails wait in a bounded RetryQueue while the server cannot be reached.
+
+import os from 'node:os';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { AlarmEvent } from '../alarms/engine.js';
+import type { MailSettings } from '../config/alarms.js';
+import type { Logger } from '../log.js';
+import type { AlarmInstance } from '../model/alarms.js';
+import { RetryQueue, type RetryOptions } from './retry-queue.js';
+
+export interface MailNoticeText {
+  subject: string;
+  text: string;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/** Sun's timestamp: 17/Jul/2001:16:37:08 -0700, in local time. */
+export function sunTime(ms: number): string {
+  const d = new Date(ms);
+  const off = -d.getTimezoneOffset();
+  const sign = off < 0 ? '-' : '+';
+  const a = Math.abs(off);
+  return `${pad(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${sign}${pad(Math.floor(a / 60))}${pad(a % 60)}`;
+}
+
+/** Values as Sun prints them: integers as such, others with at most 2 decimals. */
+function num(v: number | undefined): string {
+  if (v === undefined) return '';
+  return Number.isInteger(v) ? String(v) : String(Math.round(v * 100) / 100);
+}
+
+export function mailNotice(a: AlarmInstance, at: number, serverInstance: string): MailNoticeText {
+  const cond = a.direction === 'above' ? 'over' : 'under';
+  return {
+    subject: `ALARM: ${a.description} of "${a.instance}" is ${num(a.current)}`,
+    text: [
+      `Server instance: ${serverInstance}`,
+      `Alarmid: ${a.alarm}`,
+      `Instance: ${a.instance}`,
+      `Description: ${a.description}`,
+      `Current measured value (${sunTime(at)}): ${num(a.current)}`,
+      `Lowest recorded value: ${num(a.low)}`,
+      `Highest recorded value: ${num(a.high)}`,
+      `Monitoring interval: ${a.statInterval} seconds`,
+      `Alarm condition is when ${cond} threshold of ${num(a.threshold)}`,
+      `Number of times ${cond} threshold: ${a.countOverThreshold}`,
+      '',
+    ].join('\n'),
+  };
+}
+
+export class MailNotice {
+  private readonly queue: RetryQueue<MailNoticeText>;
+  private readonly transport: Transporter;
+  sent = 0;
+
+  constructor(
+    private readonly settings: MailSettings,
+    log: Logger,
+    retry: RetryOptions,
+    private readonly serverInstance = `madman on ${os.hostname()}`,
+  ) {
+    this.transport = nodemailer.createTransport({
+      host: settings.host,
+      port: settings.port,
+      secure: false,
+      ignoreTLS: settings.host === 'localhost' || settings.host.startsWith('127.'),
+      connectionTimeout: 10000,
+      greetingTimeout: 10000,
+      socketTimeout: 20000,
+    });
+    this.queue = new RetryQueue(
+      async (m) => {
+        await this.transport.sendMail({ from: settings.from, to: settings.to, subject: m.subject, text: m.text });
+        this.sent++;
+      },
+      retry,
+      (err, wait, queued) => log.warn({ to: settings.to, err: err.message, retryInMs: wait, queued }, 'alarm mail not sent; will retry'),
+      (dropped) => log.warn({ dropped }, 'alarm mail queue full; oldest dropped'),
+    );
+  }
+
+  /** An alarm engine listener: mails raises and repeats. */
+  readonly onEvent = (e: AlarmEvent): void => {
+    if (e.transition === 'cleared') return;
+    this.queue.push(mailNotice(e.alarm, e.at, this.serverInstance));
+  };
+
+  close(): void {
+    this.queue.close();
+    this.transport.close();
+  }
+}

@@ -1,0 +1,164 @@
+// SNMP notification sinks, sent with the net-snmp package's sessions: trapsink (SNMPv1
+// trap), trap2sink (v2c trap), informsink (v2c inform) and trapsess (v3 trap or inform,
+// authPriv). Traps are sent and forgotten; informs go through a bounded RetryQueue and
+// are sent again, with backoff, until the receiver acknowledges them. The agent's
+// sysUpTime is passed with each one (the package's default is the process uptime in a
+// 32-bit field, which overflows after 497 days). send() never blocks nor throws.
+
+import snmp from 'net-snmp';
+import type { SinkSettings } from '../config/alarms.js';
+import type { Logger } from '../log.js';
+import type { Notification, NotificationSink, NotificationVarbind } from '../snmp/notifications.js';
+import { RetryQueue, type RetryOptions } from './retry-queue.js';
+
+// The parts of the package's session API used here (its typings declare them as any).
+interface PackageVarbind {
+  oid: string;
+  type: number;
+  value: unknown;
+}
+type Callback = (err: Error | null) => void;
+interface Session {
+  trap(oid: string, varbinds: PackageVarbind[], options: { upTime: number; agentAddr?: string }, cb: Callback): void;
+  inform(oid: string, varbinds: PackageVarbind[], options: { upTime: number }, cb: Callback): void;
+  on(event: 'error', listener: (err: Error) => void): void;
+  close(): void;
+}
+interface SessionApi {
+  Version1: number;
+  Version2c: number;
+  ObjectType: Record<string, number>;
+  SecurityLevel: Record<string, number>;
+  AuthProtocols: Record<string, number>;
+  PrivProtocols: Record<string, number>;
+  createSession(target: string, community: string, options: Record<string, unknown>): Session;
+  createV3Session(target: string, user: Record<string, unknown>, options: Record<string, unknown>): Session;
+}
+const api = snmp as unknown as SessionApi;
+
+const TYPES: Record<string, string> = {
+  Integer32: 'Integer',
+  OctetString: 'OctetString',
+  ObjectIdentifier: 'OID',
+  IpAddress: 'IpAddress',
+  Counter32: 'Counter',
+  Gauge32: 'Gauge',
+  TimeTicks: 'TimeTicks',
+  Counter64: 'Counter64',
+  Opaque: 'Opaque',
+  Bits: 'OctetString',
+};
+
+export function packageVarbind(v: NotificationVarbind): PackageVarbind {
+  const type = api.ObjectType[TYPES[v.syntax.kind]!]!;
+  let value: unknown = v.value;
+  if (typeof value === 'string') {
+    if (v.syntax.kind === 'Integer32') value = v.syntax.enums?.[value];
+    else if (v.syntax.kind === 'ObjectIdentifier' || v.syntax.kind === 'IpAddress') value = String(value);
+    else value = Buffer.from(value, 'utf8');
+  } else if (Array.isArray(value)) value = value.join('.');
+  if (value === undefined) throw new Error(`${v.name}: "${String(v.value)}" is not a value of ${v.syntax.name}`);
+  return { oid: v.oid.join('.'), type, value };
+}
+
+const AUTH: Record<string, string> = { MD5: 'md5', SHA: 'sha', 'SHA-224': 'sha224', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+const PRIV: Record<string, string> = { AES: 'aes', DES: 'des' };
+
+function openSession(s: SinkSettings, timeoutMs: number): Session {
+  const common = { trapPort: s.port, timeout: timeoutMs, retries: 0, transport: s.host.includes(':') ? 'udp6' : 'udp4' };
+  if (s.kind === 'trapsess') {
+    const u = s.user!;
+    const user = {
+      name: u.name,
+      level: api.SecurityLevel.authPriv,
+      authProtocol: api.AuthProtocols[AUTH[u.authProtocol]!],
+      authKey: u.authPassword,
+      privProtocol: api.PrivProtocols[PRIV[u.privProtocol]!],
+      privKey: u.privPassword,
+    };
+    return api.createV3Session(s.host, user, { ...common, engineID: s.engineId });
+  }
+  return api.createSession(s.host, s.community ?? 'public', { ...common, version: s.kind === 'trapsink' ? api.Version1 : api.Version2c });
+}
+
+/**
+ * snmpTrapOID as an SNMPv1 trap (RFC 3584 §3.2): for an OID ending in .0.N the enterprise
+ * is what precedes .0 and the specific-trap is N; the package takes "ENTERPRISE.N".
+ */
+export function v1TrapOid(oid: readonly number[]): string {
+  const arcs = oid.length > 2 && oid[oid.length - 2] === 0 ? [...oid.slice(0, -2), oid[oid.length - 1]!] : [...oid];
+  return arcs.join('.');
+}
+
+export interface SnmpSinkOptions {
+  retry: RetryOptions;
+  /** how long to wait for an inform's response before retrying */
+  timeoutMs: number;
+  /** SNMPv1 agent-addr: the agent's IPv4 address (default 127.0.0.1) */
+  agentAddr?: string;
+}
+
+export class SnmpSink implements NotificationSink {
+  readonly name: string;
+  private readonly session: Session;
+  private readonly queue?: RetryQueue<Notification>;
+  /** notifications handed to the transport (traps) or acknowledged (informs) */
+  sent = 0;
+
+  constructor(
+    private readonly settings: SinkSettings,
+    private readonly log: Logger,
+    private readonly opts: SnmpSinkOptions,
+  ) {
+    const version = settings.kind === 'trapsess' ? `v3 ${settings.inform ? 'inform' : 'trap'}` : settings.kind;
+    this.name = `${version} ${settings.host}:${settings.port}`;
+    this.session = openSession(settings, opts.timeoutMs);
+    this.session.on('error', (err) => log.warn({ sink: this.name, err: err.message }, 'notification socket error'));
+    if (settings.inform) {
+      this.queue = new RetryQueue(
+        (n) => this.inform(n),
+        opts.retry,
+        (err, wait, queued) => log.warn({ sink: this.name, err: err.message, retryInMs: wait, queued }, 'inform not acknowledged; will retry'),
+        (dropped) => log.warn({ sink: this.name, dropped }, 'inform queue full; oldest notification dropped'),
+      );
+    }
+  }
+
+  /** informs waiting for an acknowledgement */
+  get pending(): number {
+    return this.queue?.length ?? 0;
+  }
+
+  send(n: Notification): void {
+    if (this.queue) {
+      this.queue.push(n);
+      return;
+    }
+    const v1 = this.settings.kind === 'trapsink';
+    this.session.trap(v1 ? v1TrapOid(n.oid) : n.oid.join('.'), n.varbinds.map(packageVarbind), { upTime: n.uptime, agentAddr: this.opts.agentAddr }, (err) => {
+      if (err) this.log.warn({ sink: this.name, notification: n.name, err: err.message }, 'trap not sent');
+      else this.sent++;
+    });
+  }
+
+  private inform(n: Notification): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.session.inform(n.oid.join('.'), n.varbinds.map(packageVarbind), { upTime: n.uptime }, (err) => {
+        if (err) reject(err);
+        else {
+          this.sent++;
+          resolve();
+        }
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.queue?.close();
+    try {
+      this.session.close();
+    } catch {
+      // already closed
+    }
+  }
+}

@@ -1,0 +1,43 @@
+// The disks source on the real file systems of this machine: figures as statfs(2) gives
+// them, a path that does not exist yet reported and read once it does.
+
+import { mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { silentLogger } from '../../src/log.js';
+import { percentAvail } from '../../src/model/disks.js';
+import { MailSystem } from '../../src/model/mail-system.js';
+import { DiskSource } from '../../src/sources/disks.js';
+
+describe('disks source', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'madman-disks-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads each path\'s file system, reports a missing path, and reads it once it exists', async () => {
+    const missing = path.join(dir, 'later');
+    const model = new MailSystem();
+    const source = new DiskSource([dir, missing], 3600);
+    await source.start(model, silentLogger);
+    try {
+      const [d, m] = [model.disks.get(1)!, model.disks.get(2)!];
+      const s = statfsSync(dir);
+      expect(d).to.include({ path: dir, totalBytes: s.blocks * s.bsize, reason: '' });
+      // available space moves with other writers: within 64 MB of statfs's
+      expect(Math.abs(d.availBytes - s.bavail * s.bsize)).to.be.below(64 * 1024 * 1024);
+      expect(percentAvail(d)).to.equal(Math.floor((d.availBytes * 100) / d.totalBytes));
+      expect(dir.startsWith(d.mountPoint)).to.equal(true);
+      expect(m.lastStat).to.equal(undefined);
+      expect(m.reason).to.match(/^ENOENT/);
+      const version = model.disksVersion;
+      mkdirSync(missing);
+      await source.refresh();
+      expect(m).to.include({ reason: '', totalBytes: d.totalBytes, mountPoint: d.mountPoint });
+      expect(m.lastStat).to.be.a('number');
+      expect(model.disksVersion).to.equal(version + 1);
+    } finally {
+      source.stop();
+    }
+  });
+});

@@ -1,0 +1,97 @@
+// Small parts of disks and notifications: the mount point of a path, the SNMPv1 form of a
+// notification OID (RFC 3584), varbinds for the net-snmp package, the retry queue.
+
+import { expect } from 'chai';
+import { pino } from 'pino';
+import { freeUdpPort } from '../helpers/snmptrapd.js';
+import { SnmpSink } from '../../src/notify/snmp-sinks.js';
+import { RetryQueue } from '../../src/notify/retry-queue.js';
+import { packageVarbind as toPackage, v1TrapOid } from '../../src/notify/snmp-sinks.js';
+import { agentAddress } from '../../src/notify/setup.js';
+import { mountOf } from '../../src/sources/disks.js';
+
+describe('disks and notification parts', () => {
+  it('takes the longest mount point that is a prefix of the path, on a path boundary', () => {
+    const mounts = [
+      { mount: '/', size: 1, available: 1 },
+      { mount: '/var', size: 2, available: 1 },
+      { mount: '/var/mail', size: 3, available: 1 },
+    ];
+    expect(mountOf('/var/mail/user', mounts)?.mount).to.equal('/var/mail');
+    expect(mountOf('/var/mailbox', mounts)?.mount).to.equal('/var');
+    expect(mountOf('/var', mounts)?.mount).to.equal('/var');
+    expect(mountOf('/srv', mounts)?.mount).to.equal('/');
+    expect(mountOf('/srv', [])).to.equal(undefined);
+  });
+
+  it('turns madman.0.N into enterprise madman, specific N for SNMPv1', () => {
+    expect(v1TrapOid([1, 3, 6, 1, 4, 1, 32473, 0, 3])).to.equal('1.3.6.1.4.1.32473.3');
+    expect(v1TrapOid([1, 3, 6, 1, 4, 1, 32473, 7])).to.equal('1.3.6.1.4.1.32473.7');
+  });
+
+  it('SNMPv1 agent-addr: the IPv4 listen address, else an external interface', () => {
+    expect(agentAddress(['udp6:[::1]:161', 'udp:10.1.2.3:1161'])).to.equal('10.1.2.3');
+    expect(agentAddress(['udp:127.0.0.1:0'])).to.equal('127.0.0.1');
+    expect(agentAddress(['udp:0.0.0.0:161'])).to.match(/^\d+\.\d+\.\d+\.\d+$/).and.not.equal('0.0.0.0');
+  });
+
+  it('gives the package enumerations as numbers and strings as octets', () => {
+    const dir = toPackage({ name: 'madmanAlarmDirection', oid: [1, 3, 5], syntax: { kind: 'Integer32', name: 'INTEGER', ranges: [], enums: { below: 1, above: 2 } }, value: 'above' });
+    expect(dir).to.deep.equal({ oid: '1.3.5', type: 2, value: 2 });
+    const s = toPackage({ name: 'madmanAlarmId', oid: [1, 3, 2], syntax: { kind: 'OctetString', name: 'SnmpAdminString', ranges: [] }, value: 'diskavail' });
+    expect(s).to.deep.equal({ oid: '1.3.2', type: 4, value: Buffer.from('diskavail') });
+    expect(() => toPackage({ name: 'x', oid: [1], syntax: { kind: 'Integer32', name: 'TruthValue', ranges: [], enums: { true: 1, false: 2 } }, value: 'maybe' })).to.throw(
+      'x: "maybe" is not a value of TruthValue',
+    );
+  });
+
+  it('retry queue: delivers in order, retries a failure, drops the oldest when full', async () => {
+    const delivered: number[] = [];
+    let fail = 2;
+    const failures: number[] = [];
+    const q = new RetryQueue<number>(
+      async (n) => {
+        if (fail > 0) {
+          fail--;
+          throw new Error('down');
+        }
+        delivered.push(n);
+      },
+      { size: 3, initialDelayMs: 1, maxDelayMs: 4 },
+      (_e, wait) => failures.push(wait),
+    );
+    for (const n of [1, 2, 3, 4]) q.push(n);
+    // 1 is being delivered (and fails) while 4 arrives: the queue of 3 drops 1
+    for (let i = 0; i < 100 && delivered.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(delivered).to.deep.equal([2, 3, 4]);
+    expect(failures).to.deep.equal([1, 2]);
+    expect(q.dropped).to.equal(1);
+    expect(q.length).to.equal(0);
+    q.close();
+  });
+
+  it('an inform sink whose receiver does not answer logs, keeps the notification and retries with backoff', async () => {
+    const port = await freeUdpPort(); // nothing listens there
+    const logged: Array<Record<string, unknown>> = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+    const sink = new SnmpSink({ kind: 'informsink', host: '127.0.0.1', port, community: 'public', inform: true }, log, {
+      retry: { size: 10, initialDelayMs: 100, maxDelayMs: 1000 },
+      timeoutMs: 200,
+    });
+    try {
+      const n = { name: 'madmanAlarmRaised', oid: [1, 3, 6, 1, 4, 1, 32473, 0, 1], uptime: 42, varbinds: [] };
+      sink.send(n); // returns at once
+      sink.send({ ...n, uptime: 43 });
+      expect(sink.pending).to.equal(2);
+      for (let i = 0; i < 100 && logged.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(logged.slice(0, 2).map((l) => [l.msg, l.sink, l.retryInMs, l.queued])).to.deep.equal([
+        ['inform not acknowledged; will retry', `informsink 127.0.0.1:${port}`, 100, 2],
+        ['inform not acknowledged; will retry', `informsink 127.0.0.1:${port}`, 200, 2],
+      ]);
+      expect(sink.pending).to.equal(2);
+      expect(sink.sent).to.equal(0);
+    } finally {
+      await sink.close();
+    }
+  });
+});
