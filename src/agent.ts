@@ -8,6 +8,7 @@ import type { Logger } from './log.js';
 import { bindViews } from './mib/bind.js';
 import { loadMibs, type MibTree } from './mib/loader.js';
 import { madmanView } from './mib/madman.js';
+import { madmanServicesView } from './mib/madman-services.js';
 import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
 import { snmpv2View } from './mib/snmpv2.js';
@@ -72,6 +73,7 @@ export function buildServing(
       instances: () => index.instanceCount(),
       lastRebuild: () => lastRebuild,
     }),
+    madmanServicesView(model),
   ];
   const index = bindViews(tree, views, ctx, {
     onBadRow: (entry, reason) => log?.warn({ entry, reason }, 'row dropped'),

@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
+import { dovecotFromFile, dovecotFromFlags, dovecotSchema, type DovecotFile, type DovecotSettings } from './dovecot.js';
 
 export interface Settings {
   listen: string[];
@@ -18,6 +19,8 @@ export interface Settings {
   /** read logs from their beginning before following them */
   fromStart: boolean;
   postfix?: PostfixSettings;
+  /** Dovecot service statistics and quotas (config/dovecot.ts) */
+  dovecot?: DovecotSettings;
   maxMessageSize: number;
   logLevel: string;
   system: { contact: string; location: string; name?: string };
@@ -98,6 +101,7 @@ const schema = {
         contentFilterServices: { type: 'array', items: { type: 'string', minLength: 1 } },
       },
     },
+    dovecot: dovecotSchema,
     maxMessageSize: { type: 'integer', minimum: 484, maximum: 65535 },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     system: {
@@ -130,6 +134,7 @@ interface FileSettings {
   demo?: boolean;
   fromStart?: boolean;
   postfix?: { log?: string; journal?: string | boolean; queue?: string; queueInterval?: number; contentFilterServices?: string[] };
+  dovecot?: DovecotFile;
   maxMessageSize?: number;
   logLevel?: string;
   system?: { contact?: string; location?: string; name?: string };
@@ -206,6 +211,8 @@ export interface Flags {
   /** true for the whole journal, or a unit name */
   postfixJournal?: string | boolean;
   postfixQueue?: string;
+  dovecotLog?: string;
+  dovecotConfig?: string;
   verbose?: number;
 }
 
@@ -229,6 +236,7 @@ export function settingsFrom(flags: Flags): Settings {
         contentFilterServices: p.contentFilterServices ?? [],
       };
     }
+    if (f.dovecot) s.dovecot = dovecotFromFile(f.dovecot, path.dirname(flags.config));
     if (f.maxMessageSize) s.maxMessageSize = f.maxMessageSize;
     if (f.logLevel) s.logLevel = f.logLevel;
     if (f.system) s.system = { ...s.system, ...f.system };
@@ -250,6 +258,7 @@ export function settingsFrom(flags: Flags): Settings {
   if (s.postfix?.queue !== undefined && !s.postfix.log && !s.postfix.journal) {
     throw new Error('--postfix-queue needs --postfix-log or --postfix-journal (the queue belongs to the MTA the log shows)');
   }
+  s.dovecot = dovecotFromFlags(s.dovecot, flags);
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
   return s;
 }

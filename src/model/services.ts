@@ -30,4 +30,16 @@ export interface QuotaUsage {
   messageLimit?: number;
   /** when this user's figures were last read */
   readAt: number;
+  /** storage or messages at or above the configured warning percentage (quotaPercent) */
+  over?: boolean;
+}
+
+/** Percent of a limit used, rounded down; 0 without a limit. */
+export function percentOf(used: number, limit: number | undefined): number {
+  return limit ? Math.floor((used * 100) / limit) : 0;
+}
+
+/** The larger of the storage and message percentages: what a warning threshold compares. */
+export function quotaPercent(q: QuotaUsage): number {
+  return Math.max(percentOf(q.storageKb, q.storageLimitKb), percentOf(q.messages, q.messageLimit));
 }

@@ -1,0 +1,164 @@
+// The Dovecot source: follows Dovecot's log (a file, or the journal) into per-service
+// statistics (stats.ts), cross-checks the current sessions with `doveadm who` (who.ts), and
+// reads mailbox quotas with `doveadm quota get -A` (quota.ts) on an interval. Each input has a
+// madmanSourceTable row; an input that fails (log unreadable, Dovecot down, doveadm refused)
+// is reported there and retried at its next interval. Counters start at zero when the agent
+// starts (they are not checkpointed): with --from-start the log is read from its beginning.
+
+import { execFile } from 'node:child_process';
+import { doveadmArgs, type DovecotSettings } from '../../config/dovecot.js';
+import type { Settings } from '../../config/config.js';
+import type { Logger } from '../../log.js';
+import type { MailSystem, SourceInput } from '../../model/mail-system.js';
+import { registerSource, type Source } from '../registry.js';
+import { FileFollower, JournalFollower, type FollowerStatus } from '../tail/index.js';
+import { parseLine, parseMessage } from './parse.js';
+import { applyQuotas, QuotaIndexes, readDoveadmQuotas } from './quota.js';
+import { DovecotStats } from './stats.js';
+import { parseWho, reconcile } from './who.js';
+
+export class DovecotSource implements Source {
+  readonly name = 'dovecot';
+  private model?: MailSystem;
+  private log?: Logger;
+  private stats?: DovecotStats;
+  private follower?: FileFollower | JournalFollower;
+  private timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  private readonly quotaIndexes = new QuotaIndexes();
+  private logInput?: SourceInput;
+  private lines = 0;
+
+  constructor(
+    private readonly settings: DovecotSettings,
+    private readonly fromStart: boolean,
+  ) {}
+
+  start(model: MailSystem, log: Logger): void {
+    this.model = model;
+    this.log = log;
+    const s = this.settings;
+    const stats = (this.stats = new DovecotStats(model, 'dovecot', s.services));
+    const onStatus = (st: FollowerStatus) => this.status(this.logInput!, 'dovecot log', st.ok ? '' : st.reason);
+    const onError = (err: Error) => log.error({ err: err.message }, 'applying dovecot log lines failed');
+    if (s.journal) {
+      this.logInput = model.addInput('dovecot log', `journal${s.journal.unit ? ` ${s.journal.unit}` : ''}`);
+      this.follower = new JournalFollower({
+        units: s.journal.unit ? [s.journal.unit] : undefined,
+        identifiers: s.journal.unit ? undefined : ['dovecot'],
+        fromStart: this.fromStart,
+        onStatus,
+        onError,
+        onBatch: (entries) => {
+          for (const e of entries) {
+            this.lines++;
+            const ev = parseMessage(e.message, e.time);
+            if (ev) stats.apply(ev);
+          }
+          this.counted();
+        },
+      });
+    } else if (s.log) {
+      this.logInput = model.addInput('dovecot log', s.log);
+      this.follower = new FileFollower(s.log, {
+        fromStart: this.fromStart,
+        onStatus,
+        onError,
+        onBatch: (lines) => {
+          const now = Date.now();
+          for (const l of lines) {
+            this.lines++;
+            const ev = parseLine(l, { now });
+            if (ev) stats.apply(ev);
+          }
+          this.counted();
+        },
+      });
+    }
+    this.follower?.start();
+    const doveadm = [s.doveadm, ...doveadmArgs(s)].join(' ');
+    if (s.whoInterval > 0) {
+      const input = model.addInput('dovecot sessions', `${doveadm} who`);
+      this.every(s.whoInterval, () => this.who(input));
+    }
+    if (s.quotaInterval > 0) {
+      const input = model.addInput('dovecot quotas', `${doveadm} quota get -A`);
+      this.every(s.quotaInterval, () => this.quotas(input));
+    }
+  }
+
+  /** Runs `task` now and then `seconds` after each run ends (runs never overlap). */
+  private every(seconds: number, task: () => Promise<void>): void {
+    const loop = async () => {
+      await task();
+      if (this.stopped) return;
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        void loop();
+      }, seconds * 1000);
+      t.unref();
+      this.timers.add(t);
+    };
+    void loop();
+  }
+
+  private counted(): void {
+    if (!this.logInput || !this.stats) return;
+    this.logInput.lines = this.lines;
+    this.logInput.unparsed = this.stats.counts.unparsed;
+  }
+
+  private status(input: SourceInput, what: string, error: string): void {
+    if (!this.model) return;
+    if (error && error !== input.reason) this.log?.error({ input: input.input, err: error }, `${what} failing; retrying`);
+    else if (!error && !input.ok) this.log?.warn({ input: input.input }, `${what} working again`);
+    this.model.inputStatus(input, !error, error);
+  }
+
+  /** One `doveadm who` cross-check (who.ts says what is corrected). */
+  async who(input: SourceInput): Promise<void> {
+    const s = this.settings;
+    const ranAt = Date.now();
+    const r = await run(s.doveadm, [...doveadmArgs(s), '-f', 'tab', 'who', '-1']);
+    if (this.stopped || !this.stats) return;
+    if (r.error) return this.status(input, 'doveadm who', r.error);
+    const entries = parseWho(r.stdout);
+    input.lines += entries.length;
+    const { closed, opened } = reconcile(this.stats, entries, ranAt);
+    if (closed || opened) this.log?.info({ closed, opened }, 'sessions corrected by doveadm who');
+    this.status(input, 'doveadm who', '');
+  }
+
+  /** One quota refresh: the table changes only when the whole reading succeeded. */
+  async quotas(input: SourceInput): Promise<void> {
+    const s = this.settings;
+    try {
+      const figures = await readDoveadmQuotas(s.doveadm, doveadmArgs(s));
+      if (this.stopped || !this.model) return;
+      const r = applyQuotas(this.model, figures, this.quotaIndexes, s.quotaWarnPercent);
+      input.lines += figures.size;
+      this.log?.debug({ users: figures.size, ...r }, 'quotas read');
+      this.status(input, 'doveadm quota', '');
+    } catch (err) {
+      if (!this.stopped) this.status(input, 'doveadm quota', (err as Error).message);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await this.follower?.stop();
+  }
+}
+
+function run(cmd: string, args: string[]): Promise<{ stdout: string; error: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const why = String(stderr).trim().split('\n').find((l) => l.length > 0) ?? '';
+      resolve({ stdout: String(stdout), error: err ? `${cmd} ${args.join(' ')} failed${why ? `: ${why}` : `: ${err.message}`}` : '' });
+    });
+  });
+}
+
+registerSource('dovecot', (settings: Settings) => (settings.dovecot ? new DovecotSource(settings.dovecot, settings.fromStart) : undefined));
