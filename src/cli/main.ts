@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { VERSION } from '../agent.js';
 import { agentCommand } from './agent.js';
 import { mibList, mibPath } from './mib.js';
+import { quotaCommand } from './quota.js';
 
 // `madman mib list | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -26,11 +27,26 @@ program
   .option('--postfix-log <path>', 'follow this Postfix log file')
   .option('--postfix-journal [unit]', 'follow the systemd journal (optionally of one unit) for Postfix')
   .option('--postfix-queue <command|dir>', 'read the queue with this command, or postqueue -c DIR -j')
+  .option('--dovecot-log <path>', 'follow this Dovecot log file (service statistics)')
+  .option('--dovecot-config <path>', 'dovecot.conf for doveadm (quotas, doveadm who)')
   .option('--from-start', 'read logs from their beginning, then follow them')
   .option('--check-config <file>', 'validate a configuration file and exit (2 when bad)')
   .addOption(new Option('-v, --verbose', 'log more (twice for debug)').argParser((_v, prev: number = 0) => prev + 1))
   .action(async (opts) => {
     exitCode = await agentCommand(opts);
+  });
+
+program
+  .command('quota')
+  .description('mailbox quota usage from Dovecot, in the layout of imquotacheck')
+  .option('-u, --user <user>', 'one user')
+  .option('-d, --domain <domain>', 'the users of one domain')
+  .option('--config <file>', 'YAML configuration file (its dovecot: settings)')
+  .option('--dovecot-config <path>', 'dovecot.conf for doveadm')
+  .option('--doveadm <path>', 'the doveadm executable')
+  .option('--over <percent>', 'mark users at or above this percentage (default dovecot.quotaWarnPercent, 90)')
+  .action(async (opts) => {
+    exitCode = await quotaCommand(opts);
   });
 
 const mib = program.command('mib').description('the MIB modules madman serves');

@@ -23,6 +23,8 @@ export interface QuotaFigures {
  */
 export class QuotaParser {
   readonly users = new Map<string, QuotaFigures>();
+  /** `user`: the output of `quota get -u USER`, whose lines have no username column */
+  constructor(private readonly user?: string) {}
   private rest = '';
   /** lines that were not a header or a quota line */
   bad = 0;
@@ -45,8 +47,9 @@ export class QuotaParser {
   }
 
   private line(line: string): void {
-    if (!line || line.startsWith('Username\t')) return;
+    if (!line || line.startsWith('Username\t') || line.startsWith('Quota name\t')) return;
     const f = line.split('\t');
+    if (this.user !== undefined) f.unshift(this.user);
     if (f.length < 5) {
       this.bad++;
       return;
@@ -75,12 +78,16 @@ export class QuotaParser {
 
 export class DoveadmError extends Error {}
 
-/** Runs doveadm and parses its output as it arrives; rejects on a non-zero exit (with stderr). */
-export function readDoveadmQuotas(doveadm: string, args: string[], timeoutMs = 10 * 60 * 1000): Promise<Map<string, QuotaFigures>> {
+/**
+ * Runs `doveadm ARGS -f tab quota get -A` (or `-u USER`) and parses its output as it arrives;
+ * rejects on a non-zero exit (with stderr's first line).
+ */
+export function readDoveadmQuotas(doveadm: string, args: string[], user?: string, timeoutMs = 10 * 60 * 1000): Promise<Map<string, QuotaFigures>> {
   return new Promise((resolve, reject) => {
-    const parser = new QuotaParser();
+    const parser = new QuotaParser(user);
     let stderr = '';
-    const child = spawn(doveadm, [...args, '-f', 'tab', 'quota', 'get', '-A'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const who = user === undefined ? ['-A'] : ['-u', user];
+    const child = spawn(doveadm, [...args, '-f', 'tab', 'quota', 'get', ...who], { stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => parser.push(d));
@@ -96,7 +103,7 @@ export function readDoveadmQuotas(doveadm: string, args: string[], timeoutMs = 1
       clearTimeout(timer);
       if (code === 0) return resolve(parser.end());
       const why = stderr.trim().split('\n').find((l) => l.length > 0) ?? '';
-      reject(new DoveadmError(`doveadm quota get -A exited ${code ?? signal}${why ? `: ${why}` : ''}`));
+      reject(new DoveadmError(`doveadm quota get ${who.join(' ')} exited ${code ?? signal}${why ? `: ${why}` : ''}`));
     });
   });
 }
