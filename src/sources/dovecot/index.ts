@@ -52,7 +52,7 @@ export class DovecotSource implements Source {
         onBatch: (entries) => {
           for (const e of entries) {
             this.lines++;
-            const ev = parseMessage(e.message, e.time);
+            const ev = parseMessage(e.message, e.time, e.identifier === 'dovecot');
             if (ev) stats.apply(ev);
           }
           this.counted();

@@ -13,8 +13,10 @@
 //   lmtp(PID): Connect from IP / lmtp(PID): Disconnect from IP: ...                   (LMTP sessions)
 //   master: Dovecot v2.3.19.1 (9b53102964) starting up for imap, pop3 (core dumps disabled)
 //   master: Warning: Killed with signal 15 (by pid=1 uid=0 code=kill)
-// Anything else of Dovecot's is not an event (undefined); of those, the login and session
-// lines of a known service at level Info that we did not understand are reported as unparsed.
+//   <svc>(u)<PID><ID>: Fatal: master: service(imap): child PID killed with signal 9    (session end)
+// Anything else is not an event (undefined). 'unparsed' is reserved for lines that are surely
+// Dovecot's but malformed: a "dovecot:" line (or journal entry) without a "program: " frame, or
+// a "Login:" line without user=<...>.
 
 import { inferYear } from '../postfix/parse.js';
 
@@ -33,7 +35,7 @@ export type DovecotEvent =
   /** a logged-in session ended */
   | { kind: 'end'; time: number; service: DovecotService; user: string; pid?: number; session?: string; reason: string }
   /** a line of a known service that should have been an event but was not understood */
-  | { kind: 'unparsed'; time: number; service: DovecotService };
+  | { kind: 'unparsed'; time: number; service?: DovecotService };
 
 const SERVICE_OF = new Map<string, DovecotService>(SERVICES.map((s) => [s, s]));
 const LOGIN_SERVICE_OF = new Map<string, DovecotService>(SERVICES.filter((s) => s !== 'lmtp').map((s) => [`${s}-login`, s]));
@@ -69,13 +71,16 @@ export function parseLine(line: string, opts: LineOptions = {}): DovecotEvent | 
   }
   const sys = SYSLOG_PROGRAM.exec(rest);
   if (sys) rest = rest.slice(sys[0].length);
-  return parseMessage(rest, time);
+  return parseMessage(rest, time, !!sys);
 }
 
-/** A message without its timestamp: "imap-login: Info: Login: ..." (a journal entry's MESSAGE). */
-export function parseMessage(text: string, time: number): DovecotEvent | undefined {
+/**
+ * A message without its timestamp: "imap-login: Info: Login: ..." (a journal entry's MESSAGE).
+ * `dovecots`: the line is known to be Dovecot's (a malformed one is then 'unparsed').
+ */
+export function parseMessage(text: string, time: number, dovecots = true): DovecotEvent | undefined {
   const p = PROGRAM.exec(text);
-  if (!p) return undefined;
+  if (!p) return dovecots ? { kind: 'unparsed', time } : undefined;
   const program = p[1]!;
   const detail = p[2];
   const tags = p[3] ?? '';
@@ -85,7 +90,12 @@ export function parseMessage(text: string, time: number): DovecotEvent | undefin
   const login = LOGIN_SERVICE_OF.get(program);
   if (login) return level === 'Info' ? loginLine(login, msg, time) : undefined;
   const service = SERVICE_OF.get(program);
-  if (service && detail !== undefined) return level === 'Info' ? sessionLine(service, detail, tags, msg, time) : undefined;
+  if (service && detail !== undefined) {
+    if (level === 'Info') return sessionLine(service, detail, tags, msg, time);
+    // "imap(u)<PID><ID>: Fatal: master: service(imap): child PID killed with signal 9": the
+    // session's process died without its "Disconnected" line
+    if (level === 'Fatal' || level === 'Panic') return sessionLine(service, detail, tags, `Disconnected: ${msg}`, time);
+  }
   return undefined;
 }
 
@@ -99,14 +109,16 @@ function master(msg: string, level: string, time: number): DovecotEvent | undefi
   return undefined;
 }
 
-function loginLine(service: DovecotService, msg: string, time: number): DovecotEvent {
+function loginLine(service: DovecotService, msg: string, time: number): DovecotEvent | undefined {
   if (msg.startsWith('Login: ')) {
+    const user = angled(msg, 'user=<');
+    if (user === undefined) return { kind: 'unparsed', time, service };
     const mpid = Number(field(msg, 'mpid='));
     return {
       kind: 'login',
       time,
       service,
-      user: angled(msg, 'user=<') ?? '',
+      user,
       rip: field(msg, 'rip=') ?? '',
       pid: Number.isInteger(mpid) && mpid > 0 ? mpid : undefined,
       session: angled(msg, 'session=<'),
@@ -126,7 +138,7 @@ function loginLine(service: DovecotService, msg: string, time: number): DovecotE
       reason: cut > 0 ? msg.slice(0, cut) : msg,
     };
   }
-  return { kind: 'unparsed', time, service };
+  return undefined; // "ID sent: ...", proxy lines and the like
 }
 
 function sessionLine(service: DovecotService, detail: string, tags: string, msg: string, time: number): DovecotEvent | undefined {
