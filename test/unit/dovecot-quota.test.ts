@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { MailSystem } from '../../src/model/mail-system.js';
 import { quotaPercent } from '../../src/model/services.js';
-import { applyQuotas, QuotaIndexes, QuotaParser } from '../../src/sources/dovecot/quota.js';
+import { QuotaParser, QuotaTable } from '../../src/sources/dovecot/quota.js';
 
 // real output of doveadm 2.3.19 (test/e2e/dovecot-server.test.ts), plus a second quota root
 const OUTPUT =
@@ -38,24 +38,35 @@ describe('doveadm quota output', () => {
 });
 
 describe('applying quotas to the model', () => {
-  it('adds, updates in place and removes rows; bumps quotasVersion only when users come or go', () => {
+  it('adds, updates in place and removes rows; bumps quotasVersion only when users come or go', async () => {
     const model = new MailSystem();
-    const idx = new QuotaIndexes();
+    const table = new QuotaTable(model);
     const fig = (user: string, kb: number) => ({ user, storageKb: kb, storageLimitKb: 100, messages: 1, messageLimit: 10 });
-    expect(applyQuotas(model, new Map([['a', fig('a', 10)], ['b', fig('b', 95)]]), idx, 90, 1000)).to.deep.equal({ added: 2, removed: 0, over: 1 });
+    expect(await table.refresh(new Map([['a', fig('a', 10)], ['b', fig('b', 95)]]), 90, 1000, 1)).to.deep.equal({ added: 2, removed: 0, over: 1 });
     const v1 = model.quotasVersion;
     const rowA = model.quotas.get(1)!;
     expect(rowA).to.deep.equal({ index: 1, user: 'a', storageKb: 10, storageLimitKb: 100, messages: 1, messageLimit: 10, readAt: 1000, over: false });
     expect(model.quotas.get(2)!.over).to.equal(true);
 
-    expect(applyQuotas(model, new Map([['a', fig('a', 50)], ['b', fig('b', 20)]]), idx, 90, 2000)).to.deep.equal({ added: 0, removed: 0, over: 0 });
+    expect(await table.refresh(new Map([['a', fig('a', 50)], ['b', fig('b', 20)]]), 90, 2000, 1)).to.deep.equal({ added: 0, removed: 0, over: 0 });
     expect(model.quotasVersion).to.equal(v1);
     expect(model.quotas.get(1)).to.equal(rowA); // the same object, updated
     expect([rowA.storageKb, rowA.readAt]).to.deep.equal([50, 2000]);
 
-    expect(applyQuotas(model, new Map([['b', fig('b', 20)], ['c', fig('c', 0)]]), idx, 90, 3000)).to.deep.equal({ added: 1, removed: 1, over: 0 });
+    expect(await table.refresh(new Map([['b', fig('b', 20)], ['c', fig('c', 0)]]), 90, 3000, 1)).to.deep.equal({ added: 1, removed: 1, over: 0 });
     expect(model.quotasVersion).to.be.greaterThan(v1);
     expect([...model.quotas.values()].map((q) => [q.index, q.user])).to.deep.equal([[2, 'b'], [3, 'c']]);
+  });
+
+  it('changes nothing the model shows until the last slice is worked out', async () => {
+    const model = new MailSystem();
+    const table = new QuotaTable(model);
+    const figs = new Map([...Array(10).keys()].map((i) => [`u${i}`, { user: `u${i}`, storageKb: i, messages: 0 }]));
+    const pending = table.refresh(figs, 90, 1000, 3);
+    await new Promise((r) => setImmediate(r));
+    expect(model.quotas.size).to.equal(0);
+    expect(await pending).to.deep.include({ added: 10 });
+    expect(model.quotas.size).to.equal(10);
   });
 
   it('compares the larger of the storage and message percentages', () => {

@@ -13,7 +13,7 @@ import type { MailSystem, SourceInput } from '../../model/mail-system.js';
 import { registerSource, type Source } from '../registry.js';
 import { FileFollower, JournalFollower, type FollowerStatus } from '../tail/index.js';
 import { parseLine, parseMessage } from './parse.js';
-import { applyQuotas, QuotaIndexes, readDoveadmQuotas } from './quota.js';
+import { QuotaTable, readDoveadmQuotas } from './quota.js';
 import { DovecotStats } from './stats.js';
 import { parseWho, reconcile } from './who.js';
 
@@ -25,7 +25,7 @@ export class DovecotSource implements Source {
   private follower?: FileFollower | JournalFollower;
   private timers = new Set<NodeJS.Timeout>();
   private stopped = false;
-  private readonly quotaIndexes = new QuotaIndexes();
+  private quotaTable?: QuotaTable;
   private logInput?: SourceInput;
   private lines = 0;
 
@@ -39,6 +39,7 @@ export class DovecotSource implements Source {
     this.log = log;
     const s = this.settings;
     const stats = (this.stats = new DovecotStats(model, 'dovecot', s.services));
+    this.quotaTable = new QuotaTable(model);
     const onStatus = (st: FollowerStatus) => this.status(this.logInput!, 'dovecot log', st.ok ? '' : st.reason);
     const onError = (err: Error) => log.error({ err: err.message }, 'applying dovecot log lines failed');
     if (s.journal) {
@@ -134,8 +135,8 @@ export class DovecotSource implements Source {
     const s = this.settings;
     try {
       const figures = await readDoveadmQuotas(s.doveadm, doveadmArgs(s));
-      if (this.stopped || !this.model) return;
-      const r = applyQuotas(this.model, figures, this.quotaIndexes, s.quotaWarnPercent);
+      if (this.stopped || !this.quotaTable) return;
+      const r = await this.quotaTable.refresh(figures, s.quotaWarnPercent);
       input.lines += figures.size;
       this.log?.debug({ users: figures.size, ...r }, 'quotas read');
       this.status(input, 'doveadm quota', '');

@@ -29,6 +29,8 @@ export class QuotaParser {
   /** lines that were not a header or a quota line */
   bad = 0;
   private root = new Map<string, string>();
+  private last?: QuotaFigures;
+  private lastRoot?: string;
 
   push(chunk: string): void {
     const text = this.rest + chunk;
@@ -61,11 +63,18 @@ export class QuotaParser {
       this.bad++;
       return;
     }
-    const first = this.root.get(user);
-    if (first !== undefined && first !== root) return;
-    this.root.set(user, root);
-    let u = this.users.get(user);
-    if (!u) this.users.set(user, (u = { user, storageKb: 0, messages: 0 }));
+    // doveadm prints a user's lines together: look the user up once, not per line
+    let u = this.last;
+    if (!u || u.user !== user) {
+      u = this.users.get(user);
+      if (!u) {
+        this.users.set(user, (u = { user, storageKb: 0, messages: 0 }));
+        this.root.set(user, root);
+        this.lastRoot = root;
+      } else this.lastRoot = this.root.get(user);
+      this.last = u;
+    }
+    if (this.lastRoot !== root) return;
     if (type === 'STORAGE') {
       u.storageKb = v;
       u.storageLimitKb = l || undefined;
@@ -90,7 +99,12 @@ export function readDoveadmQuotas(doveadm: string, args: string[], user?: string
     const child = spawn(doveadm, [...args, '-f', 'tab', 'quota', 'get', ...who], { stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => parser.push(d));
+    child.stdout.on('data', (d: string) => {
+      parser.push(d);
+      // libuv reads up to 32 chunks in one go: let requests in between chunks
+      child.stdout.pause();
+      setImmediate(() => child.stdout.resume());
+    });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => {
       if (stderr.length < 4096) stderr += d;
@@ -108,58 +122,67 @@ export function readDoveadmQuotas(doveadm: string, args: string[], user?: string
   });
 }
 
-/** Row indexes of users: stable while the agent runs, never reused. */
-export class QuotaIndexes {
-  private readonly byUser = new Map<string, number>();
-  private next = 1;
-  indexOf(user: string): number {
-    let i = this.byUser.get(user);
-    if (i === undefined) this.byUser.set(user, (i = this.next++));
-    return i;
-  }
-  forget(user: string): void {
-    this.byUser.delete(user);
-  }
-}
+const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
 /**
- * Replaces the model's quota rows with `figures`, in one synchronous step. Users not in
- * `figures` vanish. `warnPercent` sets each row's `over`.
+ * The model's quota rows, keyed by user as well. A refresh is worked out in slices of
+ * `slice` users with a turn of the event loop between them (the user look-ups are what costs:
+ * about 1 µs each), then applied in one synchronous step of plain field writes: a walk sees
+ * the table before or after a refresh, never in between. Row indexes are given in order of
+ * first sight, stay with the user while the agent runs and are never reused.
  */
-export function applyQuotas(
-  model: MailSystem,
-  figures: Map<string, QuotaFigures>,
-  indexes: QuotaIndexes,
-  warnPercent: number,
-  at = Date.now(),
-): { added: number; removed: number; over: number } {
-  let added = 0;
-  let removed = 0;
-  let over = 0;
-  for (const [index, row] of model.quotas) {
-    if (figures.has(row.user)) continue;
-    model.quotas.delete(index);
-    indexes.forget(row.user);
-    removed++;
-  }
-  for (const f of figures.values()) {
-    const index = indexes.indexOf(f.user);
-    let row = model.quotas.get(index);
-    if (!row) {
-      row = { index, user: f.user, storageKb: 0, messages: 0, readAt: at };
-      model.quotas.set(index, row);
-      added++;
+export class QuotaTable {
+  private readonly byUser = new Map<string, QuotaUsage>();
+  private next = 1;
+
+  constructor(private readonly model: MailSystem) {}
+
+  async refresh(
+    figures: Map<string, QuotaFigures>,
+    warnPercent: number,
+    at = Date.now(),
+    slice = 5000,
+  ): Promise<{ added: number; removed: number; over: number }> {
+    // parallel arrays, not 100,000 little tuples for the garbage collector
+    const rows: QuotaUsage[] = [];
+    const values: QuotaFigures[] = [];
+    const added: QuotaUsage[] = [];
+    const removed: QuotaUsage[] = [];
+    let n = 0;
+    for (const f of figures.values()) {
+      let row = this.byUser.get(f.user);
+      if (!row) {
+        row = { index: this.next++, user: f.user, storageKb: 0, messages: 0, readAt: at };
+        this.byUser.set(f.user, row);
+        added.push(row);
+      }
+      rows.push(row);
+      values.push(f);
+      if (++n % slice === 0) await yieldNow();
     }
-    row.storageKb = f.storageKb;
-    row.storageLimitKb = f.storageLimitKb;
-    row.messages = f.messages;
-    row.messageLimit = f.messageLimit;
-    row.readAt = at;
-    row.over = quotaPercent(row) >= warnPercent;
-    if (row.over) over++;
+    for (const row of this.byUser.values()) {
+      if (!figures.has(row.user)) removed.push(row);
+      if (++n % slice === 0) await yieldNow();
+    }
+    for (const row of removed) this.byUser.delete(row.user);
+    // the one step
+    let over = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const f = values[i]!;
+      row.storageKb = f.storageKb;
+      row.storageLimitKb = f.storageLimitKb;
+      row.messages = f.messages;
+      row.messageLimit = f.messageLimit;
+      row.readAt = at;
+      row.over = quotaPercent(row) >= warnPercent;
+      if (row.over) over++;
+    }
+    for (const row of added) this.model.quotas.set(row.index, row);
+    for (const row of removed) this.model.quotas.delete(row.index);
+    if (added.length || removed.length) this.model.quotasVersion++;
+    return { added: added.length, removed: removed.length, over };
   }
-  if (added || removed) model.quotasVersion++;
-  return { added, removed, over };
 }
 
 export type { QuotaUsage };
