@@ -258,7 +258,8 @@ export function settingsFrom(flags: Flags): Settings {
   if (s.postfix?.queue !== undefined && !s.postfix.log && !s.postfix.journal) {
     throw new Error('--postfix-queue needs --postfix-log or --postfix-journal (the queue belongs to the MTA the log shows)');
   }
-  s.dovecot = dovecotFromFlags(s.dovecot, flags);
+  const dovecot = dovecotFromFlags(s.dovecot, flags);
+  if (dovecot) s.dovecot = dovecot;
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
   return s;
 }

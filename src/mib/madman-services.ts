@@ -1,6 +1,6 @@
 // MADMAN-MIB's service statistics table (madmanObjects 6, from model.services, which the
-// Dovecot source fills: src/sources/dovecot/stats.ts) and quota table with its summary
-// scalar (madmanObjects 7, from model.quotas: src/sources/dovecot/quota.ts).
+// Dovecot source fills: src/sources/dovecot/stats.ts) and quota table (madmanQuota 1 under
+// madmanObjects 7, from model.quotas: src/sources/dovecot/quota.ts).
 
 import type { MailSystem } from '../model/mail-system.js';
 import { percentOf, type QuotaUsage, type ServiceStats } from '../model/services.js';
@@ -20,13 +20,6 @@ export function madmanServicesView(model: MailSystem): ModuleView {
   return {
     module: 'MADMAN-MIB',
     version: () => model.servicesVersion,
-    scalars: {
-      madmanQuotaUsersOver: () => {
-        let n = 0;
-        for (const q of model.quotas.values()) if (q.over) n++;
-        return n;
-      },
-    },
     tables: [
       table<ServiceStats>({
         entry: 'madmanServiceEntry',
