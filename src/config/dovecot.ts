@@ -7,6 +7,9 @@
 //     whoInterval: 30               # seconds between `doveadm who` cross-checks (0: never)
 //     quotaWarnPercent: 90          # users at or above this percentage are flagged
 //     services: [imap, pop3]        # rows shown before the log names them
+//     quotaMethod: imap             # instead of doveadm: GETQUOTAROOT as a master user
+//     imap: {host: mail.example.org, port: 993, tls: implicit, master: admin, password: ...,
+//            users: [a@example.org]}  # users besides those the log shows logging in
 
 import path from 'node:path';
 import { SERVICES, type DovecotService } from '../sources/dovecot/parse.js';
@@ -24,11 +27,26 @@ export interface DovecotSettings {
   whoInterval: number;
   quotaWarnPercent: number;
   services: DovecotService[];
+  /** how quotas are read (docs/dovecot.md) */
+  quotaMethod: 'doveadm' | 'imap';
+  imap?: DovecotImapSettings;
+}
+
+export interface DovecotImapSettings {
+  host: string;
+  port: number;
+  tls: 'implicit' | 'starttls' | 'none';
+  master: string;
+  password: string;
+  users: string[];
 }
 
 export const dovecotSchema = {
   type: 'object',
   additionalProperties: false,
+  // quotaMethod: imap needs the imap: settings
+  if: { properties: { quotaMethod: { const: 'imap' } }, required: ['quotaMethod'] },
+  then: { required: ['imap'] },
   properties: {
     log: { type: 'string', minLength: 1 },
     journal: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }] },
@@ -38,6 +56,20 @@ export const dovecotSchema = {
     whoInterval: { type: 'number', minimum: 0, maximum: 86400 },
     quotaWarnPercent: { type: 'number', minimum: 0, maximum: 1000 },
     services: { type: 'array', items: { enum: [...SERVICES] }, uniqueItems: true },
+    quotaMethod: { enum: ['doveadm', 'imap'] },
+    imap: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['host', 'master', 'password'],
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 1, maximum: 65535 },
+        tls: { enum: ['implicit', 'starttls', 'none'] },
+        master: { type: 'string', minLength: 1 },
+        password: { type: 'string' },
+        users: { type: 'array', items: { type: 'string', minLength: 1 } },
+      },
+    },
   },
 } as const;
 
@@ -50,10 +82,12 @@ export interface DovecotFile {
   whoInterval?: number;
   quotaWarnPercent?: number;
   services?: DovecotService[];
+  quotaMethod?: 'doveadm' | 'imap';
+  imap?: { host: string; port?: number; tls?: 'implicit' | 'starttls' | 'none'; master: string; password: string; users?: string[] };
 }
 
 export function dovecotDefaults(): DovecotSettings {
-  return { doveadm: 'doveadm', quotaInterval: 300, whoInterval: 30, quotaWarnPercent: 90, services: ['imap', 'pop3'] };
+  return { doveadm: 'doveadm', quotaInterval: 300, whoInterval: 30, quotaWarnPercent: 90, services: ['imap', 'pop3'], quotaMethod: 'doveadm' };
 }
 
 /** Settings from the file's `dovecot:` (paths relative to the file's directory). */
@@ -68,6 +102,15 @@ export function dovecotFromFile(f: DovecotFile, baseDir: string): DovecotSetting
     whoInterval: f.whoInterval ?? d.whoInterval,
     quotaWarnPercent: f.quotaWarnPercent ?? d.quotaWarnPercent,
     services: f.services ?? d.services,
+    quotaMethod: f.quotaMethod ?? d.quotaMethod,
+    imap: f.imap && {
+      host: f.imap.host,
+      tls: f.imap.tls ?? 'implicit',
+      port: f.imap.port ?? ((f.imap.tls ?? 'implicit') === 'implicit' ? 993 : 143),
+      master: f.imap.master,
+      password: f.imap.password,
+      users: f.imap.users ?? [],
+    },
   };
 }
 

@@ -25,7 +25,23 @@ describe('config: dovecot', () => {
       whoInterval: 30,
       quotaWarnPercent: 80,
       services: ['imap', 'submission'],
+      quotaMethod: 'doveadm',
+      imap: undefined,
     });
+  });
+
+  it('quotaMethod: imap takes the imap: settings (port from tls) and requires them', () => {
+    const f = file('i.yaml', 'dovecot:\n  quotaMethod: imap\n  imap:\n    host: mail.example.test\n    tls: starttls\n    master: admin\n    password: pw\n');
+    expect(settingsFrom({ config: f }).dovecot?.imap).to.deep.equal({ host: 'mail.example.test', tls: 'starttls', port: 143, master: 'admin', password: 'pw', users: [] });
+    const g = file('g.yaml', 'listen: [udp:127.0.0.1:1161]\ndovecot:\n  quotaMethod: imap\n');
+    let err: unknown;
+    try {
+      settingsFrom({ config: g });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(ConfigError);
+    expect([(err as ConfigError).key, (err as ConfigError).line, (err as Error).message]).to.deep.equal(['dovecot', 3, `${g}:3: dovecot: must have required property 'imap'`]);
   });
 
   it('journal: a unit or true', () => {

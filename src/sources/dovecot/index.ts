@@ -1,8 +1,9 @@
 // The Dovecot source: follows Dovecot's log (a file, or the journal) into per-service
 // statistics (stats.ts), cross-checks the current sessions with `doveadm who` (who.ts), and
-// reads mailbox quotas with `doveadm quota get -A` (quota.ts) on an interval. Each input has a
-// madmanSourceTable row; an input that fails (log unreadable, Dovecot down, doveadm refused)
-// is reported there and retried at its next interval. Counters start at zero when the agent
+// reads mailbox quotas with `doveadm quota get -A` (quota.ts) or over IMAP as a master user
+// (imap-quota.ts) on an interval. Each input has a madmanSourceTable row; an input that fails
+// (log unreadable, Dovecot down, doveadm or the master login refused) is reported there and
+// retried at its next interval. Counters start at zero when the agent
 // starts (they are not checkpointed): with --from-start the log is read from its beginning.
 
 import { execFile } from 'node:child_process';
@@ -12,6 +13,7 @@ import type { Logger } from '../../log.js';
 import type { MailSystem, SourceInput } from '../../model/mail-system.js';
 import { registerSource, type Source } from '../registry.js';
 import { FileFollower, JournalFollower, type FollowerStatus } from '../tail/index.js';
+import { readImapQuotas } from './imap-quota.js';
 import { parseLine, parseMessage } from './parse.js';
 import { QuotaTable, readDoveadmQuotas } from './quota.js';
 import { DovecotStats } from './stats.js';
@@ -83,7 +85,8 @@ export class DovecotSource implements Source {
       this.every(s.whoInterval, () => this.who(input));
     }
     if (s.quotaInterval > 0) {
-      const input = model.addInput('dovecot quotas', `${doveadm} quota get -A`);
+      const imap = s.quotaMethod === 'imap' ? s.imap : undefined;
+      const input = model.addInput('dovecot quotas', imap ? `IMAP GETQUOTAROOT ${imap.host}:${imap.port} as *${imap.master}` : `${doveadm} quota get -A`);
       this.every(s.quotaInterval, () => this.quotas(input));
     }
   }
@@ -134,14 +137,17 @@ export class DovecotSource implements Source {
   async quotas(input: SourceInput): Promise<void> {
     const s = this.settings;
     try {
-      const figures = await readDoveadmQuotas(s.doveadm, doveadmArgs(s));
+      const imap = s.quotaMethod === 'imap' ? s.imap : undefined;
+      const figures = imap
+        ? await readImapQuotas(imap, [...imap.users, ...(this.stats?.users ?? [])])
+        : await readDoveadmQuotas(s.doveadm, doveadmArgs(s));
       if (this.stopped || !this.quotaTable) return;
       const r = await this.quotaTable.refresh(figures, s.quotaWarnPercent);
       input.lines += figures.size;
       this.log?.debug({ users: figures.size, ...r }, 'quotas read');
-      this.status(input, 'doveadm quota', '');
+      this.status(input, 'quota reading', '');
     } catch (err) {
-      if (!this.stopped) this.status(input, 'doveadm quota', (err as Error).message);
+      if (!this.stopped) this.status(input, 'quota reading', (err as Error).message);
     }
   }
 

@@ -54,6 +54,8 @@ export interface DovecotStatsCounts {
 export class DovecotStats {
   private readonly states = new Map<DovecotService, ServiceState>();
   readonly counts: DovecotStatsCounts = { events: 0, unparsed: 0, corrected: 0 };
+  /** users seen logging in (the user list of IMAP quota reading) */
+  readonly users = new Set<string>();
   private anon = 0;
 
   constructor(
@@ -112,6 +114,7 @@ export class DovecotStats {
         st.stats.numGoodLogins++;
         st.stats.numConnections++;
         st.stats.lastConnectionTime = e.time;
+        if (e.user) this.users.add(e.user);
         // doveadm who may have shown this session before its line was read
         if (!this.find(st, e.pid, e.session, undefined)) this.open(st, { user: e.user, pid: e.pid, session: e.session, rip: e.rip, at: e.time });
         else st.app.accumulatedInboundAssociations++;
