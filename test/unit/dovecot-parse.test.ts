@@ -110,6 +110,7 @@ describe('doveadm who cross-check', () => {
     const t = Date.now() - 60_000;
     stats.apply({ kind: 'login', time: t, service: 'imap', user: 'a@x', rip: '192.0.2.1', pid: 100 });
     stats.apply({ kind: 'login', time: t, service: 'imap', user: 'b@x', rip: '192.0.2.2', pid: 101 });
+    stats.apply({ kind: 'login', time: t, service: 'lmtp', user: '', rip: 'local', pid: 200 });
     const who = parseWho('username\tproto\tpid\tip\nb@x\timap\t101\t192.0.2.2\nc@x\tpop3\t300\t192.0.2.3\nbad line\n');
     expect(who).to.deep.equal([
       { user: 'b@x', service: 'imap', pid: 101, ip: '192.0.2.2' },
@@ -119,6 +120,7 @@ describe('doveadm who cross-check', () => {
     const imap = model.services.get(1)!;
     const pop3 = model.services.get(2)!;
     expect([imap.numCurrentConnections, pop3.numCurrentConnections, pop3.numGoodLogins, pop3.maxConnections]).to.deep.equal([1, 1, 0, 1]);
+    expect(model.services.get(4)!.numCurrentConnections, 'who does not know LMTP sessions: left alone').to.equal(1);
     const popApp = model.applications.get(pop3.application!)!;
     expect([popApp.inboundAssociations, popApp.accumulatedInboundAssociations]).to.deep.equal([1, 0]);
     // c@x's login line read afterwards: counted once, no second session

@@ -41,6 +41,8 @@ export function reconcile(stats: DovecotStats, entries: WhoEntry[], ranAt: numbe
   let closed = 0;
   let opened = 0;
   for (const st of stats.services()) {
+    // anvil (and so who) knows the sessions of login services only: LMTP has none
+    if (st.stats.service === 'lmtp') continue;
     for (const [k, t] of st.ended) if (now - t > ENDED_MEMORY_MS) st.ended.delete(k);
     const listed = new Map<number, WhoEntry>();
     for (const e of entries) if (e.service === st.stats.service) listed.set(e.pid, e);
