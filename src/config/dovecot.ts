@@ -12,7 +12,7 @@
 //            users: [a@example.org]}  # users besides those the log shows logging in
 
 import path from 'node:path';
-import { SERVICES, type DovecotService } from '../sources/dovecot/parse.js';
+import { ACCESS_SERVICES as SERVICES, type AccessService as DovecotService } from '../model/services.js';
 
 export interface DovecotSettings {
   log?: string;

@@ -2,6 +2,10 @@
 // imapstat/popstat), and mailbox quotas (imquotacheck). The Dovecot source writes these;
 // the MIB views and the alarm engine read them.
 
+/** The mail access services a Dovecot log shows, in the order of their fixed row indexes. */
+export const ACCESS_SERVICES = ['imap', 'pop3', 'submission', 'lmtp'] as const;
+export type AccessService = (typeof ACCESS_SERVICES)[number];
+
 export interface ServiceStats {
   index: number;
   /** instance and service, e.g. "dovecot imap" */

@@ -18,10 +18,11 @@
 // Dovecot's but malformed: a "dovecot:" line (or journal entry) without a "program: " frame, or
 // a "Login:" line without user=<...>.
 
+import { ACCESS_SERVICES, type AccessService } from '../../model/services.js';
 import { inferYear } from '../postfix/parse.js';
 
-export type DovecotService = 'imap' | 'pop3' | 'submission' | 'lmtp';
-export const SERVICES: readonly DovecotService[] = ['imap', 'pop3', 'submission', 'lmtp'];
+export type DovecotService = AccessService;
+export const SERVICES: readonly DovecotService[] = ACCESS_SERVICES;
 
 export type DovecotEvent =
   /** the master started: every service it names begins afresh */
