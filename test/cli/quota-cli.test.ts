@@ -50,7 +50,7 @@ describe('madman quota', function () {
         '',
         'no quota          0                  no quota      0               free@other.test',
         '100K              0          0%      10            0       0%      other@example.test',
-        `100K              ${String(used).padEnd(11)}${used}%     10            3       30%     user@example.test *`,
+        `100K              ${String(used).padEnd(11)}${`${used}%`.padEnd(8)}10            3       30%     user@example.test *`,
         '',
         '# of users at or above 90% = 1 (marked *)',
         '',
