@@ -1,7 +1,11 @@
 // The Dovecot source when the log is not the whole story: sessions opened before the agent
 // started are found with doveadm who; Dovecot going down is reported (madmanSourceTable,
-// applOperStatus), the quota rows are kept meanwhile, and everything recovers when it is back.
+// applOperStatus), the quota rows are kept meanwhile, and everything recovers when it is back;
+// an agent restart continues the counts and the open sessions from its checkpoint.
 
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { ImapFlow } from 'imapflow';
 import { dovecotDefaults } from '../../src/config/dovecot.js';
@@ -87,5 +91,47 @@ describe('e2e: Dovecot source faults', function () {
     await until('the recovery', () => input('dovecot quotas').ok && input('dovecot sessions').ok && model.applications.get(appl)!.operStatus === 'up');
     expect(await get(agent, `MADMAN-MIB::madmanSourceStatus.${q}`, `MADMAN-MIB::madmanSourceStatusText.${q}`, `NETWORK-SERVICES-MIB::applOperStatus.${appl}`)).to.deep.equal(['ok', '', 'up']);
     expect(model.quotas.size).to.equal(2);
+  });
+
+  it('continues counts and open sessions across an agent restart (checkpoint)', async () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'madman-dovecot-state-'));
+    try {
+      const settings = { fromStart: true, dovecot: { ...dovecotDefaults(), log: dc.logPath, whoInterval: 0, quotaInterval: 0 } };
+      agent = await startTestAgent({ stateDir, settings });
+      const a = imap(dc, 'user@example.test', 'secret');
+      await a.connect();
+      const bad = imap(dc, 'user@example.test', 'nope');
+      await bad.connect().catch(() => undefined);
+      bad.close();
+      let stats = agent.model.services.get(1)!;
+      await until('the first lines', () => stats.numGoodLogins === 1 && stats.numFailedLogins === 1);
+      await agent.stop();
+      agent = undefined;
+
+      // while the agent is down: b logs in, a logs out
+      const b = imap(dc, 'other@example.test', 'secret2');
+      await b.connect();
+      await a.logout();
+      await new Promise((r) => setTimeout(r, 300));
+
+      agent = await startTestAgent({ stateDir, settings });
+      stats = agent.model.services.get(1)!;
+      await until('the lines written while down', () => stats.numGoodLogins === 2 && stats.numCurrentConnections === 1);
+      const appl = stats.application!;
+      expect(await get(agent,
+        'MADMAN-MIB::madmanServiceNumGoodLogins.1', 'MADMAN-MIB::madmanServiceNumFailedLogins.1', 'MADMAN-MIB::madmanServiceNumConnections.1',
+        'MADMAN-MIB::madmanServiceNumCurrentConnections.1', 'MADMAN-MIB::madmanServiceMaxConnections.1',
+        `NETWORK-SERVICES-MIB::applInboundAssociations.${appl}`, `NETWORK-SERVICES-MIB::applAccumulatedInboundAssociations.${appl}`,
+        `NETWORK-SERVICES-MIB::applRejectedInboundAssociations.${appl}`,
+      )).to.deep.equal(['2', '1', '3', '1', '2', '1', '3', '1']);
+      const input = [...agent.model.inputs.values()].find((i) => i.name === 'dovecot log')!;
+      expect(input.lines).to.equal(readFileSync(dc.logPath, 'utf8').split('\n').filter(Boolean).length);
+      await b.logout();
+      await until('the last logout', () => stats.numCurrentConnections === 0);
+    } finally {
+      await agent?.stop();
+      agent = undefined;
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,21 +3,26 @@
 // reads mailbox quotas with `doveadm quota get -A` (quota.ts) or over IMAP as a master user
 // (imap-quota.ts) on an interval. Each input has a madmanSourceTable row; an input that fails
 // (log unreadable, Dovecot down, doveadm or the master login refused) is reported there and
-// retried at its next interval. Counters start at zero when the agent
-// starts (they are not checkpointed): with --from-start the log is read from its beginning.
+// retried at its next interval. Counters, open sessions and the log position are checkpointed
+// together (checkpoint.ts) at most once a second and at stop, so a restart continues the counts.
 
 import { execFile } from 'node:child_process';
 import { doveadmArgs, type DovecotSettings } from '../../config/dovecot.js';
 import type { Settings } from '../../config/config.js';
 import type { Logger } from '../../log.js';
 import type { MailSystem, SourceInput } from '../../model/mail-system.js';
+import { restoreModel, snapshotModel } from '../../model/persist.js';
+import { Checkpoint } from '../../state/checkpoint.js';
 import { registerSource, type Source } from '../registry.js';
-import { FileFollower, JournalFollower, type FollowerStatus } from '../tail/index.js';
+import { FileFollower, JournalFollower, type FilePosition, type FollowerStatus, type JournalPosition } from '../tail/index.js';
+import { isDovecotCheckpoint, type DovecotCheckpoint } from './checkpoint.js';
 import { readImapQuotas } from './imap-quota.js';
 import { parseLine, parseMessage } from './parse.js';
 import { QuotaTable, readDoveadmQuotas } from './quota.js';
 import { DovecotStats } from './stats.js';
 import { parseWho, reconcile } from './who.js';
+
+const SAVE_EVERY_MS = 1000;
 
 export class DovecotSource implements Source {
   readonly name = 'dovecot';
@@ -31,10 +36,18 @@ export class DovecotSource implements Source {
   private logInput?: SourceInput;
   private lines = 0;
 
+  private readonly checkpoint: Checkpoint<DovecotCheckpoint>;
+  private lastSave = 0;
+  private saveTimer?: NodeJS.Timeout;
+  private unsaved?: FilePosition | JournalPosition;
+
   constructor(
     private readonly settings: DovecotSettings,
     private readonly fromStart: boolean,
-  ) {}
+    stateDir: string,
+  ) {
+    this.checkpoint = new Checkpoint(stateDir, 'dovecot', isDovecotCheckpoint);
+  }
 
   start(model: MailSystem, log: Logger): void {
     this.model = model;
@@ -42,6 +55,15 @@ export class DovecotSource implements Source {
     const s = this.settings;
     const stats = (this.stats = new DovecotStats(model, 'dovecot', s.services));
     this.quotaTable = new QuotaTable(model);
+    const saved = this.checkpoint.load();
+    if (saved) {
+      restoreModel(model, saved.model);
+      stats.restore(saved.services);
+      this.lines = saved.lines;
+      stats.counts.unparsed = saved.unparsed;
+      log.info({ file: this.checkpoint.file, lines: saved.lines }, 'resumed from checkpoint');
+    }
+    const fromStart = this.fromStart && !saved;
     const onStatus = (st: FollowerStatus) => this.status(this.logInput!, 'dovecot log', st.ok ? '' : st.reason);
     const onError = (err: Error) => log.error({ err: err.message }, 'applying dovecot log lines failed');
     if (s.journal) {
@@ -49,25 +71,28 @@ export class DovecotSource implements Source {
       this.follower = new JournalFollower({
         units: s.journal.unit ? [s.journal.unit] : undefined,
         identifiers: s.journal.unit ? undefined : ['dovecot'],
-        fromStart: this.fromStart,
+        fromStart,
+        position: saved?.position && 'cursor' in saved.position ? saved.position : undefined,
         onStatus,
         onError,
-        onBatch: (entries) => {
+        onBatch: (entries, pos) => {
           for (const e of entries) {
             this.lines++;
             const ev = parseMessage(e.message, e.time, e.identifier === 'dovecot');
             if (ev) stats.apply(ev);
           }
           this.counted();
+          this.saved(pos, entries.length === 0);
         },
       });
     } else if (s.log) {
       this.logInput = model.addInput('dovecot log', s.log);
       this.follower = new FileFollower(s.log, {
-        fromStart: this.fromStart,
+        fromStart,
+        position: saved?.position && 'ino' in saved.position ? saved.position : undefined,
         onStatus,
         onError,
-        onBatch: (lines) => {
+        onBatch: (lines, pos) => {
           const now = Date.now();
           for (const l of lines) {
             this.lines++;
@@ -75,6 +100,7 @@ export class DovecotSource implements Source {
             if (ev) stats.apply(ev);
           }
           this.counted();
+          this.saved(pos, lines.length === 0);
         },
       });
     }
@@ -151,11 +177,44 @@ export class DovecotSource implements Source {
     }
   }
 
+  /** Checkpoints after a batch at most once a second; a batch not saved then is saved when the second is over. */
+  private saved(position: FilePosition | JournalPosition, moved: boolean): void {
+    const wait = SAVE_EVERY_MS - (Date.now() - this.lastSave);
+    if (moved || wait <= 0) return this.save(position);
+    this.unsaved = position;
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = undefined;
+      if (this.unsaved) this.save(this.unsaved);
+    }, wait).unref();
+  }
+
+  private save(position: FilePosition | JournalPosition | undefined): void {
+    if (!this.stats || !this.model) return;
+    const names = new Set(this.stats.services().map((st) => st.app.name));
+    try {
+      this.checkpoint.save({
+        version: 1,
+        model: snapshotModel(this.model, (app) => names.has(app.name)),
+        services: this.stats.snapshot(),
+        lines: this.lines,
+        unparsed: this.stats.counts.unparsed,
+        position,
+      });
+      this.lastSave = Date.now();
+      this.unsaved = undefined;
+      if (this.logInput) this.logInput.lastCheckpoint = this.lastSave;
+    } catch (err) {
+      this.log?.error({ err: (err as Error).message, file: this.checkpoint.file }, 'cannot write checkpoint');
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.follower?.stop();
+    clearTimeout(this.saveTimer);
+    if (this.follower) this.save(this.follower.position());
   }
 }
 
@@ -168,4 +227,6 @@ function run(cmd: string, args: string[]): Promise<{ stdout: string; error: stri
   });
 }
 
-registerSource('dovecot', (settings: Settings) => (settings.dovecot ? new DovecotSource(settings.dovecot, settings.fromStart) : undefined));
+registerSource('dovecot', (settings: Settings) =>
+  settings.dovecot ? new DovecotSource(settings.dovecot, settings.fromStart, settings.stateDir) : undefined,
+);

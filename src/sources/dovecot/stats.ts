@@ -17,6 +17,7 @@
 
 import type { Application, MailSystem, Protocol } from '../../model/mail-system.js';
 import type { ServiceStats } from '../../model/services.js';
+import type { ServiceSnapshot } from './checkpoint.js';
 import { SERVICES, type DovecotEvent, type DovecotService } from './parse.js';
 
 const PORTS: Record<DovecotService, number> = { imap: 143, pop3: 110, submission: 587, lmtp: 24 };
@@ -25,6 +26,8 @@ const TITLES: Record<DovecotService, string> = { imap: 'IMAP', pop3: 'POP3', sub
 /** A session the log (or doveadm who) shows open. */
 export interface Session {
   user: string;
+  /** the client's address */
+  rip?: string;
   pid?: number;
   session?: string;
   /** its assocTable row */
@@ -96,6 +99,35 @@ export class DovecotStats {
     return [...this.states.values()];
   }
 
+  snapshot(): ServiceSnapshot[] {
+    return this.services().map((st) => {
+      const { index: _i, name: _n, service, application: _a, ...stats } = st.stats;
+      return { service: service as DovecotService, stats, sessions: [...st.sessions] };
+    });
+  }
+
+  /**
+   * Counters and open sessions from a checkpoint, after restoreModel() brought back the
+   * applications: the sessions get their associations again without counting them twice.
+   */
+  restore(saved: ServiceSnapshot[]): void {
+    for (const s of saved) {
+      if (!SERVICES.includes(s.service)) continue;
+      const st = this.state(s.service);
+      Object.assign(st.stats, s.stats);
+      const app = st.app;
+      const { accumulatedInboundAssociations: acc, lastInboundActivity: last } = app;
+      app.inboundAssociations = 0;
+      for (const [key, old] of s.sessions) {
+        const a = this.model.openAssociation(app, { remoteApplication: old.rip ?? '', protocol: st.protocol, type: 'uaresponder', startedAt: old.startedAt });
+        st.sessions.set(key, { ...old, assoc: a.index, openedAt: Date.now() });
+      }
+      app.accumulatedInboundAssociations = acc;
+      app.lastInboundActivity = last;
+      this.counted(st);
+    }
+  }
+
   apply(e: DovecotEvent): void {
     this.counts.events++;
     switch (e.kind) {
@@ -161,7 +193,7 @@ export class DovecotStats {
     const a = this.model.openAssociation(st.app, { remoteApplication: s.rip, protocol: st.protocol, type: 'uaresponder', startedAt: s.at });
     if (fromWho) st.app.accumulatedInboundAssociations--;
     const key = s.pid !== undefined ? `pid:${s.pid}` : s.session ? `id:${s.session}` : `user:${s.user}#${++this.anon}`;
-    st.sessions.set(key, { user: s.user, pid: s.pid, session: s.session, assoc: a.index, startedAt: s.at, openedAt: Date.now() });
+    st.sessions.set(key, { user: s.user, rip: s.rip, pid: s.pid, session: s.session, assoc: a.index, startedAt: s.at, openedAt: Date.now() });
     this.counted(st);
   }
 
