@@ -119,6 +119,9 @@ export class DovecotStats {
       const { accumulatedInboundAssociations: acc, lastInboundActivity: last } = app;
       app.inboundAssociations = 0;
       for (const [key, old] of s.sessions) {
+        // keys "user:U#n" of sessions without pid or id: new ones must not reuse an n
+        const n = /#(\d+)$/.exec(key);
+        if (n) this.anon = Math.max(this.anon, Number(n[1]));
         const a = this.model.openAssociation(app, { remoteApplication: old.rip ?? '', protocol: st.protocol, type: 'uaresponder', startedAt: old.startedAt });
         st.sessions.set(key, { ...old, assoc: a.index, openedAt: Date.now() });
       }
