@@ -26,6 +26,8 @@ command -v pflogsumm >/dev/null 2>&1 || [ -x /usr/sbin/pflogsumm ] || need+=(pfl
 command -v snmptrapd >/dev/null 2>&1 || [ -x /usr/sbin/snmptrapd ] || need+=(snmptrapd)
 [ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
 [ -x /usr/lib/dovecot/pop3 ] || need+=(dovecot-pop3d)
+# the Dovecot test helper makes a self-signed certificate for its TLS listeners
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)

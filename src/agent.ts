@@ -11,6 +11,7 @@ import { madmanView } from './mib/madman.js';
 import { madmanProbesView } from './mib/madman-probes.js';
 import { madmanChannelsView } from './mib/madman-channels.js';
 import { madmanAlarmsView } from './mib/madman-alarms.js';
+import { madmanServicesView } from './mib/madman-services.js';
 import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
 import { snmpEngineView, snmpMpdView, usmStatsView } from './mib/snmp-security.js';
@@ -88,6 +89,7 @@ export function buildServing(
     usmStatsView(security.usmStats),
     madmanChannelsView(model),
     madmanAlarmsView(model),
+    madmanServicesView(model),
   ];
   const index = bindViews(tree, views, ctx, {
     onBadRow: (entry, reason) => log?.warn({ entry, reason }, 'row dropped'),

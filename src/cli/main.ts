@@ -7,6 +7,7 @@ import { agentCommand } from './agent.js';
 import { countersCommand } from './counters.js';
 import { mibList, mibPath } from './mib.js';
 import { probeCommand } from './probe.js';
+import { quotaCommand } from './quota.js';
 
 // `madman mib list | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -30,6 +31,8 @@ program
   .option('--postfix-journal [unit]', 'follow the systemd journal (optionally of one unit) for Postfix')
   .option('--postfix-queue <command|dir>', 'read the queue with this command, or postqueue -c DIR -j')
   .option('--sun-mta-log <path>', 'follow this Messaging Server MTA log (mail.log_current)')
+  .option('--dovecot-log <path>', 'follow this Dovecot log file (service statistics)')
+  .option('--dovecot-config <path>', 'dovecot.conf for doveadm (quotas, doveadm who)')
   .option('--from-start', 'read logs from their beginning, then follow them')
   .option('--disk <path>', 'watch the file system holding this path (repeatable)', (v, prev: string[] = []) => [...prev, v])
   .option('--trapsink <host[:port] [community]>', 'send SNMPv1 traps there (repeatable)', (v, prev: string[] = []) => [...prev, v])
@@ -72,6 +75,18 @@ program
     exitCode = await probeCommand(opts);
   });
 countersCommand(program, (code) => (exitCode = code));
+program
+  .command('quota')
+  .description('mailbox quota usage from Dovecot, in the layout of imquotacheck')
+  .option('-u, --user <user>', 'one user')
+  .option('-d, --domain <domain>', 'the users of one domain')
+  .option('--config <file>', 'YAML configuration file (its dovecot: settings)')
+  .option('--dovecot-config <path>', 'dovecot.conf for doveadm')
+  .option('--doveadm <path>', 'the doveadm executable')
+  .option('--over <percent>', 'mark users at or above this percentage (default dovecot.quotaWarnPercent, 90)')
+  .action(async (opts) => {
+    exitCode = await quotaCommand(opts);
+  });
 
 const mib = program.command('mib').description('the MIB modules madman serves');
 mib.command('list').description('every object served, with OID and type').action(() => {

@@ -13,6 +13,7 @@ import { checkProbes, probeSpecs, probesSchema, type ProbeEntry, type ProbeSpec 
 import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
 import { sunMtaSchema, sunMtaSettings, type SunMtaFile, type SunMtaSettings } from './sun-mta.js';
 import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type DiskSettings, type NotifySettings } from './alarms.js';
+import { dovecotFromFile, dovecotFromFlags, dovecotSchema, type DovecotFile, type DovecotSettings } from './dovecot.js';
 
 export interface Settings {
   listen: string[];
@@ -23,6 +24,8 @@ export interface Settings {
   fromStart: boolean;
   postfix?: PostfixSettings;
   sunMta?: SunMtaSettings;
+  /** Dovecot service statistics and quotas (config/dovecot.ts) */
+  dovecot?: DovecotSettings;
   maxMessageSize: number;
   logLevel: string;
   system: { contact: string; location: string; name?: string };
@@ -112,6 +115,7 @@ const schema = {
       },
     },
     sunMta: sunMtaSchema,
+    dovecot: dovecotSchema,
     maxMessageSize: { type: 'integer', minimum: 484, maximum: 65535 },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     system: {
@@ -148,6 +152,7 @@ interface FileSettings extends SecurityFileSettings, AlarmFileSettings {
   fromStart?: boolean;
   postfix?: { log?: string; journal?: string | boolean; queue?: string; queueInterval?: number; contentFilterServices?: string[] };
   sunMta?: SunMtaFile;
+  dovecot?: DovecotFile;
   maxMessageSize?: number;
   logLevel?: string;
   system?: { contact?: string; location?: string; name?: string };
@@ -244,6 +249,8 @@ export interface Flags extends AlarmFlags {
   postfixJournal?: string | boolean;
   postfixQueue?: string;
   sunMtaLog?: string;
+  dovecotLog?: string;
+  dovecotConfig?: string;
   verbose?: number;
 }
 
@@ -277,6 +284,7 @@ export function settingsFrom(flags: Flags): Settings {
         contentFilterServices: p.contentFilterServices ?? [],
       };
     }
+    if (f.dovecot) s.dovecot = dovecotFromFile(f.dovecot, path.dirname(flags.config));
     if (f.maxMessageSize) s.maxMessageSize = f.maxMessageSize;
     if (f.logLevel) s.logLevel = f.logLevel;
     if (f.system) s.system = { ...s.system, ...f.system };
@@ -303,6 +311,8 @@ export function settingsFrom(flags: Flags): Settings {
   const sunMta = sunMtaSettings(fileSunMta, flags.config, flags.sunMtaLog);
   if (sunMta) s.sunMta = sunMta;
   applyAlarmSettings(s, fileAlarms, flags, (p) => path.resolve(path.dirname(flags.config!), p));
+  const dovecot = dovecotFromFlags(s.dovecot, flags);
+  if (dovecot) s.dovecot = dovecot;
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
   return s;
 }

@@ -2,6 +2,10 @@
 // imapstat/popstat), and mailbox quotas (imquotacheck). The Dovecot source writes these;
 // the MIB views and the alarm engine read them.
 
+/** The mail access services a Dovecot log shows, in the order of their fixed row indexes. */
+export const ACCESS_SERVICES = ['imap', 'pop3', 'submission', 'lmtp'] as const;
+export type AccessService = (typeof ACCESS_SERVICES)[number];
+
 export interface ServiceStats {
   index: number;
   /** instance and service, e.g. "dovecot imap" */
@@ -30,4 +34,16 @@ export interface QuotaUsage {
   messageLimit?: number;
   /** when this user's figures were last read */
   readAt: number;
+  /** storage or messages at or above the configured warning percentage (quotaPercent) */
+  over?: boolean;
+}
+
+/** Percent of a limit used, rounded down; 0 without a limit. */
+export function percentOf(used: number, limit: number | undefined): number {
+  return limit ? Math.floor((used * 100) / limit) : 0;
+}
+
+/** The larger of the storage and message percentages: what a warning threshold compares. */
+export function quotaPercent(q: QuotaUsage): number {
+  return Math.max(percentOf(q.storageKb, q.storageLimitKb), percentOf(q.messages, q.messageLimit));
 }

@@ -4,3 +4,4 @@ import './postfix/index.js';
 import './probes/index.js';
 import './sun-mta/index.js';
 import './disks.js';
+import './dovecot/index.js';

@@ -132,6 +132,26 @@ describe('e2e: the private Dovecot helper', function () {
     await other.stop(); // idempotent
   });
 
+  it('halts (Dovecot down, DIR kept) and restarts on the same ports', async () => {
+    const other = await startDovecot();
+    try {
+      const pid = other.pid();
+      await other.halt();
+      expect(alive(pid)).to.equal(false);
+      expect(existsSync(other.conf)).to.equal(true);
+      const down = await other.doveadm(['-f', 'tab', 'quota', 'get', '-A']);
+      expect(down.code).to.not.equal(0);
+      await other.restart();
+      expect(other.pid()).to.not.equal(pid);
+      const c = imap(other.imapPort, 'user@example.test', 'secret');
+      await c.connect();
+      await c.logout();
+      expect(readFileSync(other.logPath, 'utf8').match(/starting up/g)).to.have.length(2);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('serves implicit TLS and STARTTLS with its self-signed certificate', async () => {
     const t = await startDovecot({ tls: true });
     try {

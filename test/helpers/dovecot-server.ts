@@ -87,6 +87,10 @@ export interface DovecotServer {
   removeUser(user: string): Promise<void>;
   /** the master process id */
   pid(): number;
+  /** ends Dovecot but keeps DIR (Dovecot down, for tests of what a client then sees) */
+  halt(): Promise<void>;
+  /** halt() if running, then start again with the same configuration and ports */
+  restart(): Promise<void>;
   /** SIGTERM to the master, wait until it is gone, remove DIR. Idempotent. */
   stop(): Promise<void>;
 }
@@ -329,9 +333,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotSe
   const pidFile = path.join(dir, 'run', 'master.pid');
   const stopped = { done: false };
 
-  const stop = async (): Promise<void> => {
-    if (stopped.done) return;
-    stopped.done = true;
+  const halt = async (): Promise<void> => {
     const pid = readPid(pidFile);
     if (pid && alive(pid)) {
       signalGroup(pid, 'SIGTERM');
@@ -339,11 +341,18 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotSe
       signalGroup(pid, 'SIGKILL');
       for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
     }
+    // an unreaped zombie master still answers kill(pid, 0): a new start would think it runs
+    rmSync(pidFile, { force: true });
+  };
+  const stop = async (): Promise<void> => {
+    if (stopped.done) return;
+    stopped.done = true;
+    await halt();
     live.delete(inst);
     if (!inst.keep) rmSync(dir, { recursive: true, force: true });
   };
-
-  try {
+  const boot = async (): Promise<void> => {
+    const logged = existsSync(logPath) ? readFileSync(logPath, 'utf8').length : 0;
     // dovecot forks and its daemon keeps inherited descriptors: no pipes to wait on
     const code = await new Promise<number>((resolve, reject) => {
       const child = spawn(DOVECOT, ['-c', conf], { stdio: 'ignore' });
@@ -351,7 +360,11 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotSe
       child.on('exit', (c) => resolve(c ?? 1));
     });
     if (code !== 0) throw new Error(`dovecot -c ${conf} exited ${code}: ${existsSync(logPath) ? readFileSync(logPath, 'utf8') : ''}`);
-    await waitStarted(pidFile, logPath);
+    await waitStarted(pidFile, logPath, logged);
+  };
+
+  try {
+    await boot();
   } catch (e) {
     await stop();
     throw e;
@@ -382,6 +395,12 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotSe
       await untilUser(conf, user, false);
     },
     pid: () => readPid(pidFile),
+    halt,
+    async restart() {
+      if (stopped.done) throw new Error('restart after stop()');
+      await halt();
+      await boot();
+    },
     stop,
   };
   if (tls) {
@@ -407,11 +426,11 @@ async function untilUser(conf: string, user: string, present: boolean): Promise<
  * before it forks, so they accept from then on; probing them with connections instead would
  * put "Disconnected (no auth attempts)" lines in the log the tests count.
  */
-async function waitStarted(pidFile: string, logPath: string): Promise<void> {
+async function waitStarted(pidFile: string, logPath: string, from = 0): Promise<void> {
   const deadline = Date.now() + 10000;
   for (;;) {
-    const log = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
-    if (readPid(pidFile) && /master: Info: Dovecot v\S+ .*starting up/.test(log)) return;
+    const log = existsSync(logPath) ? readFileSync(logPath, 'utf8').slice(from) : '';
+    if (readPid(pidFile) && alive(readPid(pidFile)) && /master: Info: Dovecot v\S+ .*starting up/.test(log)) return;
     if (Date.now() > deadline) throw new Error(`dovecot did not start: ${log}`);
     await sleep(20);
   }

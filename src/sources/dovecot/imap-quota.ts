@@ -1,0 +1,88 @@
+// Quotas over IMAP (RFC 2087 GETQUOTAROOT on INBOX), logging in as each user through a Dovecot
+// master user ("user*master"), with imapflow: the method for an agent that has no doveadm (a
+// remote Dovecot). IMAP cannot list users, so the users are the configured ones plus those the
+// log showed logging in. One connection per user, a few at a time: fine for hundreds of users;
+// for 100,000, doveadm (quota.ts) is the method.
+//
+// Outcomes: figures for every user the master login got into; a user whose login is refused
+// while others succeed no longer exists and is left out (its row vanishes); every login refused
+// means the master user itself is refused, and a connection failure means Dovecot is down: both
+// fail the whole refresh (the rows stay, madmanSourceTable reports it, the next interval retries).
+
+import { ImapFlow } from 'imapflow';
+import type { QuotaFigures } from './quota.js';
+
+export interface ImapQuotaOptions {
+  host: string;
+  port: number;
+  /** 'implicit': TLS from the start; 'starttls': upgrade (required); 'none': plaintext */
+  tls: 'implicit' | 'starttls' | 'none';
+  /** PEM CA certificates to trust besides the system's (a self-signed server's) */
+  ca?: string[];
+  master: string;
+  password: string;
+  /** simultaneous logins (default 4) */
+  concurrency?: number;
+}
+
+export class ImapQuotaError extends Error {}
+
+function isAuthFailure(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { authenticationFailed?: unknown }).authenticationFailed === true;
+}
+
+/** One user's figures; undefined when the server has no quota for the user's INBOX. */
+async function readOne(o: ImapQuotaOptions, user: string): Promise<QuotaFigures | undefined> {
+  const client = new ImapFlow({
+    host: o.host,
+    port: o.port,
+    secure: o.tls === 'implicit',
+    doSTARTTLS: o.tls === 'starttls' ? true : o.tls === 'none' ? false : undefined,
+    tls: o.ca ? { ca: o.ca } : undefined,
+    auth: { user: `${user}*${o.master}`, pass: o.password },
+    logger: false,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+  });
+  client.on('error', () => undefined); // a dropped connection also rejects the pending command
+  try {
+    await client.connect();
+    const q = await client.getQuota('INBOX');
+    await client.logout();
+    if (!q) return undefined;
+    // imapflow gives STORAGE in octets (the protocol's KB times 1024)
+    return {
+      user,
+      storageKb: Math.round((q.storage?.usage ?? 0) / 1024),
+      storageLimitKb: q.storage?.limit ? Math.round(q.storage.limit / 1024) : undefined,
+      messages: q.message?.usage ?? 0,
+      messageLimit: q.message?.limit || undefined,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+/** Reads every user's quota; see the file comment for what fails the whole reading. */
+export async function readImapQuotas(o: ImapQuotaOptions, users: Iterable<string>): Promise<Map<string, QuotaFigures>> {
+  const queue = [...new Set(users)];
+  const out = new Map<string, QuotaFigures>();
+  let refused = 0;
+  let fatal: Error | undefined;
+  const worker = async () => {
+    for (let user = queue.shift(); user !== undefined && !fatal; user = queue.shift()) {
+      try {
+        const f = await readOne(o, user);
+        out.set(user, f ?? { user, storageKb: 0, messages: 0 });
+      } catch (err) {
+        if (isAuthFailure(err)) refused++;
+        else fatal = new ImapQuotaError(`IMAP ${o.host}:${o.port}: ${(err as Error).message}`);
+      }
+    }
+  };
+  const total = queue.length;
+  await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 4) }, worker));
+  if (fatal) throw fatal;
+  if (total > 0 && refused === total) throw new ImapQuotaError(`IMAP ${o.host}:${o.port}: the master user ${o.master} was refused for all ${total} users`);
+  return out;
+}

@@ -1,0 +1,234 @@
+// Dovecot events -> per-service statistics (model.services, Sun's imapstat/popstat) and the
+// services' applTable rows and assocTable sessions. What each figure counts (docs/dovecot.md):
+//   numGoodLogins         "Login:" lines of the service's login process (LMTP: "Connect from")
+//   numFailedLogins       failed authentications: the N of "auth failed, N attempts"
+//   numFailedConnections  connections the login process ended without a login, whatever the
+//                         reason (auth failed, no auth attempt, TLS error, too many connections)
+//   numConnections        numGoodLogins + numFailedConnections: every connection whose outcome
+//                         the log shows (a connection still authenticating is not in the log yet)
+//   numCurrentConnections sessions logged in and not ended (the mail process's "Disconnected"
+//                         line), corrected by `doveadm who` when it is available (who.ts)
+//   maxConnections        the highest numCurrentConnections since currentStartTime
+//   lastConnectionTime    time of the latest login or refused connection
+//   currentStartTime      time of the master's "starting up" line naming the service
+// The applTable row of service S ("dovecot S"): inbound associations = current sessions,
+// accumulated = numConnections, rejected = numFailedConnections, last inbound activity = the
+// latest login, refusal or session end; each session is an assocTable row (remote = rip).
+
+import type { Application, MailSystem, Protocol } from '../../model/mail-system.js';
+import type { ServiceStats } from '../../model/services.js';
+import type { ServiceSnapshot } from './checkpoint.js';
+import { SERVICES, type DovecotEvent, type DovecotService } from './parse.js';
+
+const PORTS: Record<DovecotService, number> = { imap: 143, pop3: 110, submission: 587, lmtp: 24 };
+const TITLES: Record<DovecotService, string> = { imap: 'IMAP', pop3: 'POP3', submission: 'submission', lmtp: 'LMTP' };
+
+/** A session the log (or doveadm who) shows open. */
+export interface Session {
+  user: string;
+  /** the client's address */
+  rip?: string;
+  pid?: number;
+  session?: string;
+  /** its assocTable row */
+  assoc: number;
+  startedAt: number;
+  /** when the agent opened it (agent clock, ms) */
+  openedAt: number;
+}
+
+export interface ServiceState {
+  stats: ServiceStats;
+  app: Application;
+  protocol: Protocol;
+  /** open sessions by "pid:N", else "id:SESSION", else "user:U#n" */
+  sessions: Map<string, Session>;
+  /** keys of sessions closed lately, and when (ms, agent clock): who.ts does not reopen them */
+  ended: Map<string, number>;
+}
+
+export interface DovecotStatsCounts {
+  events: number;
+  unparsed: number;
+  /** sessions closed or opened because `doveadm who` disagreed with the log */
+  corrected: number;
+}
+
+export class DovecotStats {
+  private readonly states = new Map<DovecotService, ServiceState>();
+  readonly counts: DovecotStatsCounts = { events: 0, unparsed: 0, corrected: 0 };
+  /** users seen logging in (the user list of IMAP quota reading) */
+  readonly users = new Set<string>();
+  private anon = 0;
+
+  constructor(
+    private readonly model: MailSystem,
+    /** names the instance: rows are "<instance> imap" etc. */
+    private readonly instance = 'dovecot',
+    services: readonly DovecotService[] = ['imap', 'pop3'],
+  ) {
+    for (const s of services) this.state(s);
+  }
+
+  /** The service's state, creating its rows on first sight. Indexes are fixed per service. */
+  state(service: DovecotService): ServiceState {
+    let st = this.states.get(service);
+    if (st) return st;
+    const name = `${this.instance} ${service}`;
+    const app = this.model.addApplication(name, { description: `Dovecot ${TITLES[service]} service`, operStatus: 'up' });
+    const stats: ServiceStats = {
+      index: SERVICES.indexOf(service) + 1,
+      name,
+      service,
+      application: app.index,
+      maxConnections: 0,
+      numConnections: 0,
+      numCurrentConnections: 0,
+      numFailedConnections: 0,
+      numFailedLogins: 0,
+      numGoodLogins: 0,
+    };
+    this.model.services.set(stats.index, stats);
+    this.model.servicesVersion++;
+    st = { stats, app, protocol: { transport: 'tcp', port: PORTS[service] }, sessions: new Map(), ended: new Map() };
+    this.states.set(service, st);
+    return st;
+  }
+
+  services(): ServiceState[] {
+    return [...this.states.values()];
+  }
+
+  snapshot(): ServiceSnapshot[] {
+    return this.services().map((st) => {
+      const { index: _i, name: _n, service, application: _a, ...stats } = st.stats;
+      return { service: service as DovecotService, stats, sessions: [...st.sessions] };
+    });
+  }
+
+  /**
+   * Counters and open sessions from a checkpoint, after restoreModel() brought back the
+   * applications: the sessions get their associations again without counting them twice.
+   */
+  restore(saved: ServiceSnapshot[]): void {
+    for (const s of saved) {
+      if (!SERVICES.includes(s.service)) continue;
+      const st = this.state(s.service);
+      Object.assign(st.stats, s.stats);
+      const app = st.app;
+      const { accumulatedInboundAssociations: acc, lastInboundActivity: last } = app;
+      app.inboundAssociations = 0;
+      for (const [key, old] of s.sessions) {
+        // keys "user:U#n" of sessions without pid or id: new ones must not reuse an n
+        const n = /#(\d+)$/.exec(key);
+        if (n) this.anon = Math.max(this.anon, Number(n[1]));
+        const a = this.model.openAssociation(app, { remoteApplication: old.rip ?? '', protocol: st.protocol, type: 'uaresponder', startedAt: old.startedAt });
+        st.sessions.set(key, { ...old, assoc: a.index, openedAt: Date.now() });
+      }
+      app.accumulatedInboundAssociations = acc;
+      app.lastInboundActivity = last;
+      this.counted(st);
+    }
+  }
+
+  apply(e: DovecotEvent): void {
+    this.counts.events++;
+    switch (e.kind) {
+      case 'start':
+        for (const s of e.services) this.started(this.state(s), e.time, e.version);
+        break;
+      case 'stop':
+        for (const st of this.states.values()) {
+          this.endAll(st, e.time);
+          st.app.operStatus = 'down';
+          st.app.lastChange = e.time;
+        }
+        break;
+      case 'login': {
+        const st = this.state(e.service);
+        st.stats.numGoodLogins++;
+        st.stats.numConnections++;
+        st.stats.lastConnectionTime = e.time;
+        if (e.user) this.users.add(e.user);
+        // doveadm who may have shown this session before its line was read
+        if (!this.find(st, e.pid, e.session, undefined)) this.open(st, { user: e.user, pid: e.pid, session: e.session, rip: e.rip, at: e.time });
+        else st.app.accumulatedInboundAssociations++;
+        break;
+      }
+      case 'refused': {
+        const st = this.state(e.service);
+        st.stats.numFailedConnections++;
+        st.stats.numConnections++;
+        st.stats.numFailedLogins += e.attempts;
+        st.stats.lastConnectionTime = e.time;
+        st.app.accumulatedInboundAssociations++;
+        st.app.rejectedInboundAssociations++;
+        st.app.lastInboundActivity = e.time;
+        break;
+      }
+      case 'end': {
+        const st = this.state(e.service);
+        const key = this.find(st, e.pid, e.session, e.user);
+        if (key) this.close(st, key, e.time);
+        break;
+      }
+      case 'unparsed':
+        this.counts.unparsed++;
+        break;
+    }
+  }
+
+  private started(st: ServiceState, at: number, version: string): void {
+    this.endAll(st, at);
+    st.stats.currentStartTime = at;
+    st.stats.maxConnections = 0;
+    st.app.startedAt = at;
+    st.app.version = version;
+    if (st.app.operStatus !== 'up') st.app.lastChange = at;
+    st.app.operStatus = 'up';
+  }
+
+  /**
+   * Opens a session (and its association). `fromWho`: seen by doveadm who, not in the log
+   * (yet): not an accumulated association until its login line is read.
+   */
+  open(st: ServiceState, s: { user: string; pid?: number; session?: string; rip: string; at: number }, fromWho = false): void {
+    const a = this.model.openAssociation(st.app, { remoteApplication: s.rip, protocol: st.protocol, type: 'uaresponder', startedAt: s.at });
+    if (fromWho) st.app.accumulatedInboundAssociations--;
+    const key = s.pid !== undefined ? `pid:${s.pid}` : s.session ? `id:${s.session}` : `user:${s.user}#${++this.anon}`;
+    st.sessions.set(key, { user: s.user, rip: s.rip, pid: s.pid, session: s.session, assoc: a.index, startedAt: s.at, openedAt: Date.now() });
+    this.counted(st);
+  }
+
+  close(st: ServiceState, key: string, at: number): void {
+    const s = st.sessions.get(key);
+    if (!s) return;
+    st.sessions.delete(key);
+    st.ended.set(key, Date.now());
+    this.model.closeAssociation(st.app, s.assoc, at);
+    this.counted(st);
+  }
+
+  /** The key of an open session: by pid, else session id, else the user's oldest. */
+  private find(st: ServiceState, pid: number | undefined, session: string | undefined, user: string | undefined): string | undefined {
+    if (pid !== undefined && st.sessions.has(`pid:${pid}`)) return `pid:${pid}`;
+    if (session) {
+      if (st.sessions.has(`id:${session}`)) return `id:${session}`;
+      for (const [k, s] of st.sessions) if (s.session === session) return k;
+    }
+    if (user !== undefined && pid === undefined && !session) {
+      for (const [k, s] of st.sessions) if (s.user === user) return k;
+    }
+    return undefined;
+  }
+
+  private endAll(st: ServiceState, at: number): void {
+    for (const key of [...st.sessions.keys()]) this.close(st, key, at);
+  }
+
+  private counted(st: ServiceState): void {
+    const n = st.sessions.size;
+    st.stats.numCurrentConnections = n;
+    if (n > st.stats.maxConnections) st.stats.maxConnections = n;
+  }
+}
