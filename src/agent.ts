@@ -11,9 +11,10 @@ import { madmanView } from './mib/madman.js';
 import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
 import { snmpv2View } from './mib/snmpv2.js';
-import { requestClock, type ViewContext } from './mib/view.js';
+import { requestClock, sysUpTime, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
 import { CommunityAccess } from './snmp/access.js';
+import { startSubagent, type Subagent, type SubagentOptions } from './snmp/agentx/subagent.js';
 import type { OidIndex } from './snmp/oid-index.js';
 import { NotificationHub } from './snmp/notifications.js';
 import { SnmpStats, UdpAgent, type Endpoint } from './snmp/udp-agent.js';
@@ -34,6 +35,8 @@ export interface RunningAgent {
   sources: Source[];
   /** where notifications are raised; sinks (trap receivers, the AgentX master) attach here */
   notifications: NotificationHub;
+  /** the AgentX session, when settings.agentx names a master */
+  agentx?: Subagent;
   stop(): Promise<void>;
 }
 
@@ -42,6 +45,8 @@ export interface AgentParts {
   model?: MailSystem;
   /** sources to start besides the ones settings name */
   sources?: Source[];
+  /** AgentX timeouts, ping interval and backoff (tests) */
+  agentxTiming?: SubagentOptions['timing'];
 }
 
 export interface Serving {
@@ -111,6 +116,21 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     throw err;
   }
   log.info({ endpoints, objects: index.objects.length }, 'agent listening');
+  const agentx =
+    settings.agentx === undefined
+      ? undefined
+      : startSubagent({
+          address: settings.agentx,
+          tree,
+          index,
+          uptime: () => sysUpTime(ctx),
+          beginRequest: () => ctx.tick(),
+          onEncodeError: () => stats.encodeErrors++,
+          description: `madman ${VERSION}`,
+          log,
+          timing: parts.agentxTiming,
+        });
+  if (agentx) notifications.add(agentx.sink);
   return {
     model,
     index,
@@ -119,8 +139,10 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     endpoints,
     sources,
     notifications,
+    agentx,
     async stop() {
       await udp.stop();
+      await agentx?.stop();
       for (const s of sources) await s.stop();
       await notifications.close();
       stable?.flush();

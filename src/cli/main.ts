@@ -27,6 +27,7 @@ program
   .option('--postfix-journal [unit]', 'follow the systemd journal (optionally of one unit) for Postfix')
   .option('--postfix-queue <command|dir>', 'read the queue with this command, or postqueue -c DIR -j')
   .option('--from-start', 'read logs from their beginning, then follow them')
+  .option('--agentx [address]', 'serve through an AgentX master: unix:PATH or tcp:HOST:PORT (default /var/agentx/master); UDP only with --listen')
   .option('--check-config <file>', 'validate a configuration file and exit (2 when bad)')
   .addOption(new Option('-v, --verbose', 'log more (twice for debug)').argParser((_v, prev: number = 0) => prev + 1))
   .action(async (opts) => {

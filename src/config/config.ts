@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
+import { AGENTX_FORMAT_MESSAGE, agentxAddress, agentxSchema, isAgentxAddress } from './agentx.js';
 
 export interface Settings {
   listen: string[];
@@ -21,6 +22,8 @@ export interface Settings {
   maxMessageSize: number;
   logLevel: string;
   system: { contact: string; location: string; name?: string };
+  /** AgentX master to serve through (unix:PATH or tcp:HOST:PORT) */
+  agentx?: string;
 }
 
 export interface PostfixSettings {
@@ -105,12 +108,14 @@ const schema = {
       additionalProperties: false,
       properties: { contact: { type: 'string' }, location: { type: 'string' }, name: { type: 'string' } },
     },
+    agentx: agentxSchema,
   },
 } as const;
 
 const ajv = new Ajv({ allErrors: false });
 ajv.addFormat('endpoint', (s: string) => tryOk(() => parseEndpoint(s)));
 ajv.addFormat('network', (s: string) => tryOk(() => parseNetwork(s)));
+ajv.addFormat('agentx', isAgentxAddress);
 const validate = ajv.compile(schema);
 
 function tryOk(f: () => unknown): boolean {
@@ -133,6 +138,7 @@ interface FileSettings {
   maxMessageSize?: number;
   logLevel?: string;
   system?: { contact?: string; location?: string; name?: string };
+  agentx?: string;
 }
 
 /** Reads and checks a config file; throws ConfigError. */
@@ -167,6 +173,7 @@ export function readConfigFile(file: string): FileSettings {
 
 function describe(e: ErrorObject): string {
   if (e.keyword === 'additionalProperties') return 'unknown key';
+  if (e.keyword === 'format' && e.params.format === 'agentx') return AGENTX_FORMAT_MESSAGE;
   if (e.keyword === 'format') {
     return e.params.format === 'endpoint'
       ? 'not a listen address (udp:HOST:PORT or udp6:[HOST]:PORT)'
@@ -207,12 +214,18 @@ export interface Flags {
   postfixJournal?: string | boolean;
   postfixQueue?: string;
   verbose?: number;
+  /** true: the default master socket */
+  agentx?: string | boolean;
 }
 
 export function settingsFrom(flags: Flags): Settings {
   const s = defaults();
+  let fileAgentx: string | undefined;
+  let fileListen = false;
   if (flags.config) {
     const f = readConfigFile(flags.config);
+    fileAgentx = f.agentx;
+    fileListen = f.listen !== undefined;
     if (f.listen) s.listen = f.listen;
     if (f.communities) s.communities = f.communities.map((c) => ({ community: c.name, sources: c.source ?? [] }));
     else if (f.community) s.communities = [{ community: f.community, sources: [] }];
@@ -251,5 +264,7 @@ export function settingsFrom(flags: Flags): Settings {
     throw new Error('--postfix-queue needs --postfix-log or --postfix-journal (the queue belongs to the MTA the log shows)');
   }
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
+  s.agentx = agentxAddress(fileAgentx, flags.agentx);
+  if (s.agentx !== undefined && !fileListen && !flags.listen?.length) s.listen = [];
   return s;
 }
