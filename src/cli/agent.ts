@@ -30,7 +30,7 @@ export async function agentCommand(flags: Flags & { checkConfig?: string }): Pro
     const host = ep.family === 'udp6' ? `udp6:[${ep.address}]` : ep.address;
     process.stdout.write(
       `madman agent listening on ${agent.endpoints.map((e) => `${e.family}:${e.address}:${e.port}`).join(', ')}` +
-      `${settings.demo ? ' (demo mail system)' : ''}\n` +
+        `${settings.demo ? ' (demo mail system)' : ''}\n` +
         `Try: snmpwalk -v2c -c ${settings.communities[0]?.community ?? 'public'} ${host}:${ep.port} 1.3.6.1.2.1.28\n`,
     );
   }
