@@ -11,7 +11,7 @@ import { defaults } from '../../src/config/config.js';
 import { silentLogger } from '../../src/log.js';
 import { MailSystem } from '../../src/model/mail-system.js';
 import { snmp } from '../helpers/harness.js';
-import { startCSubagent, startSnmpdMaster, waitFor, type SnmpdMaster } from '../helpers/snmpd-master.js';
+import { startCSubagent, startSnmpdMaster, varbindLines, waitFor, type SnmpdMaster } from '../helpers/snmpd-master.js';
 
 const SUBTREES = ['1.3.6.1.2.1.27', '1.3.6.1.2.1.28', '1.3.6.1.4.1.32473'];
 
@@ -35,10 +35,7 @@ export function servingModel(): MailSystem {
   return model;
 }
 
-/** OID = value lines of a tool's output (-On), the walk's own trailer left out. */
-function lines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('.') && !l.includes('No more variables left'));
-}
+const lines = varbindLines;
 
 describe('e2e: AgentX subagent under snmpd', function () {
   this.timeout(60000);

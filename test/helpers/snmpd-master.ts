@@ -187,3 +187,13 @@ export async function startSnmptrapd(dir: string): Promise<Snmptrapd> {
   });
   return { port, log, text, stop: () => d.stop() };
 }
+
+/** Varbind lines of a tool's -On output, a long Hex-STRING's continuation lines folded into its own; the walk's end-of-MIB trailer left out. */
+export function varbindLines(stdout: string): string[] {
+  const out: string[] = [];
+  for (const l of stdout.split('\n')) {
+    if (l.startsWith('.')) out.push(l);
+    else if (l.trim() && out.length) out[out.length - 1] = `${out[out.length - 1]!.trimEnd()} ${l.trim()}`;
+  }
+  return out.filter((l) => !l.includes('No more variables left')).map((l) => l.trimEnd());
+}
