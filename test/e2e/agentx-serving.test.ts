@@ -9,31 +9,12 @@ import path from 'node:path';
 import { startAgent, type RunningAgent } from '../../src/agent.js';
 import { defaults } from '../../src/config/config.js';
 import { silentLogger } from '../../src/log.js';
-import { MailSystem } from '../../src/model/mail-system.js';
+import { servingModel } from './agentx-support.js';
 import { snmp } from '../helpers/harness.js';
 import { startCSubagent, startSnmpdMaster, varbindLines, waitFor, type SnmpdMaster } from '../helpers/snmpd-master.js';
 
 const SUBTREES = ['1.3.6.1.2.1.27', '1.3.6.1.2.1.28', '1.3.6.1.4.1.32473'];
 
-/** A model with rows in every table we serve, strings in UTF-8, and no clock-driven values. */
-export function servingModel(): MailSystem {
-  const model = new MailSystem();
-  const app = model.addApplication('postfix', { version: '3.7.11', description: 'Postfix – Grüße aus Köln ✉', url: 'smtp://mx.example.test/' });
-  // mtaGroupCreationTime counts from createdAt: a time not yet reached reads 0, so two walks agree
-  const createdAt = Date.now() + 86_400_000;
-  const smtp = model.addChannel(app, 'smtpd', { receivedMessages: 120, receivedVolume: 1_000_000, description: 'inbound SMTP', createdAt });
-  const out = model.addChannel(app, 'smtp', {
-    transmittedMessages: 99,
-    outboundConnectFailureReason: 'connect to relay.example.test[192.0.2.7]:25: Connection refused',
-    createdAt,
-  });
-  model.countError(smtp, '5.7.1', 'inbound', 3);
-  model.countError(out, '4.4.1', 'outbound', 7);
-  model.addApplication('dovecot', { version: '2.3.19', description: 'IMAP' });
-  const input = model.addInput('postfix', '/var/log/mail.log');
-  input.lines = 4242;
-  return model;
-}
 
 const lines = varbindLines;
 

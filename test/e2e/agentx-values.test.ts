@@ -10,54 +10,10 @@ import { silentLogger } from '../../src/log.js';
 import { loadMibs } from '../../src/mib/loader.js';
 import { CommunityAccess } from '../../src/snmp/access.js';
 import { startSubagent, type Subagent } from '../../src/snmp/agentx/subagent.js';
-import { EncodeError, NULL_VALUE, Tag, encodeInteger, encodeOid, encodeUnsigned, encodeUnsigned32, tlv } from '../../src/snmp/ber.js';
-import { OidIndex, sortRows } from '../../src/snmp/oid-index.js';
 import { SnmpStats, UdpAgent } from '../../src/snmp/udp-agent.js';
 import { snmp } from '../helpers/harness.js';
+import { B, BASE, BROKEN, SCALARS, valuesIndex } from './agentx-support.js';
 import { startSnmpdMaster, varbindLines, waitFor, type SnmpdMaster } from '../helpers/snmpd-master.js';
-
-/** An arc of the madman subtree no MIB object uses: test objects only. */
-const BASE = [1, 3, 6, 1, 4, 1, 32473, 99];
-const B = BASE.join('.');
-
-const SCALARS: Array<[string, () => Buffer]> = [
-  ['integer', () => encodeInteger(-2147483648)],
-  ['binary', () => tlv(Tag.OctetString, Buffer.from([0x00, 0xff, 0x80, 0x0a, 0x7f]))],
-  ['utf8', () => tlv(Tag.OctetString, Buffer.from('Grüße ✉ 日本', 'utf8'))],
-  ['null', () => NULL_VALUE],
-  ['oid', () => encodeOid([1, 3, 6, 1, 4, 1, 32473, 3, 4294967295])],
-  ['ip', () => tlv(Tag.IpAddress, Buffer.from([192, 0, 2, 254]))],
-  ['counter32', () => encodeUnsigned32(4294967295, Tag.Counter32)],
-  ['gauge32', () => encodeUnsigned32(2147483648, Tag.Gauge32)],
-  ['timeticks', () => encodeUnsigned32(4294967295, Tag.TimeTicks)],
-  ['opaque', () => tlv(Tag.Opaque, Buffer.from([0x01, 0x02, 0x03]))],
-  ['counter64max', () => encodeUnsigned(0xffffffffffffffffn, Tag.Counter64, 0xffffffffffffffffn)],
-  ['counter64', () => encodeUnsigned(4294967297n, Tag.Counter64, 0xffffffffffffffffn)],
-  ['empty', () => tlv(Tag.OctetString, Buffer.alloc(0))],
-  ['long', () => tlv(Tag.OctetString, Buffer.alloc(1000, 0x61))],
-];
-/** Arc of the scalar that cannot be encoded (genErr). */
-const BROKEN = 50;
-
-export function valuesIndex(): OidIndex {
-  const index = new OidIndex();
-  SCALARS.forEach(([name, read], i) => index.add({ kind: 'scalar', oid: [...BASE, i + 1], name, read, counter64: name.startsWith('counter64') }));
-  index.add({
-    kind: 'scalar',
-    oid: [...BASE, BROKEN],
-    name: 'broken',
-    counter64: false,
-    read: () => {
-      throw new EncodeError('not encodable');
-    },
-  });
-  // a table indexed by strings (length + octets), two columns
-  const rows = sortRows(['b', 'a', 'ü'], (r) => [Buffer.byteLength(r), ...Buffer.from(r)]);
-  const current = () => rows;
-  index.add({ kind: 'column', oid: [...BASE, 60, 1, 2], name: 'tName', counter64: false, rows: { current }, read: (r) => tlv(Tag.OctetString, Buffer.from(String(r))) });
-  index.add({ kind: 'column', oid: [...BASE, 60, 1, 3], name: 'tBig', counter64: true, rows: { current }, read: () => encodeUnsigned(2n ** 40n, Tag.Counter64, 2n ** 64n - 1n) });
-  return index;
-}
 
 const lines = varbindLines;
 
