@@ -150,12 +150,16 @@ export async function startSnmpdMaster(dir: string, opts: MasterOptions = {}): P
   return m;
 }
 
-/** Net-SNMP's own C subagent (`snmpd -f -X`), with only the modules in `modules`. */
-export async function startCSubagent(dir: string, agentx: string, modules = HR_MODULES): Promise<{ stop(): Promise<void> }> {
+/**
+ * Net-SNMP's own C subagent (`snmpd -f -X`) with its default modules but mta_sendmail: it
+ * gets what the master lacks (host resources, with withoutHr). An -I list of only the hr
+ * modules loads two implementations at once and crashes on the first hrSWInstalled walk.
+ */
+export async function startCSubagent(dir: string, agentx: string): Promise<{ stop(): Promise<void> }> {
   mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'subagent.conf');
   writeFileSync(conf, `agentXSocket ${agentx.replace(/^unix:/, '')}\n`);
-  const d = spawnDaemon('snmpd', ['-f', '-X', '-Lf', path.join(dir, 'subagent.log'), '-C', '-c', conf, '-p', path.join(dir, 'subagent.pid'), '-I', modules], dir, 'subagent');
+  const d = spawnDaemon('snmpd', ['-f', '-X', '-Lf', path.join(dir, 'subagent.log'), '-C', '-c', conf, '-p', path.join(dir, 'subagent.pid'), '-I', `-${MASTER_EXCLUDED}`], dir, 'subagent');
   return { stop: () => d.stop() };
 }
 
