@@ -264,7 +264,10 @@ export function settingsFrom(flags: Flags): Settings {
     throw new Error('--postfix-queue needs --postfix-log or --postfix-journal (the queue belongs to the MTA the log shows)');
   }
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
-  s.agentx = agentxAddress(fileAgentx, flags.agentx);
-  if (s.agentx !== undefined && !fileListen && !flags.listen?.length) s.listen = [];
+  const agentx = agentxAddress(fileAgentx, flags.agentx);
+  if (agentx !== undefined) {
+    s.agentx = agentx;
+    if (!fileListen && !flags.listen?.length) s.listen = [];
+  }
   return s;
 }
