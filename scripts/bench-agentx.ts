@@ -1,10 +1,12 @@
 // AgentX benchmark: walks through one Net-SNMP snmpd master of
-//   - a 10,000-row mtaGroupTable served by madman as AgentX subagent, and
-//   - the host-resources subtree served by Net-SNMP's own C subagent (snmpd -X),
+//   - a 10,000-row mtaGroupTable served by madman as AgentX subagent,
+//   - the host-resources subtree served by Net-SNMP's own C subagent (snmpd -X), and
+//   - a schedTable of as many rows served by a second C subagent (like for like: a big
+//     table whose values cost nothing to read, where host resources read /proc),
 // in the same run, interleaved; plus, for reference, host resources served by an snmpd
 // itself (no AgentX). Each walk is the real snmpbulkwalk, output to a file.
 //
-//   npm run bench:agentx -- [--rows N] [--repeat K] [--warmup W]
+//   npm run bench:agentx -- [--rows N] [--repeat K] [--warmup W] [--no-sched]
 
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { GROUP_COLUMNS, GROUP_TABLE } from './bench-rows.js';
+import { GROUP_COLUMNS, GROUP_TABLE, SCHED_COLUMNS, SCHED_TABLE, schedLines } from './bench-rows.js';
 import { bulkwalkArgs, cleanup, countWalk, isStopping, median, onCleanup, runToFiles, startMadmanProcess, startSnmpd } from './bench-procs.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,6 +24,9 @@ const HR_UPTIME = `${HR}.1.1.0`;
 /** Modules that serve 1.3.6.1.2.1.25 (left out of the master, so that the C subagent serves it). */
 const HR_MODULES =
   'hr_system,hr_storage,hr_device,hr_other,hr_proc,hr_network,hr_print,hr_disk,hr_partition,hr_filesys,hr_swrun,hr_swinst,hrSWRunTable,hrSWInstalledTable,hrh_storage,hrh_filesys,hrSWRunPerfTable';
+const SCHED_MODULES = 'schedCore,schedConf,schedTable';
+/** schedInterval of owner "snmpd.conf", name "_conf001": the first row the `repeat` lines make. */
+const SCHED_PROBE = `${SCHED_TABLE}.1.4.10.${[...Buffer.from('snmpd.conf')].join('.')}.8.${[...Buffer.from('_conf001')].join('.')}`;
 const WALK_TIMEOUT_MS = 10 * 60 * 1000;
 
 interface Target {
@@ -40,11 +45,12 @@ function options() {
       rows: { type: 'string', default: '10000' },
       repeat: { type: 'string', default: '3' },
       warmup: { type: 'string', default: '1' },
+      'no-sched': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: bench-agentx [--rows N] [--repeat K] [--warmup W]');
+    console.log('usage: bench-agentx [--rows N] [--repeat K] [--warmup W] [--no-sched]');
     process.exit(0);
   }
   const int = (name: string, s: string, min: number) => {
@@ -52,7 +58,7 @@ function options() {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} needs an integer >= ${min}`);
     return n;
   };
-  return { rows: int('rows', values.rows, 1), repeat: int('repeat', values.repeat, 1), warmup: int('warmup', values.warmup, 0) };
+  return { rows: int('rows', values.rows, 1), repeat: int('repeat', values.repeat, 1), warmup: int('warmup', values.warmup, 0), sched: !values['no-sched'] };
 }
 
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -72,12 +78,12 @@ function fail(msg: string): void {
  * snmpd dies of SIGFPE or SIGSEGV on the first hrSWInstalled walk.) mta_sendmail is left
  * out: it would register mtaTable columns beside madman's.
  */
-function startCSubagent(dir: string, socket: string): void {
+function startCSubagent(dir: string, socket: string, modules = '-mta_sendmail', lines: Iterable<string> = []): void {
   mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'subagent.conf');
-  writeFileSync(conf, `agentXSocket ${socket}\n`);
+  writeFileSync(conf, [`agentXSocket ${socket}`, ...lines, ''].join('\n'));
   const out = openSync(path.join(dir, 'subagent.out'), 'w');
-  const child = spawn('snmpd', ['-f', '-X', '-Lf', path.join(dir, 'subagent.log'), '-C', '-c', conf, '-p', path.join(dir, 'subagent.pid'), '-I', '-mta_sendmail'], {
+  const child = spawn('snmpd', ['-f', '-X', '-Lf', path.join(dir, 'subagent.log'), '-C', '-c', conf, '-p', path.join(dir, 'subagent.pid'), '-I', modules], {
     stdio: ['ignore', out, out],
     env: { ...process.env, SNMP_PERSISTENT_DIR: path.join(dir, 'persist') },
   });
@@ -130,14 +136,14 @@ async function main(): Promise<void> {
   console.log(`# AgentX benchmark: ${opt.rows} rows, ${opt.warmup} untimed + ${opt.repeat} timed walks each; ${machine.nproc} CPUs (${machine.cpu}), Node ${machine.node}, snmpd ${machine.snmpd}, load ${machine.load.join(' ')}`);
   console.log(`# timed: snmpbulkwalk ${bulkwalkArgs('MASTER', 'OID').join(' ')} (wall clock, spawn to exit)`);
 
-  // The master: no host resources (the C subagent serves them) and no mta_sendmail (it registers mtaTable columns).
+  // The master: no host resources and no scheduler (C subagents serve them), no mta_sendmail (it registers mtaTable columns).
   const mdir = path.join(dir, 'master');
   mkdirSync(path.join(mdir, 'persist'), { recursive: true });
   const socket = path.join(mdir, 'agentx.sock');
   const master = await startSnmpd({
     dir: mdir,
     lines: ['master agentx', `agentXSocket ${socket}`],
-    modules: `-mta_sendmail,${HR_MODULES}`,
+    modules: `-mta_sendmail,${SCHED_MODULES},${HR_MODULES}`,
     mibDirs: MIB_DIRS,
     probeOid: '1.3.6.1.2.1.1.3.0',
     startTimeoutMs: 60000,
@@ -146,6 +152,11 @@ async function main(): Promise<void> {
 
   startCSubagent(path.join(dir, 'c-subagent'), socket);
   await waitServed(dir, master.target, HR_UPTIME, 'host resources (snmpd -X)');
+  if (opt.sched) {
+    // only the scheduler: its `repeat` lines make the rows (see bench-rows.ts)
+    startCSubagent(path.join(dir, 'c-subagent-sched'), socket, SCHED_MODULES, schedLines(opt.rows));
+    await waitServed(dir, master.target, SCHED_PROBE, 'schedTable (snmpd -X)');
+  }
 
   const stateDir = path.join(dir, 'madman-state');
   mkdirSync(stateDir);
@@ -163,6 +174,7 @@ async function main(): Promise<void> {
   const targets: Target[] = [
     { key: 'madman', label: 'madman subagent, mtaGroupTable', target: master.target, walkOid: GROUP_TABLE, expected: opt.rows * GROUP_COLUMNS, runs: [] },
     { key: 'csub', label: 'snmpd -X subagent, host resources', target: master.target, walkOid: HR, runs: [] },
+    ...(opt.sched ? [{ key: 'sched', label: 'snmpd -X subagent, schedTable', target: master.target, walkOid: SCHED_TABLE, expected: opt.rows * SCHED_COLUMNS, runs: [] }] : []),
     { key: 'direct', label: 'snmpd itself, host resources (no AgentX)', target: ref.target, walkOid: HR, runs: [] },
   ];
   await walkAll(dir, targets, opt.repeat, opt.warmup);
@@ -176,14 +188,17 @@ async function main(): Promise<void> {
   console.log(w.map((n) => '-'.repeat(n)).join('  '));
   for (const r of rows) console.log(line(r));
   const ratio = medianRate(targets[0]!) / medianRate(targets[1]!);
-  console.log(`\nmadman / C subagent through the same master, varbinds/s: ${fmt(ratio, 2)}x (target >= 1x)`);
+  console.log(`\nmadman / C subagent (host resources) through the same master, varbinds/s: ${fmt(ratio, 2)}x (target >= 1x)`);
+  const sched = targets.find((t) => t.key === 'sched');
+  const schedRatio = sched ? medianRate(targets[0]!) / medianRate(sched) : undefined;
+  if (schedRatio !== undefined) console.log(`madman / C subagent (schedTable, ${fmt(opt.rows)} rows) through the same master, varbinds/s: ${fmt(schedRatio, 2)}x`);
   if (failures) console.log(`${failures} error(s), see above`);
   const summary = (t: Target) => ({
     varbinds: t.runs.map((r) => r.varbinds),
     walks_s: t.runs.map((r) => +(r.ms / 1000).toFixed(3)),
     median_varbinds_per_s: Math.round(medianRate(t)),
   });
-  console.log(JSON.stringify({ bench: 'agentx', machine, rows: opt.rows, repeat: opt.repeat, madman: summary(targets[0]!), c_subagent: summary(targets[1]!), snmpd_direct: summary(targets[2]!), ratio_madman_vs_c_subagent: +ratio.toFixed(3), errors: failures }));
+  console.log(JSON.stringify({ bench: 'agentx', machine, rows: opt.rows, repeat: opt.repeat, madman: summary(targets[0]!), c_subagent: summary(targets[1]!), c_subagent_sched: sched && summary(sched), snmpd_direct: summary(targets.find((t) => t.key === 'direct')!), ratio_madman_vs_c_subagent: +ratio.toFixed(3), ratio_madman_vs_c_subagent_sched: schedRatio && +schedRatio.toFixed(3), errors: failures }));
   if (failures) process.exitCode = 1;
 }
 

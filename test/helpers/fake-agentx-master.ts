@@ -4,7 +4,8 @@
 // records every PDU the subagent sends.
 
 import net from 'node:net';
-import { AgentxError, Framer, HEADER_SIZE, PduType, PduWriter, type Header } from '../../src/snmp/agentx/pdu.js';
+import { Framer } from '../../src/snmp/agentx/framer.js';
+import { AgentxError, HEADER_SIZE, PduType, PduWriter, type Header } from '../../src/snmp/agentx/pdu.js';
 import { decodeResponse, type ResponseBody } from '../../src/snmp/agentx/messages.js';
 
 export interface Received {

@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import { Tag, encodeInteger, encodeOid, encodeUnsigned, encodeUnsigned32, tlv } from '../../src/snmp/ber.js';
 import { decodeRequest, decodeResponse, notifyPdu, openPdu, registerPdu, responsePdu } from '../../src/snmp/agentx/messages.js';
-import { AgentxParseError, Framer, HEADER_SIZE, PduReader, PduType, PduWriter, VbType, readHeader, type Header } from '../../src/snmp/agentx/pdu.js';
+import { Framer } from '../../src/snmp/agentx/framer.js';
+import { AgentxParseError, HEADER_SIZE, PduReader, PduType, PduWriter, VbType, readHeader, type Header } from '../../src/snmp/agentx/pdu.js';
 
 const hex = (b: Buffer) => b.toString('hex').replace(/(..)/g, '$1 ').trim();
 const ids = { sessionId: 0x01020304, transactionId: 5, packetId: 6 };

@@ -9,7 +9,8 @@ import net from 'node:net';
 import type { Logger } from '../../log.js';
 import { formatOid } from '../oid.js';
 import { closePdu, decodeClose, decodeRequest, decodeResponse, openPdu, pingPdu, registerPdu, responsePdu, type Ids, type ResponseBody } from './messages.js';
-import { AgentxError, AgentxParseError, CloseReason, Framer, PduType, type Header } from './pdu.js';
+import { Framer } from './framer.js';
+import { AgentxError, AgentxParseError, CloseReason, PduType, type Header } from './pdu.js';
 import type { Responder } from './responder.js';
 
 export type MasterAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
@@ -272,9 +273,15 @@ export class AgentxSession extends EventEmitter {
     try {
       this.framer.push(chunk, (h, buf) => this.onPdu(s, h, buf));
     } catch (err) {
+      if (!(err instanceof AgentxParseError)) {
+        // A bug of ours, not the master's input: say so, and start afresh rather than crash.
+        this.o.log.error({ err: err instanceof Error ? err.stack : String(err) }, 'internal error answering the AgentX master');
+        this.restart('internal error');
+        return;
+      }
       // The stream cannot be framed any more: nothing after this point can be trusted.
       this.stats.parseErrors++;
-      this.o.log.warn({ err: (err as Error).message }, 'AgentX stream cannot be parsed; closing the session');
+      this.o.log.warn({ err: err.message }, 'AgentX stream cannot be parsed; closing the session');
       if (s.writable) s.write(closePdu({ sessionId: this.sessionId, transactionId: 0, packetId: 0 }, CloseReason.parseError));
       this.restart('unparsable stream');
     }
