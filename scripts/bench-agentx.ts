@@ -150,7 +150,8 @@ async function main(): Promise<void> {
   });
   console.log(`# master snmpd on ${master.target}, AgentX socket ${socket}`);
 
-  startCSubagent(path.join(dir, 'c-subagent'), socket);
+  // not the scheduler: the schedTable subagent below registers it
+  startCSubagent(path.join(dir, 'c-subagent'), socket, `-mta_sendmail,${SCHED_MODULES}`);
   await waitServed(dir, master.target, HR_UPTIME, 'host resources (snmpd -X)');
   if (opt.sched) {
     // only the scheduler: its `repeat` lines make the rows (see bench-rows.ts)
