@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { loadMibs, type MibTree } from '../../src/mib/loader.js';
-import { AgentxError, Flag, PduType, PduWriter, VbType } from '../../src/snmp/agentx/pdu.js';
+import { AgentxError, Flag, HEADER_SIZE, PduReader, PduType, PduWriter, VbType } from '../../src/snmp/agentx/pdu.js';
 import { registeredSubtrees, startSubagent, type Subagent } from '../../src/snmp/agentx/subagent.js';
 import type { SessionOptions } from '../../src/snmp/agentx/session.js';
 import { FakeMaster } from '../helpers/fake-agentx-master.js';
@@ -186,6 +186,27 @@ describe('e2e: AgentX faults on the master side', function () {
     start({ pingIntervalMs: 100, requestTimeoutMs: 200 });
     await master.until('a reconnection', () => (master.connections >= 2 ? true : undefined));
     expect(logs.some((l) => l.msg === 'AgentX session lost; reconnecting' && l.reason === 'master does not answer')).to.equal(true);
+  });
+
+  it('a notification with a value its syntax refuses is dropped and counted; the next one goes out', async () => {
+    await master.listen();
+    start();
+    await ready();
+    const syntax = tree.object('madmanAgentDroppedRequests').syntax!;
+    const oid = [...tree.object('madmanAgentDroppedRequests').oid, 0];
+    const note = (value: number) => ({ name: 'test', oid: [...BASE, 0, 1], uptime: 5, varbinds: [{ name: 'madmanAgentDroppedRequests', oid, syntax, value }] });
+    sub!.sink.send(note(-1)); // a Counter32 cannot be negative
+    sub!.sink.send(note(7));
+    await master.until('a Notify', () => (master.count(PduType.Notify) === 1 && sub!.sink.sent === 1 ? true : undefined));
+    const n = master.received.find((r) => r.header.type === PduType.Notify)!;
+    const vbs = new PduReader(n.buf, n.header, HEADER_SIZE).varbinds();
+    expect(vbs.map((v) => [v.type, v.value])).to.deep.equal([
+      [VbType.TimeTicks, 5],
+      [VbType.ObjectIdentifier, [...BASE, 0, 1]],
+      [VbType.Counter32, 7],
+    ]);
+    expect(sub!.sink.dropped).to.equal(1);
+    expect(logs.some((l) => l.msg === 'notification has a value that cannot be encoded; not sent')).to.equal(true);
   });
 
   it('honours include, the search-range end and GetBulk repetitions; refuses Sets', async () => {

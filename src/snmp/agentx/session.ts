@@ -127,7 +127,10 @@ export class AgentxSession extends EventEmitter {
     this.teardown('stopped');
   }
 
-  /** Sends a PDU built by `build` once the session is open; rejects on timeout or a broken session. */
+  /**
+   * Sends a PDU built by `build` once the session is open; rejects on timeout or a broken
+   * session. An error of `build` itself is thrown at once (it is the caller's, not the session's).
+   */
   request(build: (ids: Ids) => Buffer): Promise<ResponseBody> {
     const s = this.sock;
     if (!s || !this.open) return Promise.reject(new Error('AgentX session not open'));
@@ -140,6 +143,7 @@ export class AgentxSession extends EventEmitter {
 
   private send(s: net.Socket, build: (ids: Ids) => Buffer): Promise<ResponseBody> {
     const ids = this.ids();
+    const pdu = build(ids);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(ids.packetId);
@@ -147,7 +151,7 @@ export class AgentxSession extends EventEmitter {
         this.restart('master does not answer');
       }, this.timeoutMs);
       this.pending.set(ids.packetId, { resolve, reject, timer });
-      s.write(build(ids));
+      s.write(pdu);
     });
   }
 

@@ -7,7 +7,7 @@ import type { MibTree } from '../../mib/loader.js';
 import { encodeValue } from '../values.js';
 import type { OidIndex } from '../oid-index.js';
 import type { Notification, NotificationSink } from '../notifications.js';
-import { notifyPdu, type NotifyHead } from './messages.js';
+import { notifyPdu, type NotifyHead, type ResponseBody } from './messages.js';
 import { AgentxError } from './pdu.js';
 import { Responder } from './responder.js';
 import { AgentxSession, parseMasterAddress, type SessionOptions, type Subtree } from './session.js';
@@ -113,16 +113,16 @@ export class AgentxNotificationSink implements NotificationSink {
       }
       return;
     }
-    let varbinds;
+    let sent: Promise<ResponseBody>;
     try {
-      varbinds = n.varbinds.map((vb) => ({ oid: vb.oid, ber: encodeValue(vb.syntax, vb.value) }));
+      const varbinds = n.varbinds.map((vb) => ({ oid: vb.oid, ber: encodeValue(vb.syntax, vb.value) }));
+      sent = this.session.request((ids) => notifyPdu(ids, this.head, n.uptime, n.oid, varbinds));
     } catch (err) {
       this.dropped++;
       this.log.warn({ notification: n.name, err: (err as Error).message }, 'notification has a value that cannot be encoded; not sent');
       return;
     }
-    this.session
-      .request((ids) => notifyPdu(ids, this.head, n.uptime, n.oid, varbinds))
+    sent
       .then((r) => {
         if (r.error === AgentxError.noError) this.sent++;
         else {
