@@ -14,7 +14,7 @@ import { snmpv2View } from './mib/snmpv2.js';
 import { requestClock, sysUpTime, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
 import { CommunityAccess } from './snmp/access.js';
-import { startSubagent, type Subagent, type SubagentOptions } from './snmp/agentx/subagent.js';
+import { startSubagent, type Subagent } from './snmp/agentx/subagent.js';
 import type { OidIndex } from './snmp/oid-index.js';
 import { NotificationHub } from './snmp/notifications.js';
 import { SnmpStats, UdpAgent, type Endpoint } from './snmp/udp-agent.js';
@@ -45,8 +45,6 @@ export interface AgentParts {
   model?: MailSystem;
   /** sources to start besides the ones settings name */
   sources?: Source[];
-  /** AgentX timeouts, ping interval and backoff (tests) */
-  agentxTiming?: SubagentOptions['timing'];
 }
 
 export interface Serving {
@@ -128,7 +126,6 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
           onEncodeError: () => stats.encodeErrors++,
           description: `madman ${VERSION}`,
           log,
-          timing: parts.agentxTiming,
         });
   if (agentx) notifications.add(agentx.sink);
   return {
