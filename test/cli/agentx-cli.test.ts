@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, run, snmp } from '../helpers/harness.js';
-import { startSnmpdMaster, waitFor, type SnmpdMaster } from '../helpers/snmpd-master.js';
+import { freeUdpPort, startSnmpdMaster, waitFor, type SnmpdMaster } from '../helpers/snmpd-master.js';
 
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 
@@ -53,5 +53,27 @@ describe('madman agent --agentx', function () {
     // the Close told snmpd at once: our subtree is gone
     const gone = await snmp('snmpget', ['-On', master.target, '1.3.6.1.2.1.28.2.1.25.1.1']);
     expect(gone.stdout).to.match(/No Such Object/);
+  });
+
+  it('serves through a master listening on TCP (--agentx tcp:HOST:PORT, with --listen too)', async () => {
+    const tcpMaster = await startSnmpdMaster(path.join(dir, 'tcp-master'), { tcp: true });
+    expect(tcpMaster.agentx).to.match(/^tcp:127\.0\.0\.1:\d+$/);
+    const port = await freeUdpPort();
+    const child = spawn('node', [CLI, 'agent', '--demo', '--agentx', tcpMaster.agentx, '--listen', `udp:127.0.0.1:${port}`, '--state-dir', path.join(dir, 'state-tcp')], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      const oid = '1.3.6.1.2.1.28.2.1.25.1.1';
+      const via = await waitFor('the demo through the TCP master', 10000, async () => {
+        const g = await snmp('snmpget', ['-On', tcpMaster.target, oid]);
+        return g.stdout.includes('STRING') ? g.stdout : undefined;
+      });
+      expect(via).to.equal(`.${oid} = STRING: "smtpd"\n`);
+      const direct = await snmp('snmpget', ['-On', `127.0.0.1:${port}`, oid]);
+      expect(direct.stdout).to.equal(via);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      await tcpMaster.stop();
+    }
   });
 });

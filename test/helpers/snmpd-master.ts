@@ -5,6 +5,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from './harness.js';
@@ -21,6 +22,17 @@ export async function freeUdpPort(): Promise<number> {
   });
   const { port } = s.address();
   await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export async function freeTcpPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
   return port;
 }
 
@@ -82,7 +94,7 @@ function spawnDaemon(cmd: string, args: string[], dir: string, name: string): Da
 export const MASTER_EXCLUDED = 'mta_sendmail';
 
 export interface SnmpdMaster {
-  /** unix:PATH of the AgentX socket */
+  /** unix:PATH (or tcp:127.0.0.1:PORT) of the AgentX socket */
   agentx: string;
   socketPath: string;
   /** "127.0.0.1:PORT" for the tools */
@@ -99,6 +111,8 @@ export interface MasterOptions {
   withoutHr?: boolean;
   /** more snmpd.conf lines (trap2sink ...) */
   lines?: string[];
+  /** AgentX over TCP on loopback instead of a unix socket */
+  tcp?: boolean;
 }
 
 /** Starts `snmpd -f` as AgentX master in `dir`; ready once it answers sysUpTime.0 on UDP. */
@@ -106,6 +120,7 @@ export async function startSnmpdMaster(dir: string, opts: MasterOptions = {}): P
   mkdirSync(dir, { recursive: true });
   const port = await freeUdpPort();
   const socketPath = path.join(dir, 'master');
+  const agentx = opts.tcp ? `tcp:127.0.0.1:${await freeTcpPort()}` : `unix:${socketPath}`;
   const conf = path.join(dir, 'master.conf');
   const log = path.join(dir, 'master.log');
   writeFileSync(
@@ -114,7 +129,7 @@ export async function startSnmpdMaster(dir: string, opts: MasterOptions = {}): P
       `agentaddress udp:127.0.0.1:${port}`,
       'rocommunity public 127.0.0.1',
       'master agentx',
-      `agentXSocket ${socketPath}`,
+      `agentXSocket ${agentx.replace(/^unix:/, '')}`,
       // answer quickly when a subagent is gone, so that tests see it within seconds
       'agentXTimeout 1',
       'agentXRetries 1',
@@ -125,7 +140,7 @@ export async function startSnmpdMaster(dir: string, opts: MasterOptions = {}): P
   const target = `127.0.0.1:${port}`;
   let d: Daemon | undefined;
   const m: SnmpdMaster = {
-    agentx: `unix:${socketPath}`,
+    agentx,
     socketPath,
     target,
     log,
@@ -136,7 +151,7 @@ export async function startSnmpdMaster(dir: string, opts: MasterOptions = {}): P
       await waitFor('snmpd master to answer', 10000, async () => {
         if (!d!.running) throw new Error(`snmpd exited at start; see ${log}`);
         const r = await run('snmpget', ['-v2c', '-c', 'public', '-t', '0.3', '-r', '0', '-On', target, '1.3.6.1.2.1.1.3.0']);
-        return r.code === 0 && existsSync(socketPath) ? true : undefined;
+        return r.code === 0 && (opts.tcp || existsSync(socketPath)) ? true : undefined;
       });
     },
     async kill(signal = 'SIGKILL') {
