@@ -50,7 +50,7 @@ describe('madman agent --agentx', function () {
       child.kill('SIGTERM');
     }
     expect(await exited).to.equal(0);
-    // the Close tells snmpd to drop our subtree (no waiting for a timeout)
+    // our Close (and the socket closing) makes snmpd drop the subtree, without a timeout
     const gone = await waitFor('snmpd to drop our subtree', 5000, async () => {
       const g = await snmp('snmpget', ['-On', master!.target, '1.3.6.1.2.1.28.2.1.25.1.1']);
       return /No Such Object/.test(g.stdout) ? g.stdout : undefined;
