@@ -16,10 +16,11 @@ import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
 import { snmpEngineView, snmpMpdView, usmStatsView } from './mib/snmp-security.js';
 import { snmpv2View } from './mib/snmpv2.js';
-import { requestClock, type ViewContext } from './mib/view.js';
+import { requestClock, sysUpTime, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
 import { startAlarming, type Alarming } from './notify/setup.js';
 import { CommunityAccess } from './snmp/access.js';
+import { startSubagent, type Subagent } from './snmp/agentx/subagent.js';
 import type { OidIndex } from './snmp/oid-index.js';
 import { NotificationHub } from './snmp/notifications.js';
 import { SnmpStats, UdpAgent, type Endpoint } from './snmp/udp-agent.js';
@@ -44,6 +45,8 @@ export interface RunningAgent {
   notifications: NotificationHub;
   /** the alarm engine and the notification sinks it feeds (notify/setup.ts) */
   alarming: Alarming;
+  /** the AgentX session, when settings.agentx names a master */
+  agentx?: Subagent;
   stop(): Promise<void>;
 }
 
@@ -136,6 +139,20 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     throw err;
   }
   log.info({ endpoints, objects: index.objects.length }, 'agent listening');
+  const agentx =
+    settings.agentx === undefined
+      ? undefined
+      : startSubagent({
+          address: settings.agentx,
+          tree,
+          index,
+          uptime: () => sysUpTime(ctx),
+          beginRequest: () => ctx.tick(),
+          onEncodeError: () => stats.encodeErrors++,
+          description: `madman ${VERSION}`,
+          log,
+        });
+  if (agentx) notifications.add(agentx.sink);
   return {
     model,
     index,
@@ -145,9 +162,11 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     sources,
     notifications,
     alarming,
+    agentx,
     async stop() {
       await udp.stop();
       alarming.stop();
+      await agentx?.stop();
       for (const s of sources) await s.stop();
       await notifications.close();
       stable?.flush();

@@ -22,13 +22,18 @@ export async function agentCommand(flags: Flags & { checkConfig?: string }): Pro
   }
   const log = createLogger(settings.logLevel);
   const agent = await startAgent(settings, log);
-  const ep = agent.endpoints[0]!;
-  const host = ep.family === 'udp6' ? `udp6:[${ep.address}]` : ep.address;
-  process.stdout.write(
-    `madman agent listening on ${agent.endpoints.map((e) => `${e.family}:${e.address}:${e.port}`).join(', ')}` +
-      `${settings.demo ? ' (demo mail system)' : ''}\n` +
-      `Try: snmpwalk -v2c -c ${settings.communities[0]?.community ?? 'public'} ${host}:${ep.port} 1.3.6.1.2.1.28\n`,
-  );
+  if (settings.agentx !== undefined) {
+    process.stdout.write(`madman agent serving through the AgentX master at ${settings.agentx}${settings.demo ? ' (demo mail system)' : ''}\n`);
+  }
+  const ep = agent.endpoints[0];
+  if (ep) {
+    const host = ep.family === 'udp6' ? `udp6:[${ep.address}]` : ep.address;
+    process.stdout.write(
+      `madman agent listening on ${agent.endpoints.map((e) => `${e.family}:${e.address}:${e.port}`).join(', ')}` +
+        `${settings.demo ? ' (demo mail system)' : ''}\n` +
+        `Try: snmpwalk -v2c -c ${settings.communities[0]?.community ?? 'public'} ${host}:${ep.port} 1.3.6.1.2.1.28\n`,
+    );
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

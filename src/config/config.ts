@@ -14,6 +14,7 @@ import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securi
 import { sunMtaSchema, sunMtaSettings, type SunMtaFile, type SunMtaSettings } from './sun-mta.js';
 import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type DiskSettings, type NotifySettings } from './alarms.js';
 import { dovecotFromFile, dovecotFromFlags, dovecotSchema, type DovecotFile, type DovecotSettings } from './dovecot.js';
+import { AGENTX_FORMAT_MESSAGE, agentxAddress, agentxSchema, isAgentxAddress } from './agentx.js';
 
 export interface Settings {
   listen: string[];
@@ -36,6 +37,8 @@ export interface Settings {
   disks: DiskSettings;
   alarms: AlarmSettings;
   notify: NotifySettings;
+  /** AgentX master to serve through (unix:PATH or tcp:HOST:PORT) */
+  agentx?: string;
 }
 
 export interface PostfixSettings {
@@ -126,12 +129,14 @@ const schema = {
     probes: probesSchema,
     ...securitySchemaProperties,
     ...alarmSchemas,
+    agentx: agentxSchema,
   },
 } as const;
 
 const ajv = new Ajv({ allErrors: false });
 ajv.addFormat('endpoint', (s: string) => tryOk(() => parseEndpoint(s)));
 ajv.addFormat('network', (s: string) => tryOk(() => parseNetwork(s)));
+ajv.addFormat('agentx', isAgentxAddress);
 const validate = ajv.compile(schema);
 
 function tryOk(f: () => unknown): boolean {
@@ -159,6 +164,7 @@ interface FileSettings extends SecurityFileSettings, AlarmFileSettings {
   probes?: ProbeEntry[];
   /** the security lines, checked and resolved */
   resolved?: ReturnType<typeof securitySettings>;
+  agentx?: string;
 }
 
 /** Reads and checks a config file; throws ConfigError. */
@@ -207,6 +213,7 @@ export function readConfigFile(file: string): FileSettings {
 
 function describe(e: ErrorObject): string {
   if (e.keyword === 'additionalProperties') return 'unknown key';
+  if (e.keyword === 'format' && e.params.format === 'agentx') return AGENTX_FORMAT_MESSAGE;
   if (e.keyword === 'format') {
     return e.params.format === 'endpoint'
       ? 'not a listen address (udp:HOST:PORT or udp6:[HOST]:PORT)'
@@ -252,16 +259,22 @@ export interface Flags extends AlarmFlags {
   dovecotLog?: string;
   dovecotConfig?: string;
   verbose?: number;
+  /** true: the default master socket */
+  agentx?: string | boolean;
 }
 
 export function settingsFrom(flags: Flags): Settings {
   const s = defaults();
   let fileSunMta: SunMtaFile | undefined;
   let fileAlarms: AlarmFileSettings | undefined;
+  let fileAgentx: string | undefined;
+  let fileListen = false;
   if (flags.config) {
     const f = readConfigFile(flags.config);
     fileSunMta = f.sunMta;
     fileAlarms = f;
+    fileAgentx = f.agentx;
+    fileListen = f.listen !== undefined;
     if (f.listen) s.listen = f.listen;
     if (f.agentaddress) s.listen = [...(f.listen ?? []), ...[f.agentaddress].flat()];
     if (f.communities) s.communities = f.communities.map((c) => ({ community: c.name, sources: c.source ?? [] }));
@@ -314,5 +327,10 @@ export function settingsFrom(flags: Flags): Settings {
   const dovecot = dovecotFromFlags(s.dovecot, flags);
   if (dovecot) s.dovecot = dovecot;
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
+  const agentx = agentxAddress(fileAgentx, flags.agentx);
+  if (agentx !== undefined) {
+    s.agentx = agentx;
+    if (!fileListen && !flags.listen?.length) s.listen = [];
+  }
   return s;
 }
