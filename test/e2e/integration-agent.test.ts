@@ -36,6 +36,9 @@ describe('integration: one config with every section, in `madman agent --config`
   let dir: string;
   let postfix: PostfixServer;
   let trapd: Snmptrapd;
+  /** started once the agent's engine ID is known: a v3 trap receiver names its sender's */
+  let trapd3: Snmptrapd | undefined;
+  let v3TrapPort: number;
   let agent: CliAgent | undefined;
   let target: string;
   // the host is the one the log lines name (myhostname's first label)
@@ -52,6 +55,7 @@ describe('integration: one config with every section, in `madman agent --config`
     copyFileSync(path.join(ROOT, 'test/fixtures/sun-mta/mail.log_current'), path.join(dir, 'mail.log_current'));
     const [closed] = (await freePorts(1)) as [number];
     const port = await freeUdpPort();
+    v3TrapPort = await freeUdpPort();
     target = `127.0.0.1:${port}`;
     const conf = path.join(dir, 'madman.yml');
     writeFileSync(
@@ -85,6 +89,7 @@ describe('integration: one config with every section, in `madman agent --config`
         '  serverresponse: { statInterval: 2 }',
         'notify:',
         `  trap2sink: ["127.0.0.1:${trapd.port} public"]`,
+        `  trapsess: ["-v 3 -u trapper -l authPriv -a SHA-256 -A trapauth1 -x AES -X trappriv1 127.0.0.1:${v3TrapPort}"]`,
         'view:',
         '  - noprobes included .1',
         '  - noprobes excluded MADMAN-MIB::madmanProbes',
@@ -105,6 +110,7 @@ describe('integration: one config with every section, in `madman agent --config`
   });
   after(async () => {
     await agent?.stop();
+    await trapd3?.stop();
     await trapd?.stop();
     await postfix?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -159,6 +165,14 @@ describe('integration: one config with every section, in `madman agent --config`
     expect(await get(nms)).to.equal(`${probeName} = STRING: gone smtp on 127.0.0.1`);
   });
 
+  it('SNMPv3 traps come from the agent\'s own engine ID (snmpEngineID), which snmptrapd\'s createUser -e names', async () => {
+    const r = await snmp('snmpget', [...MIB_OPTS, '-Oqv', '-Ox', target, 'SNMP-FRAMEWORK-MIB::snmpEngineID.0']);
+    expect(r.code, r.stderr).to.equal(0);
+    const engineId = r.stdout.replace(/[^0-9A-Fa-f]/g, '');
+    expect(engineId).to.match(/^80007ed905[0-9a-f]{16}$/i);
+    trapd3 = await startSnmptrapd({ port: v3TrapPort, users: [{ engineId: `0x${engineId}`, name: 'trapper', authProtocol: 'SHA-256', authPassword: 'trapauth1', privProtocol: 'AES', privPassword: 'trappriv1' }] });
+  });
+
   it('clears queuesize once the queue is emptied (postsuper -d ALL)', async () => {
     const r = await run('postsuper', ['-c', postfix.etcDir, '-d', 'ALL']);
     expect(r.code, r.stderr).to.equal(0);
@@ -169,6 +183,10 @@ describe('integration: one config with every section, in `madman agent --config`
     expect(madmanVarbinds(cleared.varbinds)).to.deep.equal(
       alarmVarbinds(Number(idx), { id: 'queuesize', instance: postfixMta, description: ALARM_DEFAULTS.queuesize!.description, current: 0, threshold: 1, direction: 'above', high: 2, low: 0 }),
     );
+    // the same notification as an SNMPv3 trap (authPriv) from our engine
+    const v3 = await trapd3!.waitFor((x) => x.varbinds.get(SNMP_TRAP_OID) === CLEARED, 'v3 madmanAlarmCleared', 20000);
+    expect(v3.security).to.equal('TRAP2, SNMP v3, user trapper, context ');
+    expect(madmanVarbinds(v3.varbinds)).to.deep.equal(madmanVarbinds(cleared.varbinds));
     const stderr = agent!.stderr();
     await agent!.stop();
     agent = undefined;
