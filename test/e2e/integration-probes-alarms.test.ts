@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ALARM_DEFAULTS } from '../../src/alarms/definitions.js';
+import { MIB_OPTS, snmp } from '../helpers/harness.js';
 import { freePorts, startPostfix, type PostfixServer } from '../helpers/postfix-server.js';
 import { until, walkRows, type Row } from '../helpers/probe-support.js';
 import { freeUdpPort, startSnmptrapd, type Snmptrapd } from '../helpers/snmptrapd.js';
@@ -110,6 +111,8 @@ describe('integration: probes -> alarms -> notifications in `madman agent --conf
     const [, mxResp] = row('serverresponse', mxName);
     expect([mxResp.madmanAlarmThreshold, mxResp.madmanAlarmDescription, mxResp.madmanAlarmWarningState]).to.deep.equal(['10000', ALARM_DEFAULTS.serverresponse!.description, 'false']);
 
+    const got1 = await snmp('snmpget', [...MIB_OPTS, '-Oqv', target, `MADMAN-MIB::madmanAlarmId.${goneIdx}`, `MADMAN-MIB::madmanAlarmInstance.${goneIdx}`, `MADMAN-MIB::madmanAlarmCurrent.${goneIdx}`, `MADMAN-MIB::madmanAlarmWarningState.${goneIdx}`]);
+    expect(got1.stdout.trim().split('\n')).to.deep.equal(['servicedown', goneName, '1', 'true']);
     // the alarm instance is the probe's applName
     const apps = await walkRows(target, 'NETWORK-SERVICES-MIB::applName');
     expect([...apps.values()].map((r) => r.applName)).to.deep.equal(names);
