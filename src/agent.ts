@@ -115,7 +115,7 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   const notifications = new NotificationHub((sink, err) => log.warn({ sink, err: err.message }, 'notification not sent'));
   const sources = [...(parts.sources ?? []), ...configuredSources(settings)];
   for (const s of sources) await s.start(model, log.child({ source: s.name }));
-  const alarming = startAlarming(settings, model, tree, ctx, notifications, log);
+  const alarming = startAlarming(settings, model, tree, ctx, notifications, log, security.engine.id);
 
   const udp = new UdpAgent({
     listen: settings.listen,

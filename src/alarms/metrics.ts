@@ -2,7 +2,7 @@
 // instance. Rates (per minute) keep the previous counter reading; their first reading
 // only sets the base and yields nothing.
 
-import type { CheckStatus } from '../model/checks.js';
+import type { CheckStatus, ServiceCheck } from '../model/checks.js';
 import { percentAvail } from '../model/disks.js';
 import type { Application, MailSystem } from '../model/mail-system.js';
 
@@ -18,7 +18,8 @@ export interface MetricOptions {
   quotaPercent: number;
 }
 
-const DOWN: ReadonlySet<string> = new Set(['down', 'halted']);
+// restarting(5): "currently unavailable" (RFC 2788); the watcher's restart is no service up
+const DOWN: ReadonlySet<string> = new Set(['down', 'halted', 'restarting']);
 const CHECK_DOWN: CheckStatus = 'critical';
 
 function mtas(model: MailSystem): Application[] {
@@ -90,9 +91,18 @@ export function metricFor(name: string, opts: MetricOptions): Metric {
     case 'servicedown':
       return (model) => {
         const out: Measurement[] = [];
-        for (const a of model.applications.values()) out.push({ instance: a.name, value: DOWN.has(a.operStatus) ? 1 : 0 });
+        const checkOf = new Map<number, ServiceCheck>();
+        for (const c of model.checks.values()) if (c.applicationIndex !== undefined) checkOf.set(c.applicationIndex, c);
+        for (const a of model.applications.values()) {
+          // a probed service's applOperStatus is 'down' until its first check: not news yet
+          if (checkOf.get(a.index)?.status === 'unknown') continue;
+          out.push({ instance: a.name, value: DOWN.has(a.operStatus) ? 1 : 0 });
+        }
+        // a probed service with an applTable row is measured once, by the row (the probes set
+        // it down only when the check failed: slower than critical is congested, not down)
         for (const c of model.checks.values()) {
-          if (c.status !== 'unknown') out.push({ instance: c.name, value: c.status === CHECK_DOWN ? 1 : 0 });
+          if (c.status === 'unknown' || (c.applicationIndex !== undefined && model.applications.has(c.applicationIndex))) continue;
+          out.push({ instance: c.name, value: c.status === CHECK_DOWN ? 1 : 0 });
         }
         return out;
       };

@@ -255,7 +255,9 @@ export function ruleFrom(name: string, f: RuleFile): AlarmRule {
   const direction: AlarmDirection = f.direction ?? d.direction;
   const threshold = f.threshold ?? d.threshold;
   const gap = Math.abs(d.clearThreshold - d.threshold);
-  let clear = f.clearThreshold ?? (direction === 'above' ? Math.max(0, threshold - gap) : threshold + gap);
+  // The default gap, unless it would leave nothing to go below (queuesize threshold 1 would
+  // clear below 0, never): then no gap, cleared once below the threshold.
+  let clear = f.clearThreshold ?? (direction === 'above' ? (threshold - gap > 0 ? threshold - gap : threshold) : threshold + gap);
   if (f.clearThreshold === undefined && name === 'diskavail') clear = Math.min(100, clear);
   return {
     name,
@@ -297,6 +299,9 @@ export function checkAlarmFile(
     }
     if (rule.direction === 'below' && rule.clearThreshold < rule.threshold) {
       fail(['alarms', name, key], `clearThreshold ${rule.clearThreshold} is below threshold ${rule.threshold}: an alarm raised below it would never clear`);
+    }
+    if (rule.direction === 'above' && rule.clearThreshold <= 0 && rule.threshold > 0) {
+      fail(['alarms', name, key], 'a value never goes below 0: the alarm could never clear');
     }
     if (rule.direction === 'below' && rule.threshold === 0 && name !== 'diskavail') {
       fail(['alarms', name, 'threshold'], 'a value never goes below 0: the alarm could never be raised');

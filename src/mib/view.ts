@@ -16,7 +16,17 @@ export interface ViewContext {
    * relative to it.
    */
   uptimeMs: number;
+  /**
+   * The wall-clock time of uptime 0 that TimeStamps are taken from. `now - uptimeMs` moves
+   * by a millisecond or two from request to request (two clocks read one after the other),
+   * which made a TimeStamp of a past event flicker by a tick between reads; requestClock()
+   * keeps this one until the wall clock is stepped. Without it, `now - uptimeMs`.
+   */
+  anchor?: number;
 }
+
+/** The wall clock may drift this far from the monotonic one before TimeStamps follow it. */
+const ANCHOR_TOLERANCE_MS = 100;
 
 /** A request clock; `tick()` fixes `now` and `uptime` for the next request. */
 export function requestClock(): ViewContext & { tick(): void } {
@@ -25,9 +35,12 @@ export function requestClock(): ViewContext & { tick(): void } {
     now: Date.now(),
     startedAt: Date.now(),
     uptimeMs: 0,
+    anchor: undefined as number | undefined,
     tick() {
       ctx.now = Date.now();
       ctx.uptimeMs = performance.now() - t0;
+      const anchor = ctx.now - ctx.uptimeMs;
+      if (ctx.anchor === undefined || Math.abs(anchor - ctx.anchor) > ANCHOR_TOLERANCE_MS) ctx.anchor = anchor;
     },
   };
   return ctx;
@@ -77,7 +90,7 @@ export interface ModuleView {
  */
 export function timeStamp(ctx: ViewContext, t: number | undefined): number {
   if (t === undefined) return 0;
-  const v = Math.floor((ctx.uptimeMs - (ctx.now - t)) / 10);
+  const v = Math.floor((t - (ctx.anchor ?? ctx.now - ctx.uptimeMs)) / 10);
   const up = sysUpTime(ctx);
   return v < 0 ? 0 : v > up ? up : v;
 }

@@ -30,10 +30,18 @@ export function startAlarming(
   ctx: ViewContext & { tick(): void },
   hub: NotificationHub,
   log: Logger,
+  /** the agent's snmpEngineID (src/security.ts): the sender of SNMPv3 traps */
+  engineId?: Buffer,
 ): Alarming {
   const retry: RetryOptions = { size: settings.notify.queueSize, initialDelayMs: 500, maxDelayMs: 60000 };
   const agentAddr = agentAddress(settings.listen);
-  const sinks = settings.notify.sinks.map((s) => new SnmpSink(s, log.child({ notify: s.kind }), { retry, timeoutMs: 2000, agentAddr }));
+  // A v3 trap's authoritative engine is its sender: ours, the one managers read as
+  // snmpEngineID and name in snmptrapd's createUser -e (the package would make up a new
+  // one at every start). Informs are the receiver's: discovered.
+  const ours = engineId && `0x${engineId.toString('hex')}`;
+  const sinks = settings.notify.sinks
+    .map((s) => (s.kind === 'trapsess' && !s.inform && s.engineId === undefined ? { ...s, engineId: ours } : s))
+    .map((s) => new SnmpSink(s, log.child({ notify: s.kind }), { retry, timeoutMs: 2000, agentAddr }));
   for (const s of sinks) hub.add(s);
   const engine = new AlarmEngine(model, settings.alarms.rules, log.child({ part: 'alarms' }), {
     quotaPercent: settings.alarms.quotaPercent,

@@ -138,7 +138,9 @@ describe('Sun MTA source in the agent (e2e)', function () {
     ).to.deep.equal(['-1', '-1', '0', '-3']);
     // MTA-MIB counters never go back
     expect(await get(t, 'mtaGroupTransmittedMessages.1.3')).to.deep.equal(['5']);
-    const s = await show('show', '--config', config, '--channel', 'ims-ms');
+    // show reads the checkpoint, which is written up to a second after the line was applied
+    let s = await show('show', '--config', config, '--channel', 'ims-ms');
+    await until('the checkpoint with the delivery', async () => (s = await show('show', '--config', config, '--channel', 'ims-ms')).stdout.includes('   Delivered                    1'));
     expect(s.stdout).to.contain('   Stored                      -1         -1         -3\n');
     expect(s.stdout).to.contain('   Absolute values (current less the lowest since counting began or the last clear):\n   Stored                       0          0          0\n');
   });

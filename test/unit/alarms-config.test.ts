@@ -77,6 +77,13 @@ describe('alarm and notification config', () => {
     expect(() => parseSink('trapsink', 'host:99999')).to.throw('"99999" is not a port');
   });
 
+  it('a threshold below the default gap clears once below it (queuesize 1: an empty queue)', () => {
+    const f = file(['alarms:', '  queuesize: { threshold: 1 }', '  serverresponse: { threshold: 5000 }', '  rejects: { threshold: 50 }']);
+    const rules = settingsFrom({ config: f }).alarms.rules;
+    const clear = (n: string) => rules.find((r) => r.name === n)!.clearThreshold;
+    expect([clear('queuesize'), clear('serverresponse'), clear('rejects')]).to.deep.equal([1, 3000, 30]);
+  });
+
   it('an unknown alarm name is an error at its line', () => {
     expect(error(['listen: ["udp:127.0.0.1:1161"]', 'alarms:', '  diskfree: { threshold: 5 }'])).to.equal(
       'FILE:3: alarms.diskfree: unknown alarm (known: diskavail, serverresponse, queuesize, queueage, failedlogins, rejects, quota, servicedown)',
@@ -92,6 +99,9 @@ describe('alarm and notification config', () => {
       'FILE:2: alarms.queuesize.threshold: a value never goes below 0: the alarm could never be raised',
     );
     expect(error(['alarms:', '  queueage:', '    threshold: -1'])).to.equal('FILE:3: alarms.queueage.threshold: must be >= 0');
+    expect(error(['alarms:', '  queuesize: { threshold: 5, clearThreshold: 0 }'])).to.equal(
+      'FILE:2: alarms.queuesize.clearThreshold: a value never goes below 0: the alarm could never clear',
+    );
   });
 
   it('a bad sink is an error at its line', () => {

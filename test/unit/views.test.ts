@@ -8,7 +8,7 @@ import { buildServing, type Serving } from '../../src/agent.js';
 import { bindViews } from '../../src/mib/bind.js';
 import { MibLoadError, loadMibs, ourMibDir, type MibTree } from '../../src/mib/loader.js';
 import { statusCodeNumber } from '../../src/mib/mta.js';
-import { kOctets, sysUpTime, table, timeStamp, type ModuleView } from '../../src/mib/view.js';
+import { kOctets, requestClock, sysUpTime, table, timeStamp, type ModuleView } from '../../src/mib/view.js';
 import { MailSystem, type Application, type Channel } from '../../src/model/mail-system.js';
 import { BerReader, Tag } from '../../src/snmp/ber.js';
 import type { Lookup } from '../../src/snmp/oid-index.js';
@@ -123,6 +123,25 @@ describe('views over the real MIBs', () => {
     expect(timeStamp(ctx, ctx.now - 1000), 'one second ago').to.equal(400);
     expect(timeStamp(ctx, ctx.now + 60_000), 'in the future: now').to.equal(500);
     expect(timeStamp(ctx, ctx.now - 10_000), 'before the start').to.equal(0);
+  });
+
+  it('a TimeStamp of a past event reads the same at every request (no flicker between the two clocks)', async () => {
+    const ctx = requestClock();
+    // ten events a millisecond apart: one of them lies within a millisecond of a tick boundary
+    const events = Array.from({ length: 10 }, (_, i) => ctx.startedAt + 20 + i);
+    await new Promise((r) => setTimeout(r, 40));
+    const seen = events.map(() => new Set<number>());
+    for (const deadline = Date.now() + 60; Date.now() < deadline; ) {
+      ctx.tick();
+      events.forEach((t, i) => seen[i]!.add(timeStamp(ctx, t)));
+    }
+    expect(seen.map((s) => s.size)).to.deep.equal(events.map(() => 1));
+    // the wall clock stepped by an hour: TimeStamps follow it, sysUpTime does not jump
+    const up = sysUpTime(ctx);
+    ctx.anchor! -= 3_600_000;
+    ctx.tick();
+    expect(ctx.anchor).to.equal(ctx.now - ctx.uptimeMs);
+    expect(sysUpTime(ctx) - up).to.be.below(100);
   });
 
   it('gives TimeStamp 0 for times before the agent started', () => {
