@@ -278,6 +278,7 @@ export function checkAlarmFile(
   lines: LineCounter,
   f: AlarmFileSettings,
   error: (key: string, line: number | undefined, message: string) => Error,
+  probeTimeouts: readonly number[] = [],
 ): void {
   const fail = (keys: Array<string | number>, message: string): never => {
     throw error(keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('').slice(1), lineOf(doc, lines, keys), message);
@@ -300,6 +301,11 @@ export function checkAlarmFile(
     }
     if (rule.direction === 'below' && rule.threshold === 0 && name !== 'diskavail') {
       fail(['alarms', name, 'threshold'], 'a value never goes below 0: the alarm could never be raised');
+    }
+    // serverresponse measures checks that completed, which always took less than their timeout
+    const longest = Math.max(...probeTimeouts);
+    if (name === 'serverresponse' && r.threshold !== undefined && rule.statInterval > 0 && probeTimeouts.length && rule.threshold >= longest) {
+      fail(['alarms', name, 'threshold'], `${rule.threshold} s is not below the probes' timeout (${longest} s): the alarm could never be raised`);
     }
   }
   for (const kind of ['trapsink', 'trap2sink', 'informsink'] as const) {

@@ -147,6 +147,11 @@ export function checkProbes(entries: ProbeEntry[]): ProbeProblem | undefined {
   return undefined;
 }
 
+/** seconds a check of the entry may take */
+export function probeTimeout(e: Pick<ProbeEntry, 'timeout'>): number {
+  return e.timeout ?? 10;
+}
+
 /** The well-known port of a protocol (with implicit TLS when `tls`). */
 export function defaultPort(protocol: CheckProtocol | 'pop3' | 'imap', tls: TlsMode): number {
   const implicit = tls === 'implicit';
@@ -195,7 +200,7 @@ export function probeSpecs(entries: ProbeEntry[], dir: string): ProbeSpec[] {
       ...ep,
       name: e.name,
       protocol: e.protocol,
-      timeout: e.timeout ?? 10,
+      timeout: probeTimeout(e),
       interval: e.interval ?? 60,
       warning: e.warning,
       critical: e.critical,

@@ -65,12 +65,12 @@ describe('alarm state machine', () => {
 
   it('a warning interval of 0 never repeats; an above alarm mirrors a below one', () => {
     const a = new AlarmStore().instanceOf({ ...ALARM_DEFAULTS.serverresponse!, warningInterval: 0 }, 'imap', T0);
-    expect(record(a, 9999, T0)).to.equal(undefined);
-    expect(record(a, 10000, T0 + 1)).to.equal('raised');
-    expect(record(a, 60000, T0 + 100 * H)).to.equal(undefined);
-    expect(record(a, 8000, T0 + 101 * H)).to.equal(undefined);
-    expect(record(a, 7999, T0 + 102 * H)).to.equal('cleared');
-    expect(a).to.include({ high: 60000, low: 7999, countOverThreshold: 1, countWarningSent: 1, warningState: false });
+    expect(record(a, 9.999, T0)).to.equal(undefined);
+    expect(record(a, 10, T0 + 1)).to.equal('raised');
+    expect(record(a, 60, T0 + 100 * H)).to.equal(undefined);
+    expect(record(a, 8, T0 + 101 * H)).to.equal(undefined);
+    expect(record(a, 7.999, T0 + 102 * H)).to.equal('cleared');
+    expect(a).to.include({ high: 60, low: 7.999, countOverThreshold: 1, countWarningSent: 1, warningState: false });
   });
 });
 
@@ -81,6 +81,20 @@ describe('alarm engine', () => {
 
   const rules = (over: Partial<Record<string, Partial<AlarmRule>>>): AlarmRule[] =>
     Object.entries(over).map(([n, o]) => ({ ...ALARM_DEFAULTS[n]!, ...o }));
+
+  it('serverresponse measures, in seconds, only checks that completed', () => {
+    const model = new MailSystem();
+    const check = (index: number, responseMs: number, consecutiveFailures: number) =>
+      model.checks.set(index, { index, name: `c${index}`, protocol: 'imap', target: 'mx:143', status: consecutiveFailures ? 'critical' : 'ok', responseMs, phases: [], reason: '', consecutiveFailures });
+    check(1, 12500, 0); // completed, slow
+    check(2, 10000, 1); // timed out after 10 s: servicedown's business
+    check(3, 9999, 0);
+    const engine = new AlarmEngine(model, rules({ serverresponse: {} }), silentLogger, { quotaPercent: 90 });
+    const events = engine.evaluate(undefined, T0);
+    expect(events.map((e) => `${e.transition} ${e.alarm.instance} ${e.alarm.current}`)).to.deep.equal(['raised c1 12.5']);
+    expect(model.alarms.find('serverresponse', 'c2')).to.equal(undefined);
+    expect(model.alarms.find('serverresponse', 'c3')!.current).to.equal(9.999);
+  });
 
   it('measures disks, checks, queues, rejects and services, and tells listeners', () => {
     const model = new MailSystem();
@@ -97,7 +111,6 @@ describe('alarm engine', () => {
     const got = () => events.map((e) => `${e.transition} ${e.alarm.alarm} ${e.alarm.instance} ${e.alarm.current}`);
     expect(got()).to.deep.equal([
       'raised diskavail /var/mail 9',
-      'raised serverresponse main imap on mx 12500',
       'raised queuesize postfix 1200',
       'raised queueage postfix 18000',
       'raised servicedown main imap on mx 1',
