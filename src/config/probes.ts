@@ -132,7 +132,7 @@ export interface ProbeProblem {
   message: string;
 }
 
-/** Checks across entries and fields: unique names, warning below critical. */
+/** Checks across entries and fields: unique names, warning below critical, URLs probeSpecs() can parse. */
 export function checkProbes(entries: ProbeEntry[]): ProbeProblem | undefined {
   const seen = new Map<string, number>();
   for (const [i, e] of entries.entries()) {
@@ -142,6 +142,7 @@ export function checkProbes(entries: ProbeEntry[]): ProbeProblem | undefined {
     if (e.warning !== undefined && e.critical !== undefined && e.warning > e.critical) {
       return { path: ['probes', i, 'warning'], message: 'greater than critical' };
     }
+    if (e.url !== undefined && !URL.canParse(e.url)) return { path: ['probes', i, 'url'], message: `"${e.url}" is not a URL` };
     if (e.tls === 'starttls' && e.protocol === 'ldap') return { path: ['probes', i, 'tls'], message: 'starttls is not supported for ldap (use implicit, ldaps)' };
   }
   return undefined;
