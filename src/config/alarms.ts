@@ -255,7 +255,8 @@ export function ruleFrom(name: string, f: RuleFile): AlarmRule {
   const direction: AlarmDirection = f.direction ?? d.direction;
   const threshold = f.threshold ?? d.threshold;
   const gap = Math.abs(d.clearThreshold - d.threshold);
-  let clear = f.clearThreshold ?? (direction === 'above' ? Math.max(0, threshold - gap) : threshold + gap);
+  // a derived clear threshold of 0 for an above alarm could never be passed (no value is below 0)
+  let clear = f.clearThreshold ?? (direction === 'above' ? (threshold - gap > 0 ? threshold - gap : threshold) : threshold + gap);
   if (f.clearThreshold === undefined && name === 'diskavail') clear = Math.min(100, clear);
   return {
     name,
@@ -301,6 +302,22 @@ export function checkAlarmFile(
     }
     if (rule.direction === 'below' && rule.threshold === 0 && name !== 'diskavail') {
       fail(['alarms', name, 'threshold'], 'a value never goes below 0: the alarm could never be raised');
+    }
+    // every measured value is 0 or more (servicedown 0 or 1, diskavail 0..100)
+    if (name === 'servicedown') {
+      if (rule.direction !== 'above') fail(['alarms', name, 'direction'], 'servicedown is 1 while down: only "above" raises it when a service goes down');
+      for (const k of ['threshold', 'clearThreshold'] as const) {
+        if (rule[k] <= 0 || rule[k] > 1) fail(['alarms', name, r[k] !== undefined ? k : 'threshold'], `${k} ${rule[k]}: servicedown is 0 (up) or 1 (down), so it must be above 0 and at most 1`);
+      }
+    }
+    if (rule.direction === 'above' && rule.threshold === 0) {
+      fail(['alarms', name, 'threshold'], 'every value reaches 0: the alarm would always be raised');
+    }
+    if (rule.direction === 'above' && rule.clearThreshold === 0) {
+      fail(['alarms', name, key], 'a value never goes below clearThreshold 0: the alarm would never clear');
+    }
+    if (name === 'diskavail' && rule.direction === 'below' && rule.clearThreshold >= 100) {
+      fail(['alarms', name, key], `clearThreshold ${rule.clearThreshold}: a percentage never goes above 100, the alarm would never clear`);
     }
     // serverresponse measures checks that completed, which always took less than their timeout
     const longest = Math.max(...probeTimeouts);

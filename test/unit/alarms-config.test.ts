@@ -95,6 +95,31 @@ describe('alarm and notification config', () => {
     expect(error(['alarms:', '  queueage:', '    threshold: -1'])).to.equal('FILE:3: alarms.queueage.threshold: must be >= 0');
   });
 
+  it('thresholds an alarm could never be raised or cleared at, or inverted, are errors at their line', () => {
+    expect(error(['alarms:', '  servicedown: {threshold: 5}'])).to.equal(
+      'FILE:2: alarms.servicedown.threshold: threshold 5: servicedown is 0 (up) or 1 (down), so it must be above 0 and at most 1',
+    );
+    expect(error(['alarms:', '  servicedown:', '    direction: below'])).to.equal(
+      'FILE:3: alarms.servicedown.direction: servicedown is 1 while down: only "above" raises it when a service goes down',
+    );
+    expect(error(['alarms:', '  servicedown:', '    threshold: 1', '    clearThreshold: 0'])).to.equal(
+      'FILE:4: alarms.servicedown.clearThreshold: clearThreshold 0: servicedown is 0 (up) or 1 (down), so it must be above 0 and at most 1',
+    );
+    expect(error(['alarms:', '  queuesize:', '    threshold: 0'])).to.equal('FILE:3: alarms.queuesize.threshold: every value reaches 0: the alarm would always be raised');
+    expect(error(['alarms:', '  rejects:', '    threshold: 10', '    clearThreshold: 0'])).to.equal(
+      'FILE:4: alarms.rejects.clearThreshold: a value never goes below clearThreshold 0: the alarm would never clear',
+    );
+    expect(error(['alarms:', '  diskavail:', '    threshold: 99'])).to.equal(
+      'FILE:3: alarms.diskavail.threshold: clearThreshold 100: a percentage never goes above 100, the alarm would never clear',
+    );
+    expect(error(['alarms:', '  quota:', '    percent: 150'])).to.equal('FILE:3: alarms.quota.percent: must be <= 100');
+    expect(error(['alarms:', '  failedlogins:', '    clearThreshold: -5'])).to.equal('FILE:3: alarms.failedlogins.clearThreshold: must be >= 0');
+    // a clear threshold derived below 0 is the threshold itself, which a value of 0 passes
+    const s = settingsFrom({ config: file(['alarms:', '  queuesize: { threshold: 100 }', '  servicedown: { threshold: 0.5 }']) });
+    expect(s.alarms.rules.find((r) => r.name === 'queuesize')).to.include({ threshold: 100, clearThreshold: 100 });
+    expect(s.alarms.rules.find((r) => r.name === 'servicedown')).to.include({ threshold: 0.5, clearThreshold: 0.5, direction: 'above' });
+  });
+
   it('a serverresponse threshold (seconds) not below the probes\' timeout is an error at its line', () => {
     const probes = ['probes:', '  - { name: mx, protocol: smtp, host: 127.0.0.1, timeout: 5 }', '  - { name: mx, protocol: imap, host: 127.0.0.1, timeout: 3 }'];
     expect(error([...probes, 'alarms:', '  serverresponse:', '    threshold: 5'])).to.equal(
