@@ -133,6 +133,16 @@ describe('madman probe (CLI)', function () {
     const w = await madman('--smtp', '127.0.0.1:25', '-w', 'soon');
     expect(w.code).to.equal(3);
     expect(w.stdout).to.equal('PROBE UNKNOWN - -w needs a positive number of seconds, not "soon"\n');
+    // 3000000 s would overflow setTimeout and time out every check at once
+    const t = await madman('--smtp', '127.0.0.1:25', '-t', '3000000');
+    expect(t.code).to.equal(3);
+    expect(t.stdout).to.equal('PROBE UNKNOWN - --timeout 3000000: at most 86400 seconds\n');
+    const c = await madman('--smtp', '127.0.0.1:25', '-w', '5', '-c', '90000');
+    expect(c.code).to.equal(3);
+    expect(c.stdout).to.equal('PROBE UNKNOWN - -c 90000: at most 86400 seconds\n');
+    const wc = await madman('--smtp', '127.0.0.1:25', '-w', '5', '-c', '2');
+    expect(wc.code).to.equal(3);
+    expect(wc.stdout).to.equal('PROBE UNKNOWN - -w is greater than -c\n');
     expect((await checkSmtp('-H', '127.0.0.1', '-w', 'soon')).code).to.equal(3);
     expect((await checkSmtp()).code).to.equal(3);
   });
