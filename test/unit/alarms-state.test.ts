@@ -12,6 +12,8 @@ import { record } from '../../src/alarms/state.js';
 import { silentLogger } from '../../src/log.js';
 import { AlarmStore, type AlarmRule } from '../../src/model/alarms.js';
 import { MailSystem } from '../../src/model/mail-system.js';
+import type { DiskUsage } from '../../src/model/disks.js';
+import { madmanAlarmsView } from '../../src/mib/madman-alarms.js';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 const H = 3600 * 1000;
@@ -82,6 +84,19 @@ describe('alarm engine', () => {
   const rules = (over: Partial<Record<string, Partial<AlarmRule>>>): AlarmRule[] =>
     Object.entries(over).map(([n, o]) => ({ ...ALARM_DEFAULTS[n]!, ...o }));
 
+  it('diskavail compares the exact percentage: 10.9 % does not reach 10; the disk table shows it rounded down', () => {
+    const model = new MailSystem();
+    model.disks.set(1, { index: 1, path: '/var/mail', mountPoint: '/', totalBytes: 1000, availBytes: 109, lastStat: T0, reason: '' });
+    const engine = new AlarmEngine(model, rules({ diskavail: {} }), silentLogger, { quotaPercent: 90 });
+    expect(engine.evaluate(undefined, T0)).to.deep.equal([]);
+    expect(model.alarms.find('diskavail', '/var/mail')!.current).to.equal(10.9);
+    const view = madmanAlarmsView(model);
+    const disks = view.tables![0]! as unknown as { columns: Record<string, (d: DiskUsage) => unknown> };
+    expect(disks.columns.madmanDiskPercentAvail!(model.disks.get(1)!)).to.equal(10);
+    model.disks.get(1)!.availBytes = 100;
+    expect(engine.evaluate(undefined, T0 + 1).map((e) => `${e.transition} ${e.alarm.current}`)).to.deep.equal(['raised 10']);
+  });
+
   it('serverresponse measures, in seconds, only checks that completed', () => {
     const model = new MailSystem();
     const check = (index: number, responseMs: number, consecutiveFailures: number) =>
@@ -110,7 +125,7 @@ describe('alarm engine', () => {
     engine.evaluate(undefined, T0);
     const got = () => events.map((e) => `${e.transition} ${e.alarm.alarm} ${e.alarm.instance} ${e.alarm.current}`);
     expect(got()).to.deep.equal([
-      'raised diskavail /var/mail 9',
+      'raised diskavail /var/mail 9.5',
       'raised queuesize postfix 1200',
       'raised queueage postfix 18000',
       'raised servicedown main imap on mx 1',

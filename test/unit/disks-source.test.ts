@@ -28,7 +28,7 @@ describe('disks source', () => {
       expect(d).to.include({ path: dir, totalBytes: s.blocks * s.bsize, reason: '' });
       // available space moves with other writers: within 64 MB of statfs's
       expect(Math.abs(d.availBytes - s.bavail * s.bsize)).to.be.below(64 * 1024 * 1024);
-      expect(percentAvail(d)).to.equal(Math.floor((d.availBytes * 100) / d.totalBytes));
+      expect(percentAvail(d)).to.equal((d.availBytes * 100) / d.totalBytes);
       // the mount point df (coreutils) names for the same path
       const df = await run('df', ['--output=target', dir]);
       expect(d.mountPoint).to.equal(df.stdout.trimEnd().split('\n')[1]);
