@@ -53,10 +53,12 @@ export function metricFor(name: string, opts: MetricOptions): Metric {
         return out;
       };
     case 'serverresponse':
+      // seconds, as Sun's; only a check that completed: a failed one's time is "until it
+      // failed" (a timeout would read as a slow answer), and failures are servicedown's
       return (model) =>
         [...model.checks.values()]
-          .filter((c) => c.responseMs !== undefined)
-          .map((c) => ({ instance: c.name, value: c.responseMs! }));
+          .filter((c) => c.responseMs !== undefined && c.consecutiveFailures === 0)
+          .map((c) => ({ instance: c.name, value: c.responseMs! / 1000 }));
     case 'queuesize':
       return (model) => mtas(model).map((a) => ({ instance: a.name, value: a.mta!.counters.storedMessages }));
     case 'queueage':

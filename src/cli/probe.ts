@@ -45,6 +45,8 @@ function seconds(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} needs a positive number of seconds, not "${v}"`);
+  // as in the config (probes.ts); longer would also overflow setTimeout (2^31 ms) and fire at once
+  if (n > 86400) throw new UsageError(`${flag} ${v}: at most 86400 seconds`);
   return n;
 }
 

@@ -280,6 +280,7 @@ export function checkAlarmFile(
   lines: LineCounter,
   f: AlarmFileSettings,
   error: (key: string, line: number | undefined, message: string) => Error,
+  probeTimeouts: readonly number[] = [],
 ): void {
   const fail = (keys: Array<string | number>, message: string): never => {
     throw error(keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('').slice(1), lineOf(doc, lines, keys), message);
@@ -305,6 +306,27 @@ export function checkAlarmFile(
     }
     if (rule.direction === 'below' && rule.threshold === 0 && name !== 'diskavail') {
       fail(['alarms', name, 'threshold'], 'a value never goes below 0: the alarm could never be raised');
+    }
+    // every measured value is 0 or more (servicedown 0 or 1, diskavail 0..100)
+    if (name === 'servicedown') {
+      if (rule.direction !== 'above') fail(['alarms', name, 'direction'], 'servicedown is 1 while down: only "above" raises it when a service goes down');
+      for (const k of ['threshold', 'clearThreshold'] as const) {
+        if (rule[k] <= 0 || rule[k] > 1) fail(['alarms', name, r[k] !== undefined ? k : 'threshold'], `${k} ${rule[k]}: servicedown is 0 (up) or 1 (down), so it must be above 0 and at most 1`);
+      }
+    }
+    if (rule.direction === 'above' && rule.threshold === 0) {
+      fail(['alarms', name, 'threshold'], 'every value reaches 0: the alarm would always be raised');
+    }
+    if (rule.direction === 'above' && rule.clearThreshold === 0) {
+      fail(['alarms', name, key], 'a value never goes below clearThreshold 0: the alarm would never clear');
+    }
+    if (name === 'diskavail' && rule.direction === 'below' && rule.clearThreshold >= 100) {
+      fail(['alarms', name, key], `clearThreshold ${rule.clearThreshold}: a percentage never goes above 100, the alarm would never clear`);
+    }
+    // serverresponse measures checks that completed, which always took less than their timeout
+    const longest = Math.max(...probeTimeouts);
+    if (name === 'serverresponse' && r.threshold !== undefined && rule.statInterval > 0 && probeTimeouts.length && rule.threshold >= longest) {
+      fail(['alarms', name, 'threshold'], `${rule.threshold} s is not below the probes' timeout (${longest} s): the alarm could never be raised`);
     }
   }
   for (const kind of ['trapsink', 'trap2sink', 'informsink'] as const) {

@@ -9,7 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
-import { checkProbes, probeSpecs, probesSchema, type ProbeEntry, type ProbeSpec } from './probes.js';
+import { checkProbes, probeSpecs, probesSchema, probeTimeout, type ProbeEntry, type ProbeSpec } from './probes.js';
 import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
 import { sunMtaSchema, sunMtaSettings, type SunMtaFile, type SunMtaSettings } from './sun-mta.js';
 import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type DiskSettings, type NotifySettings } from './alarms.js';
@@ -207,7 +207,7 @@ export function readConfigFile(file: string): FileSettings {
     const key = err.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1);
     throw new ConfigError(err.file ?? file, err.file ? 'createUser' : key, err.line ?? (at === undefined ? undefined : lines.linePos(at).line), err.message);
   }
-  checkAlarmFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message));
+  checkAlarmFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message), settings.probes?.map(probeTimeout));
   return settings;
 }
 

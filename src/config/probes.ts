@@ -132,7 +132,7 @@ export interface ProbeProblem {
   message: string;
 }
 
-/** Checks across entries and fields: unique names, warning below critical. */
+/** Checks across entries and fields: unique names, warning below critical, URLs probeSpecs() can parse. */
 export function checkProbes(entries: ProbeEntry[]): ProbeProblem | undefined {
   const seen = new Map<string, number>();
   for (const [i, e] of entries.entries()) {
@@ -142,9 +142,15 @@ export function checkProbes(entries: ProbeEntry[]): ProbeProblem | undefined {
     if (e.warning !== undefined && e.critical !== undefined && e.warning > e.critical) {
       return { path: ['probes', i, 'warning'], message: 'greater than critical' };
     }
+    if (e.url !== undefined && !URL.canParse(e.url)) return { path: ['probes', i, 'url'], message: `"${e.url}" is not a URL` };
     if (e.tls === 'starttls' && e.protocol === 'ldap') return { path: ['probes', i, 'tls'], message: 'starttls is not supported for ldap (use implicit, ldaps)' };
   }
   return undefined;
+}
+
+/** seconds a check of the entry may take */
+export function probeTimeout(e: Pick<ProbeEntry, 'timeout'>): number {
+  return e.timeout ?? 10;
 }
 
 /** The well-known port of a protocol (with implicit TLS when `tls`). */
@@ -195,7 +201,7 @@ export function probeSpecs(entries: ProbeEntry[], dir: string): ProbeSpec[] {
       ...ep,
       name: e.name,
       protocol: e.protocol,
-      timeout: e.timeout ?? 10,
+      timeout: probeTimeout(e),
       interval: e.interval ?? 60,
       warning: e.warning,
       critical: e.critical,

@@ -54,7 +54,8 @@ export function madmanAlarmsView(model: MailSystem): ModuleView {
           madmanDiskMountPoint: (d) => d.mountPoint,
           madmanDiskTotalMBytes: (d) => Math.floor(d.totalBytes / MB),
           madmanDiskAvailMBytes: (d) => Math.floor(d.availBytes / MB),
-          madmanDiskPercentAvail: (d) => percentAvail(d) ?? 0, // defined: the row was read
+          // rounded down as counterutil's; defined: the row was read
+          madmanDiskPercentAvail: (d) => Math.floor(percentAvail(d) ?? 0),
           madmanDiskLastStatTime: (d, ctx) => timeStamp(ctx, d.lastStat),
         },
       }),

@@ -25,7 +25,7 @@ export interface ServiceCheck {
   status: CheckStatus;
   /** when the last check finished (ms since the epoch) */
   lastCheck?: number;
-  /** total time of the last check that completed, in milliseconds */
+  /** total time of the last check, in milliseconds (a failed one: until it failed) */
   responseMs?: number;
   /** phase times of the last check */
   phases: PhaseTime[];

@@ -18,8 +18,8 @@ export interface DiskUsage {
   reason: string;
 }
 
-/** Available space in percent of the size, rounded down; undefined before the first reading. */
+/** Available space in percent of the size, exact (the diskavail alarm compares it); undefined before the first reading. */
 export function percentAvail(d: DiskUsage): number | undefined {
   if (d.lastStat === undefined || d.totalBytes <= 0) return undefined;
-  return Math.floor((d.availBytes * 100) / d.totalBytes);
+  return (d.availBytes * 100) / d.totalBytes;
 }

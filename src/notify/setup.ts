@@ -2,6 +2,7 @@
 // its events turned into MADMAN-MIB notifications on the hub (where the configured SNMP
 // sinks, and other issues' sinks such as the AgentX master, listen), and the mail notice.
 
+import { probesUnderResponseThreshold } from '../alarms/definitions.js';
 import { AlarmEngine } from '../alarms/engine.js';
 import os from 'node:os';
 import type { Settings } from '../config/config.js';
@@ -47,6 +48,8 @@ export function startAlarming(
     quotaPercent: settings.alarms.quotaPercent,
     stateDir: settings.stateDir,
   });
+  const never = probesUnderResponseThreshold(settings.alarms.rules, settings.probes ?? []);
+  if (never.length) log.warn({ probes: never }, 'alarm serverresponse: threshold not below these probes\' timeout, so never raised for them');
   engine.onEvent((e) => {
     // outside any request: take the clock now, for sysUpTime in the notification
     ctx.tick();

@@ -111,9 +111,16 @@ describe('madman probe (CLI)', function () {
   });
 
   it('several targets: the worst decides the exit code', async () => {
-    const r = await madman('--smtp', `127.0.0.1:${postfix.port}`, '--smtp', `127.0.0.1:${slow.port}`, '-w', '0.1', '-c', '5');
-    expect(r.code).to.equal(1);
-    expect(r.stdout.split('\n').filter((l) => /^SMTP /.test(l)).map((l) => l.split(' ')[1])).to.deep.equal(['OK', 'WARNING']);
+    const r = await madman('--smtp', `127.0.0.1:${postfix.port}`, '--smtp', `127.0.0.1:${slow.port}`, '-w', '0.1', '-c', '5', '--json');
+    const reps = JSON.parse(r.stdout) as Array<{ status: string; responseMs: number; reason: string }>;
+    // each state follows from the time the command measured (how fast Postfix answers is not the point)
+    const judged = (x: { responseMs: number; reason: string }) =>
+      x.reason && !/^response time/.test(x.reason) ? 'critical' : x.responseMs > 5000 ? 'critical' : x.responseMs > 100 ? 'warning' : 'ok';
+    expect(reps.map((x) => x.status)).to.deep.equal(reps.map(judged));
+    // the slow server greets after 300 ms: never ok at -w 0.1
+    expect(reps[1]!.status).to.not.equal('ok');
+    const code = { ok: 0, warning: 1, critical: 2 } as Record<string, number>;
+    expect(r.code).to.equal(Math.max(...reps.map((x) => code[x.status]!)));
   });
 
   it('bad arguments are UNKNOWN (3), as for check_smtp', async () => {
@@ -126,6 +133,16 @@ describe('madman probe (CLI)', function () {
     const w = await madman('--smtp', '127.0.0.1:25', '-w', 'soon');
     expect(w.code).to.equal(3);
     expect(w.stdout).to.equal('PROBE UNKNOWN - -w needs a positive number of seconds, not "soon"\n');
+    // 3000000 s would overflow setTimeout and time out every check at once
+    const t = await madman('--smtp', '127.0.0.1:25', '-t', '3000000');
+    expect(t.code).to.equal(3);
+    expect(t.stdout).to.equal('PROBE UNKNOWN - --timeout 3000000: at most 86400 seconds\n');
+    const c = await madman('--smtp', '127.0.0.1:25', '-w', '5', '-c', '90000');
+    expect(c.code).to.equal(3);
+    expect(c.stdout).to.equal('PROBE UNKNOWN - -c 90000: at most 86400 seconds\n');
+    const wc = await madman('--smtp', '127.0.0.1:25', '-w', '5', '-c', '2');
+    expect(wc.code).to.equal(3);
+    expect(wc.stdout).to.equal('PROBE UNKNOWN - -w is greater than -c\n');
     expect((await checkSmtp('-H', '127.0.0.1', '-w', 'soon')).code).to.equal(3);
     expect((await checkSmtp()).code).to.equal(3);
   });

@@ -56,15 +56,19 @@ describe('e2e: the alarm mail notice through a real Postfix (issue 5)', function
       if (Date.now() > deadline) throw new Error(`no mail in ${box}; log:\n${pf.readLog().slice(-2000)}`);
       if (existsSync(box)) text = readFileSync(box, 'utf8');
     }
-    expect(subjectOf(text)).to.equal(`ALARM: percentage mail partition diskspace available of "${dir}" is ${pct}`);
+    // the notice shows the exact percentage the agent measured, to 2 decimals
+    const measured = ta.model.alarms.find('diskavail', dir)!.current!;
+    expect(Math.floor(measured)).to.be.oneOf([pct - 1, pct, pct + 1]);
+    const shown = String(Math.round(measured * 100) / 100);
+    expect(subjectOf(text)).to.equal(`ALARM: percentage mail partition diskspace available of "${dir}" is ${shown}`);
     expect(text).to.match(/\nFrom: sender@localhost\n/);
     const body = text.slice(text.indexOf('\n\n') + 2).trim().split('\n');
     expect(body[0]).to.equal(`Server instance: madman on ${os.hostname()}`);
     expect(body.slice(1, 4)).to.deep.equal(['Alarmid: diskavail', `Instance: ${dir}`, 'Description: percentage mail partition diskspace available']);
-    expect(body[4]).to.match(new RegExp(`^Current measured value \\(\\d\\d/[A-Z][a-z]{2}/\\d{4}:\\d\\d:\\d\\d:\\d\\d [+-]\\d{4}\\): ${pct}$`));
+    expect(body[4]).to.match(new RegExp(`^Current measured value \\(\\d\\d/[A-Z][a-z]{2}/\\d{4}:\\d\\d:\\d\\d:\\d\\d [+-]\\d{4}\\): ${shown.replace('.', '\\.')}$`));
     expect(body.slice(5)).to.deep.equal([
-      `Lowest recorded value: ${pct}`,
-      `Highest recorded value: ${pct}`,
+      `Lowest recorded value: ${shown}`,
+      `Highest recorded value: ${shown}`,
       'Monitoring interval: 3600 seconds',
       `Alarm condition is when under threshold of ${threshold}`,
       'Number of times under threshold: 1',

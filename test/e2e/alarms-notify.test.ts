@@ -90,7 +90,6 @@ describe('e2e: alarms and notifications to a real snmptrapd (issue 5)', function
     ta = await startTestAgent({ stateDir, settings: settings(dir, { threshold: high, clearThreshold: high }, sinks(trapd.port)) });
 
     const raised = [`${MADMAN}.0.1`];
-    const want = alarmVarbinds(1, { id: 'diskavail', instance: dir, description: ALARM_DEFAULTS.diskavail!.description, current: pct, threshold: high, direction: 1, high: pct, low: pct });
     const got = await Promise.all([
       trapd.waitFor((r) => r.security.includes('community v1sink'), 'v1 trap'),
       trapd.waitFor((r) => r.security.includes('community v2sink'), 'v2c trap'),
@@ -98,6 +97,9 @@ describe('e2e: alarms and notifications to a real snmptrapd (issue 5)', function
       trapd.waitFor((r) => r.pdu === 'TRAP2' && r.security.includes('SNMP v3, user alarmuser'), 'v3 trap'),
       trapd.waitFor((r) => r.pdu === 'INFORM' && r.security.includes('SNMP v3, user alarmuser'), 'v3 inform'),
     ]);
+    // the exact percentage the agent measured, rounded in the Integer32 columns
+    const shown = Math.round(ta.model.alarms.find('diskavail', dir)!.current!);
+    const want = alarmVarbinds(1, { id: 'diskavail', instance: dir, description: ALARM_DEFAULTS.diskavail!.description, current: shown, threshold: high, direction: 1, high: shown, low: shown });
     const [v1, ...v2] = got;
     expect(v1!.pdu).to.equal('TRAP');
     expect(v1!.security).to.equal('TRAP, SNMP v1, community v1sink');
@@ -123,7 +125,7 @@ describe('e2e: alarms and notifications to a real snmptrapd (issue 5)', function
     const tbl = await snmp('snmptable', [...MIB_OPTS, '-OU', '-Cf', '|', '-CH', ta.target, 'MADMAN-MIB::madmanAlarmTable']);
     expect(tbl.code).to.equal(0);
     const cells = tbl.stdout.trim().split('|');
-    expect(cells.slice(0, 10)).to.deep.equal(['diskavail', dir, ALARM_DEFAULTS.diskavail!.description, String(pct), String(high), String(high), 'below', String(pct), String(pct), '1']);
+    expect(cells.slice(0, 10)).to.deep.equal(['diskavail', dir, ALARM_DEFAULTS.diskavail!.description, String(shown), String(high), String(high), 'below', String(shown), String(shown), '1']);
     await ta.stop();
     ta = undefined;
 
@@ -132,7 +134,7 @@ describe('e2e: alarms and notifications to a real snmptrapd (issue 5)', function
     const before = trapd.received().length;
     ta = await startTestAgent({ stateDir, settings: settings(dir, { threshold: low, clearThreshold: low + 1 }, sinks(trapd.port).slice(1, 2)) });
     const cleared = await trapd.waitFor((r) => trapOid(r) === `OID: ${MADMAN}.0.2`, 'madmanAlarmCleared');
-    expect(objects(cleared)).to.deep.equal(alarmVarbinds(1, { id: 'diskavail', instance: dir, description: ALARM_DEFAULTS.diskavail!.description, current: pct, threshold: low, direction: 1, high: pct, low: pct }));
+    expect(objects(cleared)).to.deep.equal(alarmVarbinds(1, { id: 'diskavail', instance: dir, description: ALARM_DEFAULTS.diskavail!.description, current: shown, threshold: low, direction: 1, high: shown, low: shown }));
     const after = await snmp('snmpget', [...MIB_OPTS, '-Oqv', ta.target, 'MADMAN-MIB::madmanAlarmWarningState.1', 'MADMAN-MIB::madmanAlarmCountOverThreshold.1', 'MADMAN-MIB::madmanAlarmThreshold.1']);
     expect(after.stdout.trim().split('\n')).to.deep.equal(['false', '1', String(low)]);
     expect(trapd.received().length).to.equal(before + 1);
@@ -142,6 +144,8 @@ describe('e2e: alarms and notifications to a real snmptrapd (issue 5)', function
     await trapd.down();
     const pct = percentAvail(dir);
     ta = await startTestAgent({ stateDir, settings: settings(dir, { threshold: pct + 1, clearThreshold: pct + 1 }, sinks(trapd.port).slice(2, 3)) });
+    // the measurement the alarm was raised at (at start), as the Integer32 column shows it
+    const shown = Math.round(ta.model.alarms.find('diskavail', dir)!.current!);
     const state = await snmp('snmpget', [...MIB_OPTS, '-Oqv', ta.target, 'MADMAN-MIB::madmanAlarmWarningState.1']);
     expect(state.stdout.trim()).to.equal('true');
     const sink = ta.agent.alarming.sinks[0]!;
@@ -150,7 +154,7 @@ describe('e2e: alarms and notifications to a real snmptrapd (issue 5)', function
     await trapd.up();
     const r = await trapd.waitFor((x) => x.pdu === 'INFORM', 'inform after restart', 20000);
     expect(trapOid(r)).to.equal(`OID: ${MADMAN}.0.1`);
-    expect(objects(r)[3]).to.deep.equal([`${ALARM_COL}.5.1`, `INTEGER: ${pct}`]);
+    expect(objects(r)[3]).to.deep.equal([`${ALARM_COL}.5.1`, `INTEGER: ${shown}`]);
     for (let i = 0; i < 50 && sink.pending > 0; i++) await new Promise((res) => setTimeout(res, 100));
     expect(sink.pending).to.equal(0);
     expect(sink.sent).to.equal(1);

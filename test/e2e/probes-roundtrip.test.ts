@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { runProbe } from '../../src/sources/probes/run.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot-server.js';
 import { startPostfix, type PostfixServer } from '../helpers/postfix-server.js';
-import { spec } from '../helpers/probe-support.js';
+import { listen, spec } from '../helpers/probe-support.js';
 
 describe('round trip: SMTP (Postfix) to IMAP/POP3 (Dovecot)', function () {
   this.timeout(60000);
@@ -68,13 +68,48 @@ describe('round trip: SMTP (Postfix) to IMAP/POP3 (Dovecot)', function () {
       roundtrip({
         protocol: 'roundtrip',
         port: dovecot.imapPort,
-        timeout: 1,
+        timeout: 3, // room for the send and the IMAP login on a loaded machine
         smtp: { host: '127.0.0.1', port: postfix.port, tls: 'none', tlsVerify: true, from: 'sender@localhost', to: 'someone@remote.test' },
       }),
     );
     expect(o.ok).to.equal(false);
-    expect(o.reason).to.match(/^delivery: message \S+ not in INBOX within 1 s$/);
+    expect(o.reason).to.match(/^delivery: message \S+ not in INBOX within 3 s$/);
     expect(o.phases.map((p) => p.name)).to.deep.equal(['send']);
+  });
+
+  it('a SEARCH the deadline cuts short reads as not delivered, not as a dead server', async () => {
+    // a fake IMAP server that never answers SEARCH: Dovecot cannot be made to hang there
+    const imap = await listen((sock) => {
+      sock.write('* OK [CAPABILITY IMAP4rev1] fake ready\r\n');
+      let buf = '';
+      sock.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          const [tag, ...words] = buf.slice(0, nl).trim().split(' ');
+          buf = buf.slice(nl + 1);
+          const verb = words.filter((w) => w.toUpperCase() !== 'UID')[0]?.toUpperCase();
+          if (verb === 'SEARCH') continue;
+          if (verb === 'CAPABILITY') sock.write('* CAPABILITY IMAP4rev1\r\n');
+          if (verb === 'SELECT' || verb === 'EXAMINE') sock.write('* FLAGS (\\Seen)\r\n* 0 EXISTS\r\n* OK [UIDVALIDITY 1] ok\r\n');
+          if (verb === 'LOGOUT') sock.write('* BYE\r\n');
+          sock.write(`${tag} OK done\r\n`);
+        }
+      });
+    });
+    try {
+      const o = await runProbe(
+        roundtrip({
+          protocol: 'roundtrip',
+          port: imap.port,
+          timeout: 3,
+          smtp: { host: '127.0.0.1', port: postfix.port, tls: 'none', tlsVerify: true, from: 'sender@localhost', to: 'someone@remote.test' },
+        }),
+      );
+      expect(o.reason).to.match(/^delivery: message \S+ not in INBOX within 3 s$/);
+      expect(o.phases.map((p) => p.name)).to.deep.equal(['send']);
+    } finally {
+      await imap.close();
+    }
   });
 
   it('a refused recipient fails the send, naming the SMTP phase', async () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { probesUnderResponseThreshold } from '../../src/alarms/definitions.js';
 import { parseSink } from '../../src/config/alarms.js';
 import { ConfigError, settingsFrom } from '../../src/config/config.js';
 import { ROOT, run } from '../helpers/harness.js';
@@ -35,7 +36,7 @@ describe('alarm and notification config', () => {
         'disks: [spool, /var/mail]',
         'alarms:',
         '  diskavail: { threshold: 20, warningInterval: 0.5 }',
-        '  serverresponse: { threshold: 5000, clearThreshold: 4000, statInterval: 30 }',
+        '  serverresponse: { threshold: 2.5, clearThreshold: 1.5, statInterval: 30 }',
         '  quota: { percent: 80 }',
         '  rejects: { enabled: false }',
         'notify:',
@@ -51,7 +52,7 @@ describe('alarm and notification config', () => {
     expect(s.disks).to.deep.equal({ paths: [path.join(dir, 'spool'), '/var/mail'], interval: 60 });
     const rule = (name: string) => s.alarms.rules.find((r) => r.name === name);
     expect(rule('diskavail')).to.include({ threshold: 20, clearThreshold: 22, direction: 'below', statInterval: 3600, warningInterval: 1800 });
-    expect(rule('serverresponse')).to.include({ threshold: 5000, clearThreshold: 4000, statInterval: 30, warningInterval: 86400 });
+    expect(rule('serverresponse')).to.include({ threshold: 2.5, clearThreshold: 1.5, statInterval: 30, warningInterval: 86400 });
     expect(rule('rejects')!.statInterval).to.equal(0);
     expect(s.alarms.quotaPercent).to.equal(80);
     expect(s.notify.sinks.map((k) => `${k.kind} ${k.host}:${k.port} ${k.community ?? k.user?.name} ${k.inform}`)).to.deep.equal([
@@ -102,6 +103,49 @@ describe('alarm and notification config', () => {
     expect(error(['alarms:', '  queuesize: { threshold: 5, clearThreshold: 0 }'])).to.equal(
       'FILE:2: alarms.queuesize.clearThreshold: a value never goes below 0: the alarm could never clear',
     );
+  });
+
+  it('thresholds an alarm could never be raised or cleared at, or inverted, are errors at their line', () => {
+    expect(error(['alarms:', '  servicedown: {threshold: 5}'])).to.equal(
+      'FILE:2: alarms.servicedown.threshold: threshold 5: servicedown is 0 (up) or 1 (down), so it must be above 0 and at most 1',
+    );
+    expect(error(['alarms:', '  servicedown:', '    direction: below'])).to.equal(
+      'FILE:3: alarms.servicedown.direction: servicedown is 1 while down: only "above" raises it when a service goes down',
+    );
+    expect(error(['alarms:', '  servicedown:', '    threshold: 1', '    clearThreshold: 0'])).to.equal(
+      'FILE:4: alarms.servicedown.clearThreshold: clearThreshold 0: servicedown is 0 (up) or 1 (down), so it must be above 0 and at most 1',
+    );
+    expect(error(['alarms:', '  queuesize:', '    threshold: 0'])).to.equal('FILE:3: alarms.queuesize.threshold: every value reaches 0: the alarm would always be raised');
+    expect(error(['alarms:', '  rejects:', '    threshold: 10', '    clearThreshold: 0'])).to.equal(
+      'FILE:4: alarms.rejects.clearThreshold: a value never goes below clearThreshold 0: the alarm would never clear',
+    );
+    expect(error(['alarms:', '  diskavail:', '    threshold: 99'])).to.equal(
+      'FILE:3: alarms.diskavail.threshold: clearThreshold 100: a percentage never goes above 100, the alarm would never clear',
+    );
+    expect(error(['alarms:', '  quota:', '    percent: 150'])).to.equal('FILE:3: alarms.quota.percent: must be <= 100');
+    expect(error(['alarms:', '  failedlogins:', '    clearThreshold: -5'])).to.equal('FILE:3: alarms.failedlogins.clearThreshold: must be >= 0');
+    // a clear threshold derived below 0 is the threshold itself, which a value of 0 passes
+    const s = settingsFrom({ config: file(['alarms:', '  queuesize: { threshold: 100 }', '  servicedown: { threshold: 0.5 }']) });
+    expect(s.alarms.rules.find((r) => r.name === 'queuesize')).to.include({ threshold: 100, clearThreshold: 100 });
+    expect(s.alarms.rules.find((r) => r.name === 'servicedown')).to.include({ threshold: 0.5, clearThreshold: 0.5, direction: 'above' });
+  });
+
+  it('a serverresponse threshold (seconds) not below the probes\' timeout is an error at its line', () => {
+    const probes = ['probes:', '  - { name: mx, protocol: smtp, host: 127.0.0.1, timeout: 5 }', '  - { name: mx, protocol: imap, host: 127.0.0.1, timeout: 3 }'];
+    expect(error([...probes, 'alarms:', '  serverresponse:', '    threshold: 5'])).to.equal(
+      "FILE:6: alarms.serverresponse.threshold: 5 s is not below the probes' timeout (5 s): the alarm could never be raised",
+    );
+    // the default timeout is 10 s
+    expect(error(['probes: [{ name: mx, protocol: smtp, host: 127.0.0.1 }]', 'alarms: { serverresponse: { threshold: 12 } }'])).to.equal(
+      "FILE:2: alarms.serverresponse.threshold: 12 s is not below the probes' timeout (10 s): the alarm could never be raised",
+    );
+    const s = settingsFrom({ config: file([...probes, 'alarms:', '  serverresponse: { threshold: 4.5 }']) });
+    expect(s.alarms.rules.find((r) => r.name === 'serverresponse')).to.include({ threshold: 4.5, clearThreshold: 2.5 });
+    // the mx imap probe (3 s) can never reach 4.5 s: logged at start, not an error
+    expect(probesUnderResponseThreshold(s.alarms.rules, s.probes!)).to.deep.equal(['mx imap']);
+    // without probes, or with the alarm off, nothing is compared
+    expect(settingsFrom({ config: file(['alarms: { serverresponse: { threshold: 60 } }']) }).alarms.rules[1]!.threshold).to.equal(60);
+    expect(settingsFrom({ config: file([...probes, 'alarms: { serverresponse: { threshold: 60, enabled: false } }']) }).probes).to.have.length(2);
   });
 
   it('a bad sink is an error at its line', () => {

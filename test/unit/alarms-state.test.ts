@@ -12,6 +12,8 @@ import { record } from '../../src/alarms/state.js';
 import { silentLogger } from '../../src/log.js';
 import { AlarmStore, type AlarmRule } from '../../src/model/alarms.js';
 import { MailSystem } from '../../src/model/mail-system.js';
+import type { DiskUsage } from '../../src/model/disks.js';
+import { madmanAlarmsView } from '../../src/mib/madman-alarms.js';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 const H = 3600 * 1000;
@@ -65,12 +67,12 @@ describe('alarm state machine', () => {
 
   it('a warning interval of 0 never repeats; an above alarm mirrors a below one', () => {
     const a = new AlarmStore().instanceOf({ ...ALARM_DEFAULTS.serverresponse!, warningInterval: 0 }, 'imap', T0);
-    expect(record(a, 9999, T0)).to.equal(undefined);
-    expect(record(a, 10000, T0 + 1)).to.equal('raised');
-    expect(record(a, 60000, T0 + 100 * H)).to.equal(undefined);
-    expect(record(a, 8000, T0 + 101 * H)).to.equal(undefined);
-    expect(record(a, 7999, T0 + 102 * H)).to.equal('cleared');
-    expect(a).to.include({ high: 60000, low: 7999, countOverThreshold: 1, countWarningSent: 1, warningState: false });
+    expect(record(a, 9.999, T0)).to.equal(undefined);
+    expect(record(a, 10, T0 + 1)).to.equal('raised');
+    expect(record(a, 60, T0 + 100 * H)).to.equal(undefined);
+    expect(record(a, 8, T0 + 101 * H)).to.equal(undefined);
+    expect(record(a, 7.999, T0 + 102 * H)).to.equal('cleared');
+    expect(a).to.include({ high: 60, low: 7.999, countOverThreshold: 1, countWarningSent: 1, warningState: false });
   });
 });
 
@@ -81,6 +83,33 @@ describe('alarm engine', () => {
 
   const rules = (over: Partial<Record<string, Partial<AlarmRule>>>): AlarmRule[] =>
     Object.entries(over).map(([n, o]) => ({ ...ALARM_DEFAULTS[n]!, ...o }));
+
+  it('diskavail compares the exact percentage: 10.9 % does not reach 10; the disk table shows it rounded down', () => {
+    const model = new MailSystem();
+    model.disks.set(1, { index: 1, path: '/var/mail', mountPoint: '/', totalBytes: 1000, availBytes: 109, lastStat: T0, reason: '' });
+    const engine = new AlarmEngine(model, rules({ diskavail: {} }), silentLogger, { quotaPercent: 90 });
+    expect(engine.evaluate(undefined, T0)).to.deep.equal([]);
+    expect(model.alarms.find('diskavail', '/var/mail')!.current).to.equal(10.9);
+    const view = madmanAlarmsView(model);
+    const disks = view.tables![0]! as unknown as { columns: Record<string, (d: DiskUsage) => unknown> };
+    expect(disks.columns.madmanDiskPercentAvail!(model.disks.get(1)!)).to.equal(10);
+    model.disks.get(1)!.availBytes = 100;
+    expect(engine.evaluate(undefined, T0 + 1).map((e) => `${e.transition} ${e.alarm.current}`)).to.deep.equal(['raised 10']);
+  });
+
+  it('serverresponse measures, in seconds, only checks that completed', () => {
+    const model = new MailSystem();
+    const check = (index: number, responseMs: number, consecutiveFailures: number) =>
+      model.checks.set(index, { index, name: `c${index}`, protocol: 'imap', target: 'mx:143', status: consecutiveFailures ? 'critical' : 'ok', responseMs, phases: [], reason: '', consecutiveFailures });
+    check(1, 12500, 0); // completed, slow
+    check(2, 10000, 1); // timed out after 10 s: servicedown's business
+    check(3, 9999, 0);
+    const engine = new AlarmEngine(model, rules({ serverresponse: {} }), silentLogger, { quotaPercent: 90 });
+    const events = engine.evaluate(undefined, T0);
+    expect(events.map((e) => `${e.transition} ${e.alarm.instance} ${e.alarm.current}`)).to.deep.equal(['raised c1 12.5']);
+    expect(model.alarms.find('serverresponse', 'c2')).to.equal(undefined);
+    expect(model.alarms.find('serverresponse', 'c3')!.current).to.equal(9.999);
+  });
 
   it('measures disks, checks, queues, rejects and services, and tells listeners', () => {
     const model = new MailSystem();
@@ -96,8 +125,7 @@ describe('alarm engine', () => {
     engine.evaluate(undefined, T0);
     const got = () => events.map((e) => `${e.transition} ${e.alarm.alarm} ${e.alarm.instance} ${e.alarm.current}`);
     expect(got()).to.deep.equal([
-      'raised diskavail /var/mail 9',
-      'raised serverresponse main imap on mx 12500',
+      'raised diskavail /var/mail 9.5',
       'raised queuesize postfix 1200',
       'raised queueage postfix 18000',
       'raised servicedown main imap on mx 1',

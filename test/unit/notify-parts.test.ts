@@ -8,6 +8,10 @@ import { SnmpSink } from '../../src/notify/snmp-sinks.js';
 import { RetryQueue } from '../../src/notify/retry-queue.js';
 import { packageVarbind as toPackage, v1TrapOid } from '../../src/notify/snmp-sinks.js';
 import { agentAddress } from '../../src/notify/setup.js';
+import { alarmNotification } from '../../src/notify/build.js';
+import { ALARM_DEFAULTS } from '../../src/alarms/definitions.js';
+import { loadMibs } from '../../src/mib/loader.js';
+import { AlarmStore } from '../../src/model/alarms.js';
 import { mountOf } from '../../src/sources/disks.js';
 
 describe('disks and notification parts', () => {
@@ -93,5 +97,30 @@ describe('disks and notification parts', () => {
     } finally {
       await sink.close();
     }
+  });
+
+  it('a notification carries the agent\'s sysUpTime modulo 2^32, and the sink passes that to the session', async () => {
+    const tree = loadMibs();
+    const alarm = new AlarmStore().instanceOf({ ...ALARM_DEFAULTS.diskavail! }, '/var/mail', 0);
+    // 2^32 + 12345 centiseconds: past the 497-day wrap of TimeTicks
+    const ctx = { now: 1_000_000, startedAt: 0, uptimeMs: (4294967296 + 12345) * 10 + 7 };
+    const n = alarmNotification(tree, { transition: 'raised', alarm, at: 0 }, ctx);
+    expect(n.name).to.equal('madmanAlarmRaised');
+    expect(n.uptime).to.equal(12345);
+    const seen: Array<{ oid: string; upTime: number }> = [];
+    for (const kind of ['trap2sink', 'trapsink'] as const) {
+      const sink = new SnmpSink({ kind, host: '127.0.0.1', port: await freeUdpPort(), community: 'public', inform: false }, pino({ level: 'silent' }), {
+        retry: { size: 1, initialDelayMs: 100, maxDelayMs: 100 },
+        timeoutMs: 200,
+      });
+      // the net-snmp session's trap(): what the package would put on the wire as sysUpTime
+      (sink as unknown as { session: { trap: (oid: string, vb: unknown[], o: { upTime: number }) => void } }).session.trap = (oid, _vb, o) => void seen.push({ oid, upTime: o.upTime });
+      sink.send(n);
+      await sink.close();
+    }
+    expect(seen).to.deep.equal([
+      { oid: '1.3.6.1.4.1.32473.0.1', upTime: 12345 },
+      { oid: '1.3.6.1.4.1.32473.1', upTime: 12345 },
+    ]);
   });
 });

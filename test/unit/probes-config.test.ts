@@ -99,4 +99,10 @@ describe('probes config', () => {
       ':5: probes[0].warning: greater than critical',
     );
   });
+
+  it('a URL that does not parse is an error at its line', () => {
+    for (const url of ['"http://"', 'http://exa mple.test/', '"https://:443/"']) {
+      expect(error(file(['probes:', '  - name: web', '    protocol: http', `    url: ${url}`]))).to.equal(`:4: probes[0].url: "${url.replace(/"/g, '')}" is not a URL`);
+    }
+  });
 });

@@ -6,7 +6,7 @@
 import type { ImapFlow } from 'imapflow';
 import type { ProbeSpec } from '../../config/probes.js';
 import { bounded, imapError, openImap } from './imap.js';
-import { Deadline, PhaseClock, type ProbeOutcome } from './phases.js';
+import { Deadline, PhaseClock, TimeoutError, type ProbeOutcome } from './phases.js';
 import { Pop3Session } from './pop3.js';
 import { probeMessage, probeTag, smtpSession } from './smtp.js';
 
@@ -48,11 +48,18 @@ async function viaImap(spec: ProbeSpec, tag: string, clock: PhaseClock, deadline
     const c = client;
     await bounded(c, deadline, 'to SELECT', () => c.mailboxOpen(spec.mailbox ?? 'INBOX'));
     let uids: number[] = [];
+    const notDelivered = () => new Error(`message ${tag} not in ${spec.mailbox ?? 'INBOX'} within ${spec.timeout} s`);
     for (;;) {
-      const found = await bounded(c, deadline, 'to SEARCH', () => c.search({ header: { 'x-madman-probe': tag } }, { uid: true }));
+      let found: number[] | false | undefined;
+      try {
+        found = await bounded(c, deadline, 'to SEARCH', () => c.search({ header: { 'x-madman-probe': tag } }, { uid: true }));
+      } catch (err) {
+        // the deadline passing while polling means the message did not arrive in time
+        throw err instanceof TimeoutError ? notDelivered() : err;
+      }
       uids = found || [];
       if (uids.length) break;
-      if (deadline.remaining() <= POLL_MS) throw new Error(`message ${tag} not in ${spec.mailbox ?? 'INBOX'} within ${spec.timeout} s`);
+      if (deadline.remaining() <= POLL_MS) throw notDelivered();
       await sleep(POLL_MS);
     }
     clock.phases.push({ name: 'delivery', ms: performance.now() - t0 });
@@ -68,26 +75,34 @@ async function viaImap(spec: ProbeSpec, tag: string, clock: PhaseClock, deadline
 async function viaPop3(spec: ProbeSpec, tag: string, clock: PhaseClock, deadline: Deadline): Promise<void> {
   const t0 = performance.now();
   const header = `x-madman-probe: ${tag}`;
-  // POP3 shows the maildrop as it was at login: each poll is a new session
-  for (;;) {
-    clock.current = 'delivery';
-    const { s } = await Pop3Session.open(spec, new PhaseClock(), deadline);
-    try {
-      const { count } = await s.stat();
-      for (let i = count; i >= 1; i--) {
-        const head = await s.multi(`TOP ${i} 0`);
-        if (!head.some((l) => l.toLowerCase() === header)) continue;
-        clock.phases.push({ name: 'delivery', ms: performance.now() - t0 });
-        await clock.phase('fetch', () => s.multi(`RETR ${i}`));
-        await clock.phase('delete', () => s.cmd(`DELE ${i}`));
-        await clock.phase('quit', () => s.quit());
-        return;
+  let loggedIn = false;
+  try {
+    // POP3 shows the maildrop as it was at login: each poll is a new session
+    for (;;) {
+      clock.current = 'delivery';
+      const { s } = await Pop3Session.open(spec, new PhaseClock(), deadline);
+      loggedIn = true;
+      try {
+        const { count } = await s.stat();
+        for (let i = count; i >= 1; i--) {
+          const head = await s.multi(`TOP ${i} 0`);
+          if (!head.some((l) => l.toLowerCase() === header)) continue;
+          clock.phases.push({ name: 'delivery', ms: performance.now() - t0 });
+          await clock.phase('fetch', () => s.multi(`RETR ${i}`));
+          await clock.phase('delete', () => s.cmd(`DELE ${i}`));
+          await clock.phase('quit', () => s.quit());
+          return;
+        }
+        await s.quit();
+      } finally {
+        s.close();
       }
-      await s.quit();
-    } finally {
-      s.close();
+      if (deadline.remaining() <= POLL_MS) throw new TimeoutError('polling');
+      await sleep(POLL_MS);
     }
-    if (deadline.remaining() <= POLL_MS) throw new Error(`message ${tag} not in the maildrop within ${spec.timeout} s`);
-    await sleep(POLL_MS);
+  } catch (err) {
+    // once the maildrop answered, the deadline passing while polling means not delivered in time
+    if (loggedIn && clock.current === 'delivery' && err instanceof TimeoutError) throw new Error(`message ${tag} not in the maildrop within ${spec.timeout} s`);
+    throw err;
   }
 }
