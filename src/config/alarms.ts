@@ -317,9 +317,6 @@ export function checkAlarmFile(
     if (rule.direction === 'above' && rule.threshold === 0) {
       fail(['alarms', name, 'threshold'], 'every value reaches 0: the alarm would always be raised');
     }
-    if (rule.direction === 'above' && rule.clearThreshold === 0) {
-      fail(['alarms', name, key], 'a value never goes below clearThreshold 0: the alarm would never clear');
-    }
     if (name === 'diskavail' && rule.direction === 'below' && rule.clearThreshold >= 100) {
       fail(['alarms', name, key], `clearThreshold ${rule.clearThreshold}: a percentage never goes above 100, the alarm would never clear`);
     }

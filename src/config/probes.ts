@@ -150,7 +150,9 @@ export function checkProbes(entries: ProbeEntry[]): ProbeProblem | undefined {
 
 /** seconds a check of the entry may take */
 export function probeTimeout(e: Pick<ProbeEntry, 'timeout'>): number {
-  return e.timeout ?? 10;
+  // Longer than the serverresponse alarm's 10 s (Sun's default), so that a slow answer is
+  // measured and raises that alarm instead of being cut off as a failure.
+  return e.timeout ?? 30;
 }
 
 /** The well-known port of a protocol (with implicit TLS when `tls`). */

@@ -86,7 +86,7 @@ describe('integration: one config with every section, in `madman agent --config`
         'alarms:',
         '  queuesize: { threshold: 1, statInterval: 2 }',
         '  servicedown: { statInterval: 2 }',
-        '  serverresponse: { statInterval: 2 }',
+        '  serverresponse: { statInterval: 2, threshold: 1 }',
         'notify:',
         `  trap2sink: ["127.0.0.1:${trapd.port} public"]`,
         `  trapsess: ["-v 3 -u trapper -l authPriv -a SHA-256 -A trapauth1 -x AES -X trappriv1 127.0.0.1:${v3TrapPort}"]`,

@@ -34,7 +34,7 @@ const BASE = [
   'alarms:',
   '  queuesize: { threshold: 1, statInterval: 30 }',
   '  serverresponse:',
-  '    threshold: 5000',
+  '    threshold: 5',
   'notify:',
   '  trap2sink: ["127.0.0.1:1162 public"]',
   '  trapsess:',
@@ -82,7 +82,7 @@ describe('integration: a config file with every section, and --check-config', fu
     expect(s.probes!.map((p) => `${p.name} ${p.protocol} ${p.host}:${p.port}`)).to.deep.equal(['mx smtp 127.0.0.1:25', 'store imap 127.0.0.1:143']);
     const rule = (name: string) => s.alarms.rules.find((r) => r.name === name)!;
     expect([rule('queuesize').threshold, rule('queuesize').clearThreshold, rule('queuesize').statInterval]).to.deep.equal([1, 1, 30]);
-    expect([rule('serverresponse').threshold, rule('serverresponse').clearThreshold]).to.deep.equal([5000, 3000]);
+    expect([rule('serverresponse').threshold, rule('serverresponse').clearThreshold]).to.deep.equal([5, 3]);
     expect(s.disks.paths).to.deep.equal(['/var/mail']);
     expect(s.notify.sinks.map((k) => `${k.kind} ${k.host}:${k.port} ${k.inform}`)).to.deep.equal(['trap2sink 127.0.0.1:1162 false', 'trapsess 127.0.0.1:1163 true']);
     expect(s.communities.map((c) => c.community)).to.deep.equal(['public']);
@@ -95,8 +95,8 @@ describe('integration: a config file with every section, and --check-config', fu
     { section: 'postfix', edit: { after: '  queueInterval: 30', with: '  queueIntervall: 5' }, key: 'postfix.queueIntervall', message: 'unknown key' },
     { section: 'sunMta', edit: { after: '  application: sun MTA on mail1', with: '  logFile: x' }, key: 'sunMta.logFile', message: 'unknown key' },
     { section: 'probes', edit: { after: '    critical: 5', with: '    retries: 3' }, key: 'probes[0].retries', message: 'unknown key' },
-    { section: 'alarms', edit: { after: '    threshold: 5000', with: '    treshold: 4000' }, key: 'alarms.serverresponse.treshold', message: 'unknown key' },
-    { section: 'alarms (name)', edit: { after: '    threshold: 5000', with: '  queuelength: { threshold: 5 }' }, key: 'alarms.queuelength', message: 'unknown alarm (known: diskavail, serverresponse, queuesize, queueage, failedlogins, rejects, quota, servicedown)' },
+    { section: 'alarms', edit: { after: '    threshold: 5', with: '    treshold: 4000' }, key: 'alarms.serverresponse.treshold', message: 'unknown key' },
+    { section: 'alarms (name)', edit: { after: '    threshold: 5', with: '  queuelength: { threshold: 5 }' }, key: 'alarms.queuelength', message: 'unknown alarm (known: diskavail, serverresponse, queuesize, queueage, failedlogins, rejects, quota, servicedown)' },
     { section: 'notify', edit: { after: '  trap2sink: ["127.0.0.1:1162 public"]', with: '  trapsinks: ["127.0.0.1"]' }, key: 'notify.trapsinks', message: 'unknown key' },
     { section: 'security (view)', edit: { replace: '  - noprobes excluded MADMAN-MIB::madmanProbes', with: '  - noprobes exclude MADMAN-MIB::madmanProbes' }, key: 'view[1]', message: '"exclude" is not included or excluded' },
     { section: 'security (rouser)', edit: { replace: '  - nms priv -V noprobes', with: '  - nms priv -V probes' }, key: 'rouser[0]', message: 'view "probes" is not defined (add a view line)' },

@@ -58,7 +58,7 @@ describe('probes config', () => {
       '    smtp: { host: 127.0.0.1, port: 2525, to: probe@example.test }',
     ]);
     const [smtp, imap, web, rt] = settingsFrom({ config: f }).probes!;
-    expect(smtp).to.deep.include({ name: 'mx1', protocol: 'smtp', host: 'mail.example.test', port: 25, tls: 'none', tlsVerify: true, timeout: 10, interval: 60 });
+    expect(smtp).to.deep.include({ name: 'mx1', protocol: 'smtp', host: 'mail.example.test', port: 25, tls: 'none', tlsVerify: true, timeout: 30, interval: 60 });
     expect(smtp!.warning).to.equal(undefined);
     expect(imap).to.deep.include({
       port: 993,
