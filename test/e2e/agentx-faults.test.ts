@@ -180,6 +180,25 @@ describe('e2e: AgentX faults on the master side', function () {
     expect(sub!.session.stats.parseErrors).to.equal(1);
   });
 
+  it('a cut-short reply to Open is counted and the session is opened again', async () => {
+    await master.listen();
+    master.policy.cutShort = (type, conn) => type === PduType.Open && conn === 1;
+    start();
+    await master.until('a second session', () => (master.connections === 2 && sub!.session.ready ? true : undefined));
+    expect(sub!.session.stats.parseErrors).to.equal(1);
+    expect(master.count(PduType.Open)).to.equal(2);
+    expect(logs.some((l) => l.msg === 'malformed AgentX Response; restarting the session' && l.level === WARN)).to.equal(true);
+  });
+
+  it('a malformed reply to Register restarts the session, which then registers the subtree', async () => {
+    await master.listen();
+    master.policy.cutShort = (type, conn) => type === PduType.Register && conn === 1;
+    start();
+    await master.until('a registration on the second session', () => (master.connections === 2 && sub!.session.ready ? true : undefined));
+    expect(sub!.session.stats.parseErrors).to.equal(1);
+    expect([master.count(PduType.Register, 1), master.count(PduType.Register, 2)]).to.deep.equal([1, 1]);
+  });
+
   it('unanswered pings mean a dead master: the session is dropped and opened again', async () => {
     await master.listen();
     master.policy.answerPings = false;

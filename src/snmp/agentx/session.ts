@@ -299,10 +299,22 @@ export class AgentxSession extends EventEmitter {
         case PduType.Response: {
           const p = this.pending.get(h.packetId);
           if (!p) return; // late, after a timeout
+          let body: ResponseBody;
+          try {
+            body = decodeResponse(h, buf);
+          } catch (err) {
+            if (!(err instanceof AgentxParseError)) throw err;
+            // A reply we cannot read leaves our request unanswered for good: start over
+            // (teardown rejects it and every other pending request).
+            this.stats.parseErrors++;
+            this.o.log.warn({ packetId: h.packetId, err: err.message }, 'malformed AgentX Response; restarting the session');
+            this.restart('malformed response from the master');
+            return;
+          }
           this.pending.delete(h.packetId);
           clearTimeout(p.timer);
           if (this.sessionId === 0) this.sessionId = h.sessionId;
-          p.resolve(decodeResponse(h, buf));
+          p.resolve(body);
           return;
         }
         case PduType.Get:
