@@ -228,6 +228,19 @@ describe('e2e: AgentX faults on the master side', function () {
     expect(logs.some((l) => l.msg === 'notification has a value that cannot be encoded; not sent')).to.equal(true);
   });
 
+  it('notifications go out while the master keeps refusing one subtree', async () => {
+    await master.listen();
+    master.policy.register = (oid) => (oid === '1.3.6.1.2.1.28' ? AgentxError.duplicateRegistration : AgentxError.noError);
+    start({}, true);
+    await master.until('a refusal', () => (sub!.session.stats.refusedRegistrations >= 1 ? true : undefined));
+    const oid = [...tree.object('madmanAgentDroppedRequests').oid, 0];
+    const syntax = tree.object('madmanAgentDroppedRequests').syntax!;
+    sub!.sink.send({ name: 'test', oid: [...BASE, 0, 1], uptime: 5, varbinds: [{ name: 'madmanAgentDroppedRequests', oid, syntax, value: 3 }] });
+    await master.until('a Notify', () => (master.count(PduType.Notify) === 1 && sub!.sink.sent === 1 ? true : undefined));
+    expect(sub!.session.ready).to.equal(false);
+    expect(sub!.sink.dropped).to.equal(0);
+  });
+
   it('honours include, the search-range end and GetBulk repetitions; refuses Sets', async () => {
     await master.listen();
     start();

@@ -69,7 +69,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-/** Emits 'registered' (subtree name), 'ready' (all subtrees registered) and 'down' (reason). */
+/** Emits 'open', 'registered' (subtree name), 'ready' (all subtrees registered) and 'down' (reason). */
 export class AgentxSession extends EventEmitter {
   readonly stats: SessionStats = { connects: 0, parseErrors: 0, refusedRegistrations: 0, requests: 0, pingFailures: 0 };
   private sock: net.Socket | undefined;
@@ -203,6 +203,7 @@ export class AgentxSession extends EventEmitter {
     this.open = true;
     log.info({ master: formatMasterAddress(this.o.address), session: this.sessionId }, 'AgentX session open');
     for (const t of this.o.subtrees) void this.register(t, gen, this.backoffMs.min);
+    this.emit('open');
     this.pingTimer = setInterval(() => void this.ping(gen), this.o.pingIntervalMs ?? 15000);
   }
 
