@@ -274,7 +274,7 @@ export function settingsFrom(flags: Flags): Settings {
     fileSunMta = f.sunMta;
     fileAlarms = f;
     fileAgentx = f.agentx;
-    fileListen = f.listen !== undefined;
+    fileListen = f.listen !== undefined || f.agentaddress !== undefined;
     if (f.listen) s.listen = f.listen;
     if (f.agentaddress) s.listen = [...(f.listen ?? []), ...[f.agentaddress].flat()];
     if (f.communities) s.communities = f.communities.map((c) => ({ community: c.name, sources: c.source ?? [] }));
@@ -330,7 +330,7 @@ export function settingsFrom(flags: Flags): Settings {
   const agentx = agentxAddress(fileAgentx, flags.agentx);
   if (agentx !== undefined) {
     s.agentx = agentx;
-    if (!fileListen && !flags.listen?.length) s.listen = [];
+    if (!fileListen && !flags.listen?.length && !flags.agentaddress?.length) s.listen = [];
   }
   return s;
 }
