@@ -281,7 +281,8 @@ export function settingsFrom(flags: Flags): Settings {
     else if (f.community) s.communities = [{ community: f.community, sources: [] }];
     if (f.resolved) {
       const ro = f.resolved.communities;
-      if (ro.length) s.communities = f.communities || f.community ? [...s.communities, ...ro] : ro;
+      // Any security line (even SNMPv3 only) ends the `public` default: only configured communities serve.
+      s.communities = f.communities || f.community ? [...s.communities, ...ro] : ro;
       s.security = f.resolved.security;
     }
     if (f.stateDir) s.stateDir = path.resolve(path.dirname(flags.config), f.stateDir);
