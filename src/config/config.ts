@@ -269,12 +269,14 @@ export function settingsFrom(flags: Flags): Settings {
   let fileAlarms: AlarmFileSettings | undefined;
   let fileAgentx: string | undefined;
   let fileListen = false;
+  let fileCommunities = false;
   if (flags.config) {
     const f = readConfigFile(flags.config);
     fileSunMta = f.sunMta;
     fileAlarms = f;
     fileAgentx = f.agentx;
     fileListen = f.listen !== undefined || f.agentaddress !== undefined;
+    fileCommunities = Boolean(f.communities || f.community || f.resolved);
     if (f.listen) s.listen = f.listen;
     if (f.agentaddress) s.listen = [...(f.listen ?? []), ...[f.agentaddress].flat()];
     if (f.communities) s.communities = f.communities.map((c) => ({ community: c.name, sources: c.source ?? [] }));
@@ -309,7 +311,8 @@ export function settingsFrom(flags: Flags): Settings {
     for (const l of listen) parseEndpoint(l);
     s.listen = listen;
   }
-  if (flags.community) s.communities = [{ community: flags.community, sources: [] }];
+  // --community adds one (any source, no view) to those configured; it replaces only the default.
+  if (flags.community) s.communities = [...(fileCommunities ? s.communities : []), { community: flags.community, sources: [] }];
   if (flags.stateDir) s.stateDir = path.resolve(flags.stateDir);
   if (flags.demo) s.demo = true;
   if (flags.fromStart) s.fromStart = true;
