@@ -40,7 +40,10 @@ export function v3Args(u: V3User): string[] {
   return a;
 }
 
-/** A Net-SNMP tool as user `u`, one-second timeout, no retries. */
-export function v3(tool: string, u: V3User, args: string[], extra: string[] = []): Promise<RunResult> {
-  return run(tool, [...v3Args(u), '-t', '1', '-r', '0', ...V3_MIB_OPTS, ...extra, ...args]);
+/**
+ * A Net-SNMP tool as user `u`, no retries. The timeout is long enough for an answer on a
+ * loaded machine; pass a short one only where no answer is the expected outcome.
+ */
+export function v3(tool: string, u: V3User, args: string[], extra: string[] = [], timeoutS = 5): Promise<RunResult> {
+  return run(tool, [...v3Args(u), '-t', String(timeoutS), '-r', '0', ...V3_MIB_OPTS, ...extra, ...args]);
 }
