@@ -14,7 +14,7 @@ import { madmanAlarmsView } from './mib/madman-alarms.js';
 import { madmanServicesView } from './mib/madman-services.js';
 import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
-import { snmpEngineView, snmpMpdView, usmStatsView } from './mib/snmp-security.js';
+import { snmpEngineView, snmpMpdView, snmpTargetView, usmStatsView } from './mib/snmp-security.js';
 import { snmpv2View } from './mib/snmpv2.js';
 import { requestClock, sysUpTime, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
@@ -90,6 +90,7 @@ export function buildServing(
     snmpEngineView(security.engine, security.maxMessageSize),
     snmpMpdView(stats),
     usmStatsView(security.usmStats),
+    snmpTargetView(security.usmStats),
     madmanChannelsView(model),
     madmanAlarmsView(model),
     madmanServicesView(model),

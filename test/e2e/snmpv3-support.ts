@@ -7,7 +7,7 @@ import path from 'node:path';
 import { settingsFrom } from '../../src/config/config.js';
 import { MIB_DIRS, run, startTestAgent, type RunResult, type TestAgent } from '../helpers/harness.js';
 
-export const V3_MIB_OPTS = ['-M', MIB_DIRS, '-m', 'SNMPv2-MIB:SNMP-FRAMEWORK-MIB:SNMP-MPD-MIB:SNMP-USER-BASED-SM-MIB'];
+export const V3_MIB_OPTS = ['-M', MIB_DIRS, '-m', 'SNMPv2-MIB:SNMP-FRAMEWORK-MIB:SNMP-MPD-MIB:SNMP-USER-BASED-SM-MIB:SNMP-TARGET-MIB'];
 
 /** Starts an agent configured by `yaml` (listen and stateDir are the test's). */
 export async function startV3Agent(yaml: string, stateDir?: string): Promise<TestAgent & { dir: string }> {

@@ -108,6 +108,14 @@ describe('e2e: SNMPv3 USM', function () {
     expect(await read('usmStatsUnsupportedSecLevels')).to.equal(before + 1);
   });
 
+  it('a context name other than the default gets an snmpUnknownContexts Report, and the counter moves by one', async () => {
+    const before = await read('snmpUnknownContexts');
+    const r = await v3('snmpget', alice, [ta.target, 'sysDescr.0'], ['-n', 'other']);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr).to.contain('Bad context specified'); // how Net-SNMP names an snmpUnknownContexts Report
+    expect(await read('snmpUnknownContexts')).to.equal(before + 1);
+  });
+
   it('a user whose rouser level is priv is refused at authNoPriv (authorizationError)', async () => {
     const r = await v3('snmpget', { user: 'alice', level: 'authNoPriv', auth: alice.auth }, [ta.target, 'sysDescr.0']);
     expect(r.stdout + r.stderr).to.contain('authorizationError');
