@@ -21,13 +21,21 @@ export interface ViewContext {
 /** A request clock; `tick()` fixes `now` and `uptime` for the next request. */
 export function requestClock(): ViewContext & { tick(): void } {
   const t0 = performance.now();
+  const startedAt = Date.now();
+  // now - uptimeMs is kept fixed, and re-read only when the wall clock has moved away by
+  // more than 50 ms (it was stepped): Date.now()'s whole milliseconds against the monotonic
+  // clock's fractions would otherwise move a TimeStamp by 1 cs from one request to the next.
+  let wallAtZero = startedAt;
   const ctx = {
-    now: Date.now(),
-    startedAt: Date.now(),
+    now: startedAt,
+    startedAt,
     uptimeMs: 0,
     tick() {
-      ctx.now = Date.now();
-      ctx.uptimeMs = performance.now() - t0;
+      const up = performance.now() - t0;
+      const wall = Date.now();
+      if (Math.abs(wall - (up + wallAtZero)) > 50) wallAtZero = wall - up;
+      ctx.uptimeMs = up;
+      ctx.now = up + wallAtZero;
     },
   };
   return ctx;

@@ -8,7 +8,7 @@ import { buildServing, type Serving } from '../../src/agent.js';
 import { bindViews } from '../../src/mib/bind.js';
 import { MibLoadError, loadMibs, ourMibDir, type MibTree } from '../../src/mib/loader.js';
 import { statusCodeNumber } from '../../src/mib/mta.js';
-import { kOctets, sysUpTime, table, timeStamp, type ModuleView } from '../../src/mib/view.js';
+import { kOctets, requestClock, sysUpTime, table, timeStamp, type ModuleView } from '../../src/mib/view.js';
 import { MailSystem, type Application, type Channel } from '../../src/model/mail-system.js';
 import { BerReader, Tag } from '../../src/snmp/ber.js';
 import type { Lookup } from '../../src/snmp/oid-index.js';
@@ -123,6 +123,20 @@ describe('views over the real MIBs', () => {
     expect(timeStamp(ctx, ctx.now - 1000), 'one second ago').to.equal(400);
     expect(timeStamp(ctx, ctx.now + 60_000), 'in the future: now').to.equal(500);
     expect(timeStamp(ctx, ctx.now - 10_000), 'before the start').to.equal(0);
+  });
+
+  it('gives the same TimeStamp to an event in every request (wall and monotonic clocks kept in step)', () => {
+    const ctx = requestClock();
+    ctx.tick();
+    const event = ctx.now;
+    const first = [ctx.now - ctx.uptimeMs, timeStamp(ctx, event)];
+    // later requests, some milliseconds on: Date.now() moves in whole ms, the uptime in fractions
+    for (let i = 0; i < 5; i++) {
+      const until = performance.now() + 2;
+      while (performance.now() < until);
+      ctx.tick();
+      expect([ctx.now - ctx.uptimeMs, timeStamp(ctx, event)], `request ${i}`).to.deep.equal(first);
+    }
   });
 
   it('gives TimeStamp 0 for times before the agent started', () => {
