@@ -90,6 +90,7 @@ const oids: CounterOids = {
   wrongDigests: oid('usmStatsWrongDigests'),
   decryptionErrors: oid('usmStatsDecryptionErrors'),
   unknownPDUHandlers: oid('snmpUnknownPDUHandlers'),
+  unknownContexts: oid('snmpUnknownContexts'),
 };
 for (const [auth, priv] of [['SHA', undefined], ['SHA-256', undefined], ['SHA-256', 'AES'], ['SHA-512', 'AES-256']] as const) {
   const a = AUTH_PROTOCOLS[auth as AuthName];

@@ -14,7 +14,7 @@ import { madmanAlarmsView } from './mib/madman-alarms.js';
 import { madmanServicesView } from './mib/madman-services.js';
 import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
-import { snmpEngineView, snmpMpdView, usmStatsView } from './mib/snmp-security.js';
+import { snmpEngineView, snmpMpdView, snmpTargetView, usmStatsView } from './mib/snmp-security.js';
 import { snmpv2View } from './mib/snmpv2.js';
 import { requestClock, sysUpTime, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
@@ -90,6 +90,7 @@ export function buildServing(
     snmpEngineView(security.engine, security.maxMessageSize),
     snmpMpdView(stats),
     usmStatsView(security.usmStats),
+    snmpTargetView(security.usmStats),
     madmanChannelsView(model),
     madmanAlarmsView(model),
     madmanServicesView(model),
@@ -115,6 +116,22 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   const notifications = new NotificationHub((sink, err) => log.warn({ sink, err: err.message }, 'notification not sent'));
   const sources = [...(parts.sources ?? []), ...configuredSources(settings)];
   for (const s of sources) await s.start(model, log.child({ source: s.name }));
+  // The AgentX sink is in the hub before alarming starts: its first check runs at once,
+  // and the sink queues what it raises until the master has opened the session.
+  const agentx =
+    settings.agentx === undefined
+      ? undefined
+      : startSubagent({
+          address: settings.agentx,
+          tree,
+          index,
+          uptime: () => sysUpTime(ctx),
+          beginRequest: () => ctx.tick(),
+          onEncodeError: () => stats.encodeErrors++,
+          description: `madman ${VERSION}`,
+          log,
+        });
+  if (agentx) notifications.add(agentx.sink);
   const alarming = startAlarming(settings, model, tree, ctx, notifications, log, security.engine.id);
 
   const udp = new UdpAgent({
@@ -134,25 +151,12 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   } catch (err) {
     // e.g. the port is taken: stop the sources, or their timers keep the process alive
     alarming.stop();
+    await agentx?.stop();
     await notifications.close();
     for (const s of sources) await s.stop();
     throw err;
   }
   log.info({ endpoints, objects: index.objects.length }, 'agent listening');
-  const agentx =
-    settings.agentx === undefined
-      ? undefined
-      : startSubagent({
-          address: settings.agentx,
-          tree,
-          index,
-          uptime: () => sysUpTime(ctx),
-          beginRequest: () => ctx.tick(),
-          onEncodeError: () => stats.encodeErrors++,
-          description: `madman ${VERSION}`,
-          log,
-        });
-  if (agentx) notifications.add(agentx.sink);
   return {
     model,
     index,

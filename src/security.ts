@@ -65,6 +65,7 @@ export function startSecurity(settings: Settings, tree: MibTree, stats: SnmpStat
     unknownEngineIDs: instance(tree, 'usmStatsUnknownEngineIDs'),
     wrongDigests: instance(tree, 'usmStatsWrongDigests'),
     decryptionErrors: instance(tree, 'usmStatsDecryptionErrors'),
+    unknownContexts: instance(tree, 'snmpUnknownContexts'),
     unknownPDUHandlers: instance(tree, 'snmpUnknownPDUHandlers'),
   };
   const maxMessageSize = Math.min(settings.maxMessageSize, 65507);

@@ -24,7 +24,7 @@ program
   .option('--config <file>', 'YAML configuration file')
   .option('--listen <addr>', 'listen address, e.g. udp:127.0.0.1:1161 or udp6:[::1]:1161 (repeatable)', (v, prev: string[] = []) => [...prev, v])
   .option('--agentaddress <addr>', 'alias of --listen, as in snmpd.conf (repeatable)', (v, prev: string[] = []) => [...prev, v])
-  .option('--community <name>', 'read-only community')
+  .option('--community <name>', 'read-only community (added to the configured ones)')
   .option('--state-dir <dir>', 'where row indexes and state are kept')
   .option('--demo', 'serve a built-in demo mail system')
   .option('--postfix-log <path>', 'follow this Postfix log file')

@@ -269,19 +269,22 @@ export function settingsFrom(flags: Flags): Settings {
   let fileAlarms: AlarmFileSettings | undefined;
   let fileAgentx: string | undefined;
   let fileListen = false;
+  let fileCommunities = false;
   if (flags.config) {
     const f = readConfigFile(flags.config);
     fileSunMta = f.sunMta;
     fileAlarms = f;
     fileAgentx = f.agentx;
-    fileListen = f.listen !== undefined;
+    fileListen = f.listen !== undefined || f.agentaddress !== undefined;
+    fileCommunities = Boolean(f.communities || f.community || f.resolved);
     if (f.listen) s.listen = f.listen;
     if (f.agentaddress) s.listen = [...(f.listen ?? []), ...[f.agentaddress].flat()];
     if (f.communities) s.communities = f.communities.map((c) => ({ community: c.name, sources: c.source ?? [] }));
     else if (f.community) s.communities = [{ community: f.community, sources: [] }];
     if (f.resolved) {
       const ro = f.resolved.communities;
-      if (ro.length) s.communities = f.communities || f.community ? [...s.communities, ...ro] : ro;
+      // Any security line (even SNMPv3 only) ends the `public` default: only configured communities serve.
+      s.communities = f.communities || f.community ? [...s.communities, ...ro] : ro;
       s.security = f.resolved.security;
     }
     if (f.stateDir) s.stateDir = path.resolve(path.dirname(flags.config), f.stateDir);
@@ -308,7 +311,8 @@ export function settingsFrom(flags: Flags): Settings {
     for (const l of listen) parseEndpoint(l);
     s.listen = listen;
   }
-  if (flags.community) s.communities = [{ community: flags.community, sources: [] }];
+  // --community adds one (any source, no view) to those configured; it replaces only the default.
+  if (flags.community) s.communities = [...(fileCommunities ? s.communities : []), { community: flags.community, sources: [] }];
   if (flags.stateDir) s.stateDir = path.resolve(flags.stateDir);
   if (flags.demo) s.demo = true;
   if (flags.fromStart) s.fromStart = true;
@@ -330,7 +334,7 @@ export function settingsFrom(flags: Flags): Settings {
   const agentx = agentxAddress(fileAgentx, flags.agentx);
   if (agentx !== undefined) {
     s.agentx = agentx;
-    if (!fileListen && !flags.listen?.length) s.listen = [];
+    if (!fileListen && !flags.listen?.length && !flags.agentaddress?.length) s.listen = [];
   }
   return s;
 }

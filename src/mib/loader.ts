@@ -32,7 +32,7 @@ export interface MibObject {
 }
 
 /** Our modules, in import order. */
-export const OUR_MODULES = ['SNMP-FRAMEWORK-MIB', 'SNMP-MPD-MIB', 'SNMP-USER-BASED-SM-MIB', 'NETWORK-SERVICES-MIB', 'MTA-MIB', 'MADMAN-MIB'] as const;
+export const OUR_MODULES = ['SNMP-FRAMEWORK-MIB', 'SNMP-MPD-MIB', 'SNMP-USER-BASED-SM-MIB', 'SNMP-TARGET-MIB', 'NETWORK-SERVICES-MIB', 'MTA-MIB', 'MADMAN-MIB'] as const;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

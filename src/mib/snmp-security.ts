@@ -31,6 +31,18 @@ export function snmpMpdView(stats: SnmpStats): ModuleView {
   };
 }
 
+/** SNMP-TARGET-MIB's command responder counters (RFC 3413); no context is ever unavailable. */
+export function snmpTargetView(stats: UsmStats): ModuleView {
+  return {
+    module: 'SNMP-TARGET-MIB',
+    version: () => 0,
+    scalars: {
+      snmpUnavailableContexts: () => 0,
+      snmpUnknownContexts: () => stats.unknownContexts,
+    },
+  };
+}
+
 export function usmStatsView(stats: UsmStats): ModuleView {
   return {
     module: 'SNMP-USER-BASED-SM-MIB',

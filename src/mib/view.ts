@@ -31,9 +31,10 @@ const ANCHOR_TOLERANCE_MS = 100;
 /** A request clock; `tick()` fixes `now` and `uptime` for the next request. */
 export function requestClock(): ViewContext & { tick(): void } {
   const t0 = performance.now();
+  const startedAt = Date.now();
   const ctx = {
-    now: Date.now(),
-    startedAt: Date.now(),
+    now: startedAt,
+    startedAt,
     uptimeMs: 0,
     anchor: undefined as number | undefined,
     tick() {

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import path from 'node:path';
 import { MIB_DIRS, ROOT, run } from '../helpers/harness.js';
 
-const MODULES = ['SNMP-FRAMEWORK-MIB', 'SNMP-MPD-MIB', 'SNMP-USER-BASED-SM-MIB', 'NETWORK-SERVICES-MIB', 'MTA-MIB', 'MADMAN-MIB'];
+const MODULES = ['SNMP-FRAMEWORK-MIB', 'SNMP-MPD-MIB', 'SNMP-USER-BASED-SM-MIB', 'SNMP-TARGET-MIB', 'NETWORK-SERVICES-MIB', 'MTA-MIB', 'MADMAN-MIB'];
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 
 describe('MIB modules', () => {

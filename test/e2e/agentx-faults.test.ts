@@ -180,6 +180,25 @@ describe('e2e: AgentX faults on the master side', function () {
     expect(sub!.session.stats.parseErrors).to.equal(1);
   });
 
+  it('a cut-short reply to Open is counted and the session is opened again', async () => {
+    await master.listen();
+    master.policy.cutShort = (type, conn) => type === PduType.Open && conn === 1;
+    start();
+    await master.until('a second session', () => (master.connections === 2 && sub!.session.ready ? true : undefined));
+    expect(sub!.session.stats.parseErrors).to.equal(1);
+    expect(master.count(PduType.Open)).to.equal(2);
+    expect(logs.some((l) => l.msg === 'malformed AgentX Response; restarting the session' && l.level === WARN)).to.equal(true);
+  });
+
+  it('a malformed reply to Register restarts the session, which then registers the subtree', async () => {
+    await master.listen();
+    master.policy.cutShort = (type, conn) => type === PduType.Register && conn === 1;
+    start();
+    await master.until('a registration on the second session', () => (master.connections === 2 && sub!.session.ready ? true : undefined));
+    expect(sub!.session.stats.parseErrors).to.equal(1);
+    expect([master.count(PduType.Register, 1), master.count(PduType.Register, 2)]).to.deep.equal([1, 1]);
+  });
+
   it('unanswered pings mean a dead master: the session is dropped and opened again', async () => {
     await master.listen();
     master.policy.answerPings = false;
@@ -207,6 +226,19 @@ describe('e2e: AgentX faults on the master side', function () {
     ]);
     expect(sub!.sink.dropped).to.equal(1);
     expect(logs.some((l) => l.msg === 'notification has a value that cannot be encoded; not sent')).to.equal(true);
+  });
+
+  it('notifications go out while the master keeps refusing one subtree', async () => {
+    await master.listen();
+    master.policy.register = (oid) => (oid === '1.3.6.1.2.1.28' ? AgentxError.duplicateRegistration : AgentxError.noError);
+    start({}, true);
+    await master.until('a refusal', () => (sub!.session.stats.refusedRegistrations >= 1 ? true : undefined));
+    const oid = [...tree.object('madmanAgentDroppedRequests').oid, 0];
+    const syntax = tree.object('madmanAgentDroppedRequests').syntax!;
+    sub!.sink.send({ name: 'test', oid: [...BASE, 0, 1], uptime: 5, varbinds: [{ name: 'madmanAgentDroppedRequests', oid, syntax, value: 3 }] });
+    await master.until('a Notify', () => (master.count(PduType.Notify) === 1 && sub!.sink.sent === 1 ? true : undefined));
+    expect(sub!.session.ready).to.equal(false);
+    expect(sub!.sink.dropped).to.equal(0);
   });
 
   it('honours include, the search-range end and GetBulk repetitions; refuses Sets', async () => {

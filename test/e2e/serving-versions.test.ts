@@ -107,8 +107,9 @@ describe('e2e: SNMPv1 and SNMPv2c', function () {
     expect(v1.length).to.equal(indexed);
     // system (8) + sysORTable (3 x 3) + snmp group (8) + applTable (2 x 16) + assocTable (4)
     // + mtaTable (12) + mtaGroupTable (2 x 33) + mtaGroupAssociationTable (1)
-    // + mtaGroupErrorTable (2 x 3) + madman agent (6)
-    expect(v1.length).to.equal(8 + 9 + 8 + 32 + 4 + 12 + 66 + 1 + 6 + 6 + 4 + 3 + 6);
+    // + mtaGroupErrorTable (2 x 3) + madman agent (6) + snmpEngine (4) + snmpMPDStats (3)
+    // + usmStats (6) + SNMP-TARGET-MIB's context counters (2)
+    expect(v1.length).to.equal(8 + 9 + 8 + 32 + 4 + 12 + 66 + 1 + 6 + 6 + 4 + 3 + 6 + 2);
     // strictly increasing OIDs
     const key = (o: string) => o.slice(1).split('.').map(Number);
     for (let i = 1; i < v1.length; i++) {

@@ -57,7 +57,7 @@ describe('e2e: SNMPv3 with MD5 and DES when allowed', function () {
         });
         child.on('exit', (code) => reject(new Error(`agent exited ${code}`)));
       });
-      const args = ['-v3', '-l', 'authPriv', '-u', 'old', '-a', 'MD5', '-A', 'old auth pass', '-x', 'DES', '-X', 'old priv pass', '-t', '1', '-r', '0', '-On'];
+      const args = ['-v3', '-l', 'authPriv', '-u', 'old', '-a', 'MD5', '-A', 'old auth pass', '-x', 'DES', '-X', 'old priv pass', '-t', '5', '-r', '0', '-On'];
       const r = await run('snmpget', [...args, `127.0.0.1:${port}`, '.1.3.6.1.2.1.1.4.0']);
       expect(r.stderr).to.equal('');
       expect(r.stdout).to.equal('.1.3.6.1.2.1.1.4.0 = STRING: "postmaster@localhost"\n');

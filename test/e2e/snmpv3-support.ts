@@ -7,7 +7,7 @@ import path from 'node:path';
 import { settingsFrom } from '../../src/config/config.js';
 import { MIB_DIRS, run, startTestAgent, type RunResult, type TestAgent } from '../helpers/harness.js';
 
-export const V3_MIB_OPTS = ['-M', MIB_DIRS, '-m', 'SNMPv2-MIB:SNMP-FRAMEWORK-MIB:SNMP-MPD-MIB:SNMP-USER-BASED-SM-MIB'];
+export const V3_MIB_OPTS = ['-M', MIB_DIRS, '-m', 'SNMPv2-MIB:SNMP-FRAMEWORK-MIB:SNMP-MPD-MIB:SNMP-USER-BASED-SM-MIB:SNMP-TARGET-MIB'];
 
 /** Starts an agent configured by `yaml` (listen and stateDir are the test's). */
 export async function startV3Agent(yaml: string, stateDir?: string): Promise<TestAgent & { dir: string }> {
@@ -40,7 +40,10 @@ export function v3Args(u: V3User): string[] {
   return a;
 }
 
-/** A Net-SNMP tool as user `u`, one-second timeout, no retries. */
-export function v3(tool: string, u: V3User, args: string[], extra: string[] = []): Promise<RunResult> {
-  return run(tool, [...v3Args(u), '-t', '1', '-r', '0', ...V3_MIB_OPTS, ...extra, ...args]);
+/**
+ * A Net-SNMP tool as user `u`, no retries. The timeout is long enough for an answer on a
+ * loaded machine; pass a short one only where no answer is the expected outcome.
+ */
+export function v3(tool: string, u: V3User, args: string[], extra: string[] = [], timeoutS = 5): Promise<RunResult> {
+  return run(tool, [...v3Args(u), '-t', String(timeoutS), '-r', '0', ...V3_MIB_OPTS, ...extra, ...args]);
 }

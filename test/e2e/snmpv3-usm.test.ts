@@ -46,7 +46,7 @@ describe('e2e: SNMPv3 USM', function () {
 
   /** A usmStats or snmpEngine scalar, read over v2c (a v3 tool's own discovery would count). */
   const read = async (name: string): Promise<number> => {
-    const r = await run('snmpget', ['-v2c', '-c', 'public', '-t', '1', '-r', '0', ...V3_MIB_OPTS, '-Oqv', ta.target, `${name}.0`]);
+    const r = await run('snmpget', ['-v2c', '-c', 'public', '-t', '5', '-r', '0', ...V3_MIB_OPTS, '-Oqv', ta.target, `${name}.0`]);
     expect(r.stderr, name).to.equal('');
     return Number(r.stdout.trim().split(' ')[0]);
   };
@@ -108,6 +108,14 @@ describe('e2e: SNMPv3 USM', function () {
     expect(await read('usmStatsUnsupportedSecLevels')).to.equal(before + 1);
   });
 
+  it('a context name other than the default gets an snmpUnknownContexts Report, and the counter moves by one', async () => {
+    const before = await read('snmpUnknownContexts');
+    const r = await v3('snmpget', alice, [ta.target, 'sysDescr.0'], ['-n', 'other']);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr).to.contain('Bad context specified'); // how Net-SNMP names an snmpUnknownContexts Report
+    expect(await read('snmpUnknownContexts')).to.equal(before + 1);
+  });
+
   it('a user whose rouser level is priv is refused at authNoPriv (authorizationError)', async () => {
     const r = await v3('snmpget', { user: 'alice', level: 'authNoPriv', auth: alice.auth }, [ta.target, 'sysDescr.0']);
     expect(r.stdout + r.stderr).to.contain('authorizationError');
@@ -117,7 +125,8 @@ describe('e2e: SNMPv3 USM', function () {
   it('a forged engine time (-Z boots,time ahead) is refused: notInTimeWindow, no data', async () => {
     const before = await read('usmStatsNotInTimeWindows');
     const boots = await read('snmpEngineBoots');
-    const r = await v3('snmpget', alice, [ta.target, 'sysDescr.0'], ['-Z', `${boots},999999`]);
+    // no answer is the expected outcome here: a short timeout
+    const r = await v3('snmpget', alice, [ta.target, 'sysDescr.0'], ['-Z', `${boots},999999`], 1);
     // the tool sees our (authenticated) Report as out of its own forged window and gives up
     expect(r.stdout).to.equal('');
     expect(r.stderr).to.contain('Timeout');
@@ -142,11 +151,21 @@ describe('e2e: SNMPv3 USM', function () {
   });
 
   it('snmpEngineID is RFC 3411 format 5 under our enterprise number, snmpEngineTime counts seconds', async () => {
-    const r = await v3('snmpget', alice, [ta.target, 'snmpEngineID.0', 'snmpEngineTime.0', 'snmpEngineMaxMessageSize.0'], ['-Oqv']);
-    const [id, time, max] = r.stdout.trim().split('\n');
+    const get = () => v3('snmpget', alice, [ta.target, 'snmpEngineID.0', 'snmpEngineTime.0', 'snmpEngineMaxMessageSize.0', 'sysUpTime.0'], ['-Oqvt']);
+    let r = await get();
+    // engine time and sysUpTime both start with the agent: once it has run 3 s, a clock stuck
+    // at 0 (or counting anything but seconds) cannot pass
+    const up = Number(r.stdout.trim().split('\n')[3]);
+    if (up < 300) {
+      await new Promise((res) => setTimeout(res, (300 - up) * 10));
+      r = await get();
+    }
+    const [id, time, max, ticks] = r.stdout.trim().split('\n');
     expect(id!.replace(/[\s"]/g, '').slice(0, 10)).to.equal('80007ED905'); // 0x80000000 | 32473, format 5
     expect(id!.replace(/[\s"]/g, '')).to.have.length(26);
-    expect(Number(time!.split(' ')[0])).to.be.at.least(0);
+    const seconds = Math.floor(Number(ticks) / 100);
+    expect(seconds).to.be.at.least(3);
+    expect(Number(time!.split(' ')[0])).to.be.within(seconds - 2, seconds + 2);
     expect(max).to.equal('65507');
   });
 });
@@ -198,12 +217,16 @@ describe('e2e: SNMPv3 engine boots and replays across a restart', function () {
       expect(id).to.equal(id1);
 
       const sock = dgram.createSocket('udp4');
-      const answer = await new Promise<Buffer>((resolve, reject) => {
-        sock.once('message', resolve);
-        setTimeout(() => reject(new Error('no answer to the replay')), 2000).unref();
-        sock.send(captured, second.port, '127.0.0.1');
-      });
-      sock.close();
+      let answer: Buffer;
+      try {
+        answer = await new Promise<Buffer>((resolve, reject) => {
+          sock.once('message', resolve);
+          setTimeout(() => reject(new Error('no answer to the replay')), 5000).unref();
+          sock.send(captured, second.port, '127.0.0.1');
+        });
+      } finally {
+        sock.close();
+      }
       const m = decodeV3(answer);
       expect(m.flags).to.equal(1); // authenticated, not encrypted, not reportable
       expect(m.usm.boots).to.equal(2);

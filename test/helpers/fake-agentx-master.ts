@@ -19,6 +19,8 @@ export interface MasterPolicy {
   register?: (oid: string, attempt: number) => number;
   /** answer pings (default true) */
   answerPings?: boolean;
+  /** answer this PDU with a Response cut short (payload of 4 octets, no error/index) */
+  cutShort?: (type: number, conn: number) => boolean;
 }
 
 export class FakeMaster {
@@ -99,7 +101,8 @@ export class FakeMaster {
 
   private answer(s: net.Socket, conn: number, h: Header, buf: Buffer): void {
     const ids = { sessionId: h.type === PduType.Open ? 1000 + conn : h.sessionId, transactionId: h.transactionId, packetId: h.packetId };
-    const respond = (error: number) => s.write(new PduWriter().u32(0).u16(error).u16(0).finish(PduType.Response, ids));
+    const cut = this.policy.cutShort?.(h.type, conn) ?? false;
+    const respond = (error: number) => s.write(cut ? new PduWriter().u32(0).finish(PduType.Response, ids) : new PduWriter().u32(0).u16(error).u16(0).finish(PduType.Response, ids));
     if (h.type === PduType.Open) respond(AgentxError.noError);
     else if (h.type === PduType.Register) {
       // subtree OID after timeout, priority, range_subid, reserved

@@ -34,6 +34,11 @@ describe('unit: agentx settings', () => {
     expect(s.listen).to.deep.equal([]);
   });
 
+  it('--agentx keeps agentaddress, from the file or the command line, as it keeps listen', () => {
+    expect(settingsFrom({ agentx: 'tcp:127.0.0.1:705', agentaddress: ['udp:127.0.0.1:1163'] }).listen).to.deep.equal(['udp:127.0.0.1:1163']);
+    expect(settingsFrom({ config: file('agentx: unix:/tmp/m\nagentaddress: udp:127.0.0.1:1164\n') }).listen).to.deep.equal(['udp:127.0.0.1:1164']);
+  });
+
   it('--agentx with --listen, or a file listing listen addresses, keeps them', () => {
     expect(settingsFrom({ agentx: 'tcp:127.0.0.1:705', listen: ['udp:127.0.0.1:1161'] }).listen).to.deep.equal(['udp:127.0.0.1:1161']);
     const f = file('agentx: unix:/tmp/m\nlisten:\n  - udp:127.0.0.1:1162\n');

@@ -150,4 +150,25 @@ describe('unit: AgentX PDU codec', () => {
     for (const b of stream) f.push(Buffer.from([b]), () => n++);
     expect(n).to.equal(3);
   });
+
+  it('joins the chunks of a PDU arriving byte by byte once, not on every chunk', () => {
+    const big = new PduWriter().octets(Buffer.alloc(4000, 0x61)).finish(PduType.Response, ids);
+    const concat = Buffer.concat;
+    let copied = 0;
+    Buffer.concat = (list: readonly Uint8Array[], total?: number) => {
+      const b = concat(list, total);
+      copied += b.length;
+      return b;
+    };
+    const got: Buffer[] = [];
+    try {
+      const f = new Framer();
+      for (const b of big) f.push(Buffer.from([b]), (_h, buf) => void got.push(Buffer.from(buf)));
+    } finally {
+      Buffer.concat = concat;
+    }
+    expect(got.map(hex)).to.deep.equal([hex(big)]);
+    // the header once (to read the payload length), then the whole PDU once
+    expect(copied).to.equal(HEADER_SIZE + big.length);
+  });
 });

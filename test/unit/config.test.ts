@@ -74,7 +74,8 @@ describe('config files', () => {
     expect(s.stateDir).to.equal('/var/tmp/m');
     const o = settingsFrom({ config: f, listen: ['udp:127.0.0.1:2000'], community: 'c2', demo: true, verbose: 2 });
     expect(o.listen).to.deep.equal(['udp:127.0.0.1:2000']);
-    expect(o.communities).to.deep.equal([{ community: 'c2', sources: [] }]);
+    expect(o.communities).to.deep.equal([{ community: 'secret', sources: [] }, { community: 'c2', sources: [] }]);
+    expect(settingsFrom({ community: 'c3' }).communities).to.deep.equal([{ community: 'c3', sources: [] }]);
     expect([o.demo, o.logLevel]).to.deep.equal([true, 'debug']);
     expect(() => settingsFrom({ listen: ['tcp:127.0.0.1:161'] })).to.throw(/not a listen address/);
   });

@@ -110,6 +110,23 @@ describe('security configuration', () => {
     });
   }
 
+  it('SNMPv3 lines alone end the public default; communities: and no file keep theirs', () => {
+    expect(settingsFrom({ config: file(['createUser:', '  - bob SHA-256 "bob auth pass"', 'rouser:', '  - bob auth'].join('\n')) }).communities).to.deep.equal([]);
+    expect(settingsFrom({ config: file(['view:', '  - mail included 1.3.6.1.2.1.28'].join('\n')) }).communities).to.deep.equal([]);
+    const both = settingsFrom({ config: file(['communities:', '  - name: ops', 'rouser:', '  - bob auth', 'createUser:', '  - bob SHA-256 "bob auth pass"'].join('\n')) });
+    expect(both.communities).to.deep.equal([{ community: 'ops', sources: [] }]);
+    expect(settingsFrom({ config: file('community: legacy\n') }).communities).to.deep.equal([{ community: 'legacy', sources: [] }]);
+    expect(settingsFrom({}).communities).to.deep.equal([{ community: 'public', sources: [] }]);
+  });
+
+  it('--community adds a community without a view to the rocommunity lines, which keep theirs', () => {
+    const f = file(['view:', '  - mail included 1.3.6.1.2.1.28', 'rocommunity:', '  - ops 10.0.0.0/8 -V mail'].join('\n'));
+    expect(settingsFrom({ config: f, community: 'extra' }).communities).to.deep.equal([
+      { community: 'ops', sources: ['10.0.0.0/8'], view: 'mail' },
+      { community: 'extra', sources: [] },
+    ]);
+  });
+
   it('--agentaddress is --listen by its snmpd.conf name', () => {
     expect(settingsFrom({ agentaddress: ['udp:127.0.0.1:1162'], listen: ['udp:127.0.0.1:1161'] }).listen).to.deep.equal(['udp:127.0.0.1:1161', 'udp:127.0.0.1:1162']);
     expect(() => settingsFrom({ agentaddress: ['udp:[::1'] })).to.throw('is not a listen address');

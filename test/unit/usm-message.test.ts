@@ -89,6 +89,7 @@ describe('USM processing of hostile input', () => {
     wrongDigests: oids('usmStatsWrongDigests'),
     decryptionErrors: oids('usmStatsDecryptionErrors'),
     unknownPDUHandlers: oids('snmpUnknownPDUHandlers'),
+    unknownContexts: oids('snmpUnknownContexts'),
   };
   const setup = () => {
     const stats = new SnmpStats();
@@ -211,5 +212,17 @@ describe('USM processing of hostile input', () => {
     const { message: m2 } = encodeV3({ msgId: 3, maxSize: 65507, flags: 4, engineId: engine.id, boots: 5, time: 100, userName: Buffer.from('nobody'), macLength: 0, privParams: Buffer.alloc(0), data: scopedPdu(hex('0102030405'), Buffer.alloc(0), get), encrypted: false });
     const r = usm.process(decodeV3(m2));
     expect(r.kind === 'report' && reportOf(r.message!)).to.deep.equal([counterOids.unknownUserNames.join('.'), 1]);
+  });
+
+  it('a context name we do not serve counts in snmpUnknownContexts, reported only when reportable', () => {
+    const { usm } = setup();
+    const get = tlv(Tag.GetRequest, [encodeInteger(6), encodeInteger(0), encodeInteger(0), tlv(Tag.Sequence, [])]);
+    const msg = (flags: number) => encodeV3({ msgId: 4, maxSize: 65507, flags, engineId: engine.id, boots: 5, time: 100, userName: Buffer.from('alice'), macLength: 0, privParams: Buffer.alloc(0), data: scopedPdu(engine.id, Buffer.from('other'), get), encrypted: false }).message;
+    const out = usm.process(decodeV3(msg(4)));
+    expect(out.kind === 'report' && reportOf(out.message!)).to.deep.equal([counterOids.unknownContexts.join('.'), 1]);
+    expect(counterOids.unknownContexts.join('.')).to.equal('1.3.6.1.6.3.12.1.5.0');
+    const quiet = usm.process(decodeV3(msg(0)));
+    expect(quiet).to.deep.equal({ kind: 'report', message: null, reason: 'only the default context is served' });
+    expect(usm.stats.unknownContexts).to.equal(2);
   });
 });

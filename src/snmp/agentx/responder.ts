@@ -5,7 +5,7 @@
 import { compareOid, isPrefix, type Oid } from '../oid.js';
 import type { IndexEntry, Lookup, OidIndex } from '../oid-index.js';
 import type { Ids, Request } from './messages.js';
-import { AgentxError, PduType, PduWriter, VbType, type SearchRange } from './pdu.js';
+import { AgentxError, HEADER_SIZE, MAX_PAYLOAD, PduType, PduWriter, VbType, type SearchRange } from './pdu.js';
 
 export interface ResponderOptions {
   index: OidIndex;
@@ -106,6 +106,7 @@ export class Responder {
     const reps = ranges.slice(n).map((r) => ({ start: r.start as Oid, include: r.include, end: r.end as Oid }));
     const ended = new Array<boolean>(reps.length).fill(false);
     for (let k = 0; k < maxRepetitions && reps.length > 0; k++) {
+      const mark = w.length;
       for (let j = 0; j < reps.length; j++) {
         const r = reps[j]!;
         if (ended[j]) {
@@ -117,6 +118,12 @@ export class Responder {
           r.start = got;
           r.include = false;
         } else ended[j] = true;
+      }
+      // max-repetitions up to 65535 could make a response of many MB; RFC 2741 §7.2.3.3
+      // allows a shorter one, so keep whole rounds within the largest payload a master reads.
+      if (w.length - HEADER_SIZE > MAX_PAYLOAD) {
+        w.truncate(mark);
+        break;
       }
       if (ended.every(Boolean)) break;
     }

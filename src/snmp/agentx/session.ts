@@ -69,7 +69,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-/** Emits 'registered' (subtree name), 'ready' (all subtrees registered) and 'down' (reason). */
+/** Emits 'open', 'registered' (subtree name), 'ready' (all subtrees registered) and 'down' (reason). */
 export class AgentxSession extends EventEmitter {
   readonly stats: SessionStats = { connects: 0, parseErrors: 0, refusedRegistrations: 0, requests: 0, pingFailures: 0 };
   private sock: net.Socket | undefined;
@@ -203,6 +203,7 @@ export class AgentxSession extends EventEmitter {
     this.open = true;
     log.info({ master: formatMasterAddress(this.o.address), session: this.sessionId }, 'AgentX session open');
     for (const t of this.o.subtrees) void this.register(t, gen, this.backoffMs.min);
+    this.emit('open');
     this.pingTimer = setInterval(() => void this.ping(gen), this.o.pingIntervalMs ?? 15000);
   }
 
@@ -299,10 +300,22 @@ export class AgentxSession extends EventEmitter {
         case PduType.Response: {
           const p = this.pending.get(h.packetId);
           if (!p) return; // late, after a timeout
+          let body: ResponseBody;
+          try {
+            body = decodeResponse(h, buf);
+          } catch (err) {
+            if (!(err instanceof AgentxParseError)) throw err;
+            // A reply we cannot read leaves our request unanswered for good: start over
+            // (teardown rejects it and every other pending request).
+            this.stats.parseErrors++;
+            this.o.log.warn({ packetId: h.packetId, err: err.message }, 'malformed AgentX Response; restarting the session');
+            this.restart('malformed response from the master');
+            return;
+          }
           this.pending.delete(h.packetId);
           clearTimeout(p.timer);
           if (this.sessionId === 0) this.sessionId = h.sessionId;
-          p.resolve(decodeResponse(h, buf));
+          p.resolve(body);
           return;
         }
         case PduType.Get:

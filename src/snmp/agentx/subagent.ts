@@ -76,7 +76,8 @@ export function startSubagent(o: SubagentOptions): Subagent {
     snmpTrapOid0: [...o.tree.object('snmpTrapOID').oid, 0],
   };
   const sink = new AgentxNotificationSink(session, head, log);
-  session.on('ready', () => sink.flush());
+  // Notifications need an open session only: a subtree the master keeps refusing must not hold them.
+  session.on('open', () => sink.flush());
   session.start();
   return {
     session,
@@ -104,7 +105,7 @@ export class AgentxNotificationSink implements NotificationSink {
   ) {}
 
   send(n: Notification): void {
-    if (!this.session.ready) {
+    if (!this.session.isOpen) {
       this.queue.push(n);
       if (this.queue.length > QUEUE_LIMIT) {
         const lost = this.queue.shift()!;

@@ -43,6 +43,8 @@ export class UsmStats {
   unknownEngineIDs = 0;
   wrongDigests = 0;
   decryptionErrors = 0;
+  /** SNMP-TARGET-MIB snmpUnknownContexts (RFC 3413 §3.2): counted here, where the context is checked */
+  unknownContexts = 0;
 }
 
 export type UsmCounter = keyof UsmStats;
@@ -141,7 +143,13 @@ export class Usm {
     if (parts.contextEngineId.length && !parts.contextEngineId.equals(this.engine.id)) {
       return this.report(m, this.oids.unknownPDUHandlers, this.unknownPduHandler(), 'contextEngineID of another engine', undefined, false, pdu.requestId);
     }
-    if (parts.contextName.length) return { kind: 'drop', reason: 'only the default context is served' };
+    if (parts.contextName.length) {
+      // RFC 3413 §3.2: an unknown context is counted in snmpUnknownContexts and, through
+      // the dispatcher (RFC 3412 §7.1), reported when the reportable flag is set; the
+      // request is authentic, so the Report goes at its level (without privacy).
+      const value = ++this.stats.unknownContexts;
+      return this.report(m, this.oids.unknownContexts, value, 'only the default context is served', user, Boolean(m.flags & FLAG_AUTH), pdu.requestId);
+    }
     const maxSize = Math.min(m.maxSize, this.ourMaxSize);
     const out = this.outgoing(m, m.flags & (FLAG_AUTH | FLAG_PRIV), user);
     const envelope = this.envelope(out, parts.contextName, user);
