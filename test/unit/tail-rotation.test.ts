@@ -83,7 +83,8 @@ describe('tail: FileFollower rotation and resume', function () {
           fs.closeSync(fd);
           fd = fs.openSync(file, 'a'); // the HUP after logrotate's postrotate
         }, 20);
-        await waitFor(() => f.stats().rotations === k, `rotation ${k}`);
+        // the follower switches once the old file is quiet, or after 5 s at the latest: wait past that
+        await waitFor(() => f.stats().rotations === k, `rotation ${k}`, 15000);
       }
       await Promise.all(writers);
       await waitFor(() => c.items.length >= 3 * PER, 'every line', 5000, () => c.items.length);
