@@ -169,15 +169,27 @@ export async function countersClear(flags: CountersFlags): Promise<number> {
     return 1;
   }
   process.stdout.write(`counters cleared at ${localTime(at)} (request ${seq})\n`);
-  const sun = () => readReports(dir).filter((r) => r.source === 'sun-mta');
-  if (!sun().length) return 0;
+  // the agent rewrites the checkpoint meanwhile: a damaged one is reported, not a stack trace
+  const sun = (): ChannelReport[] | undefined => {
+    try {
+      return readReports(dir).filter((r) => r.source === 'sun-mta');
+    } catch (err) {
+      process.stderr.write(`madman: ${(err as Error).message}\n`);
+      return undefined;
+    }
+  };
+  let reports = sun();
+  if (!reports) return 1;
+  if (!reports.length) return 0;
   const deadline = Date.now() + waitMs;
-  while (sun().some((r) => r.clearPending)) {
+  while (reports.some((r) => r.clearPending)) {
     if (Date.now() >= deadline) {
       process.stdout.write('the agent has not applied it yet: it will when it runs (Sun MTA counters show as cleared meanwhile)\n');
       return 0;
     }
     await new Promise((r) => setTimeout(r, 100));
+    reports = sun();
+    if (!reports) return 1;
   }
   process.stdout.write('the agent has applied it\n');
   return 0;

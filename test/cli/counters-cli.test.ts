@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { countersClear } from '../../src/cli/counters.js';
 import { settingsFrom } from '../../src/config/config.js';
 import { channelCountersOf } from '../../src/model/channel-counters.js';
 import { MailSystem, type Channel } from '../../src/model/mail-system.js';
@@ -132,6 +133,27 @@ describe('madman counters (state directory, no SNMP)', function () {
     writeFileSync(bad, 'stateDir: [1]\n');
     const conf = await counters('show', '--config', bad);
     expect([conf.code, conf.stderr]).to.deep.equal([2, `madman: bad configuration: ${bad}:1: stateDir: must be string\n`]);
+  });
+
+  it('clear: a damaged Sun MTA checkpoint is named, exit 1, no stack trace', async () => {
+    const file = path.join(dir, `${SUN_CHECKPOINT}.json`);
+    writeFileSync(file, '{"model": [');
+    const r = await counters('clear', '--state-dir', dir, '--wait', '0.3');
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.match(/^counters cleared at .* \(request 1\)\n$/);
+    expect(r.stderr).to.match(new RegExp(`^madman: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*JSON.*\n$`));
+    // the command itself returns the exit code (it used to reject and rely on main's catch-all)
+    const said: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => said.push(s) > 0) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await countersClear({ stateDir: dir, wait: '0.3' });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect([code, said.length]).to.deep.equal([1, 1]);
+    expect(said[0]).to.match(/: .*JSON/);
   });
 
   it('checks the sunMta configuration keys (exit 2 naming key and line)', async () => {
