@@ -10,7 +10,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { MailSystem } from '../../src/model/mail-system.js';
 import { parseLine, parseMessage, type DovecotEvent } from '../../src/sources/dovecot/parse.js';
-import { DovecotStats } from '../../src/sources/dovecot/stats.js';
+import { DovecotStats, ENDED_MAX } from '../../src/sources/dovecot/stats.js';
 import { parseWho, reconcile } from '../../src/sources/dovecot/who.js';
 import { ROOT } from '../helpers/harness.js';
 
@@ -130,5 +130,26 @@ describe('doveadm who cross-check', () => {
     stats.apply({ kind: 'login', time: Date.now(), service: 'imap', user: 'd@x', rip: '192.0.2.4', pid: 102 });
     expect(reconcile(stats, who, Date.now() - 1000)).to.deep.equal({ closed: 0, opened: 0 });
     expect(imap.numCurrentConnections).to.equal(2);
+  });
+});
+
+describe('dovecot sessions closed lately', () => {
+  it('are forgotten after 10 minutes and beyond ENDED_MAX when they close, without doveadm who', () => {
+    const stats = new DovecotStats(new MailSystem());
+    const st = stats.state('imap');
+    const T = 1_000_000_000;
+    const session = (pid: number, at: number) => {
+      stats.apply({ kind: 'login', time: 0, service: 'imap', user: 'u', rip: '192.0.2.1', pid });
+      stats.close(st, `pid:${pid}`, 0, at);
+    };
+    session(1, T);
+    session(2, T + 5 * 60_000);
+    session(3, T + 10 * 60_000); // pid 1 closed exactly 10 minutes ago: still remembered
+    expect([...st.ended]).to.deep.equal([['pid:1', T], ['pid:2', T + 300_000], ['pid:3', T + 600_000]]);
+    session(4, T + 10 * 60_000 + 1); // now pid 1 is older than 10 minutes
+    expect([...st.ended.keys()]).to.deep.equal(['pid:2', 'pid:3', 'pid:4']);
+    for (let pid = 10; pid < 10 + ENDED_MAX; pid++) session(pid, T + 600_001);
+    expect(st.ended.size).to.equal(10_000);
+    expect([...st.ended.keys()][0]).to.equal('pid:10');
   });
 });

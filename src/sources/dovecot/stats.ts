@@ -20,6 +20,10 @@ import type { ServiceStats } from '../../model/services.js';
 import type { ServiceSnapshot } from './checkpoint.js';
 import { SERVICES, type DovecotEvent, type DovecotService } from './parse.js';
 
+/** How long, and how many, closed sessions are remembered (who.ts must not reopen them). */
+export const ENDED_MEMORY_MS = 10 * 60 * 1000;
+export const ENDED_MAX = 10_000;
+
 const PORTS: Record<DovecotService, number> = { imap: 143, pop3: 110, submission: 587, lmtp: 24 };
 const TITLES: Record<DovecotService, string> = { imap: 'IMAP', pop3: 'POP3', submission: 'submission', lmtp: 'LMTP' };
 
@@ -200,13 +204,27 @@ export class DovecotStats {
     this.counted(st);
   }
 
-  close(st: ServiceState, key: string, at: number): void {
+  close(st: ServiceState, key: string, at: number, now = Date.now()): void {
     const s = st.sessions.get(key);
     if (!s) return;
     st.sessions.delete(key);
-    st.ended.set(key, Date.now());
+    this.ended(st, key, now);
     this.model.closeAssociation(st.app, s.assoc, at);
     this.counted(st);
+  }
+
+  /**
+   * Remembers a closed session for who.ts, and forgets those older than ENDED_MEMORY_MS or
+   * beyond ENDED_MAX: the map is in closing order, so the oldest are first. Without this it
+   * grew with every session while doveadm who was off (whoInterval: 0) or failing.
+   */
+  private ended(st: ServiceState, key: string, now: number): void {
+    st.ended.delete(key);
+    st.ended.set(key, now);
+    for (const [k, t] of st.ended) {
+      if (now - t <= ENDED_MEMORY_MS && st.ended.size <= ENDED_MAX) break;
+      st.ended.delete(k);
+    }
   }
 
   /** The key of an open session: by pid, else session id, else the user's oldest. */
