@@ -133,6 +133,25 @@ describe('doveadm who cross-check', () => {
   });
 });
 
+describe('dovecot sessions in one mail process', () => {
+  it('are told apart by session id (2.3 logs session=<> on Login and end lines)', () => {
+    const model = new MailSystem();
+    const stats = new DovecotStats(model);
+    const imap = model.services.get(1)!;
+    stats.apply(parseMessage('imap-login: Login: user=<a@x>, method=PLAIN, rip=192.0.2.1, lip=127.0.0.1, mpid=500, session=<AAAA>', 1000)!);
+    stats.apply(parseMessage('imap-login: Login: user=<b@x>, method=PLAIN, rip=192.0.2.2, lip=127.0.0.1, mpid=500, session=<BBBB>', 2000)!);
+    expect([imap.numGoodLogins, imap.numCurrentConnections, imap.maxConnections]).to.deep.equal([2, 2, 2]);
+    stats.apply(parseMessage('imap(a@x)<500><AAAA>: Disconnected: Logged out in=10 out=20', 3000)!);
+    const st = stats.state('imap');
+    expect([...st.sessions.values()].map((x) => [x.user, x.session])).to.deep.equal([['b@x', 'BBBB']]);
+    expect(imap.numCurrentConnections).to.equal(1);
+    stats.apply(parseMessage('imap(b@x)<500><BBBB>: Disconnected: Logged out in=10 out=20', 4000)!);
+    expect([imap.numCurrentConnections, imap.maxConnections, st.sessions.size]).to.deep.equal([0, 2, 0]);
+    const app = model.applications.get(imap.application!)!;
+    expect([app.inboundAssociations, app.accumulatedInboundAssociations, app.lastInboundActivity]).to.deep.equal([0, 2, 4000]);
+  });
+});
+
 describe('dovecot sessions closed lately', () => {
   it('are forgotten after 10 minutes and beyond ENDED_MAX when they close, without doveadm who', () => {
     const stats = new DovecotStats(new MailSystem());

@@ -45,7 +45,8 @@ export interface ServiceState {
   stats: ServiceStats;
   app: Application;
   protocol: Protocol;
-  /** open sessions by "pid:N", else "id:SESSION", else "user:U#n" */
+  /** open sessions by "id:SESSION", else "pid:N", else "user:U#n" (one imap process can
+   *  serve several sessions: the pid alone would merge them) */
   sessions: Map<string, Session>;
   /** keys of sessions closed lately, and when (ms, agent clock): who.ts does not reopen them */
   ended: Map<string, number>;
@@ -199,7 +200,7 @@ export class DovecotStats {
   open(st: ServiceState, s: { user: string; pid?: number; session?: string; rip: string; at: number }, fromWho = false): void {
     const a = this.model.openAssociation(st.app, { remoteApplication: s.rip, protocol: st.protocol, type: 'uaresponder', startedAt: s.at });
     if (fromWho) st.app.accumulatedInboundAssociations--;
-    const key = s.pid !== undefined ? `pid:${s.pid}` : s.session ? `id:${s.session}` : `user:${s.user}#${++this.anon}`;
+    const key = s.session ? `id:${s.session}` : s.pid !== undefined ? `pid:${s.pid}` : `user:${s.user}#${++this.anon}`;
     st.sessions.set(key, { user: s.user, rip: s.rip, pid: s.pid, session: s.session, assoc: a.index, startedAt: s.at, openedAt: Date.now() });
     this.counted(st);
   }
@@ -209,6 +210,8 @@ export class DovecotStats {
     if (!s) return;
     st.sessions.delete(key);
     this.ended(st, key, now);
+    // who.ts knows pids only
+    if (s.pid !== undefined && key !== `pid:${s.pid}`) this.ended(st, `pid:${s.pid}`, now);
     this.model.closeAssociation(st.app, s.assoc, at);
     this.counted(st);
   }
@@ -227,12 +230,17 @@ export class DovecotStats {
     }
   }
 
-  /** The key of an open session: by pid, else session id, else the user's oldest. */
+  /**
+   * The key of an open session: by session id, else by pid (a session without an id of its
+   * own: one doveadm who opened, or a log without session=<>), else the user's oldest.
+   */
   private find(st: ServiceState, pid: number | undefined, session: string | undefined, user: string | undefined): string | undefined {
-    if (pid !== undefined && st.sessions.has(`pid:${pid}`)) return `pid:${pid}`;
     if (session) {
       if (st.sessions.has(`id:${session}`)) return `id:${session}`;
       for (const [k, s] of st.sessions) if (s.session === session) return k;
+    }
+    if (pid !== undefined) {
+      for (const [k, s] of st.sessions) if (s.pid === pid && (!session || !s.session)) return k;
     }
     if (user !== undefined && pid === undefined && !session) {
       for (const [k, s] of st.sessions) if (s.user === user) return k;

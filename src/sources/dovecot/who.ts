@@ -50,7 +50,8 @@ export function reconcile(stats: DovecotStats, entries: WhoEntry[], ranAt: numbe
     }
     for (const [pid, e] of listed) {
       const key = `pid:${pid}`;
-      if (st.sessions.has(key) || (st.ended.get(key) ?? -Infinity) >= ranAt - 1000) continue;
+      const open = [...st.sessions.values()].some((x) => x.pid === pid);
+      if (open || (st.ended.get(key) ?? -Infinity) >= ranAt - 1000) continue;
       stats.open(st, { user: e.user, pid, rip: e.ip, at: now }, true);
       opened++;
     }
