@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { absolute, channelCountersOf, type ChannelCounters } from '../../src/model/channel-counters.js';
-import { MailSystem } from '../../src/model/mail-system.js';
+import { MAX_ERROR_ROWS, MailSystem } from '../../src/model/mail-system.js';
 import { restoreModel, snapshotModel } from '../../src/model/persist.js';
 import { MAX_CHANNELS, SunLog, type SunLogState } from '../../src/sources/sun-mta/apply.js';
 import { ROOT } from '../helpers/harness.js';
@@ -144,6 +144,25 @@ describe('SunLog: bad input', () => {
     expect(channelCountersOf(model).byChannel.size).to.equal(MAX_CHANNELS);
     expect(log.stats).to.deep.equal({ lines: 300, records: 255, actions: { E: 255 }, unparsed: { 'channel limit': 45 } });
     expect(byName(model).get('tcp_local')!.values.submitted).to.deep.equal(t(255, 255, 255));
+  });
+});
+
+describe('SunLog: error table cap', () => {
+  it('a channel keeps at most MAX_ERROR_ROWS codes; later new codes count in their class total only', () => {
+    const lines = Array.from(
+      { length: 400 },
+      (_, i) => `01-Mar-2026 00:00:00.00 tcp_local Q 1 a@b rfc822;c@d c@d <m${i}@b> 452 4.${Math.floor(i / 100) + 1}.${i % 100} busy`,
+    );
+    const { log } = read(lines);
+    const errors = [...log.app.mta!.channels.values()].find((x) => x.name === 'tcp_local')!.errors;
+    // 4.0.0 + 4.1.0-99 + 4.2.0-99 + 4.3.0-54 = 1 + 100 + 100 + 55 = 256 rows
+    expect([MAX_ERROR_ROWS, errors.size]).to.deep.equal([256, 256]);
+    expect(errors.get('4.0.0')).to.deep.equal({ inbound: 0, internal: 0, outbound: 400 });
+    expect(errors.get('4.3.54')).to.deep.equal({ inbound: 0, internal: 0, outbound: 1 });
+    expect(errors.has('4.3.55')).to.equal(false);
+    // a code already in the table still counts under itself
+    log.line('01-Mar-2026 00:00:01.00 tcp_local Q 1 a@b rfc822;c@d c@d <n@b> 452 4.1.7 busy');
+    expect([errors.get('4.1.7')!.outbound, errors.get('4.0.0')!.outbound, errors.size]).to.deep.equal([2, 401, 256]);
   });
 });
 
