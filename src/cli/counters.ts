@@ -71,8 +71,10 @@ const row = (label: string, r: Row | { messages: number; recipients: number; blo
   `   ${label.padEnd(19)} ${cell(r.messages)} ${cell(r.recipients)} ${cell(r.blocks)}`;
 
 function queueLine(label: string, seconds: number, count: number): string {
-  const avg = count ? seconds / count : 0;
-  return `   ${label.padEnd(24)}${Math.round(seconds)}/${count} = ${avg.toFixed(2)}`;
+  // the mean of the total shown (a checkpoint of an older version can hold a fraction)
+  const total = Math.round(seconds);
+  const avg = count ? total / count : 0;
+  return `   ${label.padEnd(24)}${total}/${count} = ${avg.toFixed(2)}`;
 }
 
 /** The imsimta counters -show layout, one block per channel, grouped by application. */

@@ -75,7 +75,9 @@ describe('SunLog: the fixture log', () => {
     });
     expect(x.minimum.stored).to.deep.equal(t(0, 0, -1));
     expect(absolute(x, 'stored')).to.deep.equal(t(0, 0, 0));
-    expect([x.deliveredFirstTime, x.queueSeconds, x.queueCount, x.queueFirstSeconds, x.queueFirstCount]).to.deep.equal([2, 1802.5, 3, 1.5, 2]);
+    // whole seconds per delivery: marlowe 10:00:05 -> :06 = 1 (first), bob 10:00:05 -> 10:30:06 =
+    // 1801 (after a Q), the bounce's marlowe 11:00:12.50 -> 11:00:13.00 = 13 - 12 = 1 (first)
+    expect([x.deliveredFirstTime, x.queueSeconds, x.queueCount, x.queueFirstSeconds, x.queueFirstCount]).to.deep.equal([2, 1803, 3, 2, 2]);
   });
 
   it('tcp_intranet: submission only', () => {

@@ -188,7 +188,9 @@ export class SunLog {
   private timed(ch: Channel, q: Queued | undefined, t: number): boolean {
     if (!q) return false;
     const c = this.counters(ch, t);
-    const secs = Math.max(0, (t - q.t) / 1000);
+    // whole seconds per delivery, as Sun keeps them (the difference of the two clocks in
+    // seconds): totals are integers and total/count is the mean shown
+    const secs = Math.max(0, Math.floor(t / 1000) - Math.floor(q.t / 1000));
     c.queueSeconds += secs;
     c.queueCount++;
     if (q.tries > 0) return false;
