@@ -50,6 +50,8 @@ describe('e2e: Dovecot quotas over IMAP as a master user', function () {
     await c.logout();
     const d = await dc.doveadm(['-f', 'tab', 'quota', 'get', '-u', 'user@example.test']);
     const used = Number(/STORAGE\t(\d+)\t/.exec(d.stdout)![1]);
+    // two messages of 40 KiB of body plus a few header bytes: 80 KB, a little more at most
+    expect(used).to.be.within(80, 82);
     const row = (u: string) => [...agent.model.quotas.values()].find((q) => q.user === u);
     await until('both users', () => row('user@example.test')?.messages === 2 && !!row('other@example.test'));
     const idx = row('user@example.test')!.index;
