@@ -12,6 +12,7 @@ import { MailSystem } from '../../src/model/mail-system.js';
 import { parseLine, parseMessage, type DovecotEvent } from '../../src/sources/dovecot/parse.js';
 import { DovecotStats, ENDED_MAX } from '../../src/sources/dovecot/stats.js';
 import { parseWho, reconcile } from '../../src/sources/dovecot/who.js';
+import { OWN_LOGIN_MS, OwnLogins } from '../../src/sources/dovecot/own-logins.js';
 import { ROOT } from '../helpers/harness.js';
 
 const fixture = (name: string) => readFileSync(path.join(ROOT, 'test/fixtures/dovecot', name), 'utf8').split('\n').filter(Boolean);
@@ -170,5 +171,42 @@ describe('dovecot sessions closed lately', () => {
     for (let pid = 10; pid < 10 + ENDED_MAX; pid++) session(pid, T + 600_001);
     expect(st.ended.size).to.equal(10_000);
     expect([...st.ended.keys()][0]).to.equal('pid:10');
+  });
+});
+
+describe("the agent's own IMAP logins (quotaMethod: imap)", () => {
+  // lines of a real Dovecot 2.3.19 (test/helpers/dovecot-server.ts, master user madman-admin):
+  // a master login, a master login for a user that no longer exists, a wrong master password
+  const OWN = [
+    'imap-login: Info: Login: user=<user@example.test>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=32039, secured, session=<+EGcpnBhvsh/AAAB>',
+    'imap(user@example.test)<32039><+EGcpnBhvsh/AAAB>: Info: Disconnected: Logged out in=173 out=677 deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0',
+    'imap-login: Info: Disconnected: Internal login failure (pid=32054 id=1): user=<gone@example.test>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=32055, secured, session=<qymhpnBhxMh/AAAB>',
+    'imap-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 1 secs): user=<madman-admin>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, secured, session=<Z6ShpnBh2Mh/AAAB>',
+  ];
+
+  it('are skipped: the logins and refusals announced, once each; the same lines of users count', () => {
+    const model = new MailSystem();
+    const stats = new DovecotStats(model, 'dovecot', ['imap', 'pop3'], 'madman-admin');
+    const imap = model.services.get(1)!;
+    stats.own.expect('user@example.test');
+    stats.own.expect('gone@example.test');
+    stats.own.expect('other@example.test'); // its login refused with the wrong master password
+    for (const l of OWN) stats.apply(parseMessage(l, 1000)!);
+    expect([imap.numGoodLogins, imap.numConnections, imap.numFailedConnections, imap.numFailedLogins, imap.maxConnections]).to.deep.equal([0, 0, 0, 0, 0]);
+    expect([[...stats.users], stats.own.count]).to.deep.equal([[], 0]);
+    // nothing announced any more: the same lines are users' own
+    for (const l of OWN) stats.apply(parseMessage(l, 2000)!);
+    expect([imap.numGoodLogins, imap.numConnections, imap.numFailedConnections, imap.numFailedLogins, imap.maxConnections]).to.deep.equal([1, 3, 2, 1, 1]);
+    expect([...stats.users]).to.deep.equal(['user@example.test']);
+  });
+
+  it('an announced login the log never shows is forgotten after 5 minutes', () => {
+    const own = new OwnLogins('m');
+    own.expect('u', 0);
+    own.expect('u', 1000);
+    expect([own.take('u', OWN_LOGIN_MS), own.count]).to.deep.equal([true, 1]); // the first, still in time
+    expect([own.take('u', 1000 + OWN_LOGIN_MS + 1), own.count]).to.deep.equal([false, 0]);
+    own.expect('v', 0);
+    expect([own.take('m', 10), own.take('m', 10), own.take('x', 10)]).to.deep.equal([true, false, false]);
   });
 });

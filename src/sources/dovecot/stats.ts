@@ -18,6 +18,7 @@
 import type { Application, MailSystem, Protocol } from '../../model/mail-system.js';
 import type { ServiceStats } from '../../model/services.js';
 import type { ServiceSnapshot } from './checkpoint.js';
+import { OwnLogins } from './own-logins.js';
 import { SERVICES, type DovecotEvent, type DovecotService } from './parse.js';
 
 /** How long, and how many, closed sessions are remembered (who.ts must not reopen them). */
@@ -64,6 +65,8 @@ export class DovecotStats {
   readonly counts: DovecotStatsCounts = { events: 0, unparsed: 0, corrected: 0 };
   /** users seen logging in (the user list of IMAP quota reading) */
   readonly users = new Set<string>();
+  /** the agent's own logins (quotaMethod: imap), not counted as user activity */
+  readonly own: OwnLogins;
   private anon = 0;
 
   constructor(
@@ -71,7 +74,10 @@ export class DovecotStats {
     /** names the instance: rows are "<instance> imap" etc. */
     private readonly instance = 'dovecot',
     services: readonly DovecotService[] = ['imap', 'pop3'],
+    /** the master user the agent logs in through (quotaMethod: imap) */
+    master?: string,
   ) {
+    this.own = new OwnLogins(master);
     for (const s of services) this.state(s);
   }
 
@@ -150,6 +156,7 @@ export class DovecotStats {
         }
         break;
       case 'login': {
+        if (e.service === 'imap' && this.own.take(e.user)) break;
         const st = this.state(e.service);
         st.stats.numGoodLogins++;
         st.stats.numConnections++;
@@ -161,6 +168,7 @@ export class DovecotStats {
         break;
       }
       case 'refused': {
+        if (e.service === 'imap' && e.user && this.own.take(e.user)) break;
         const st = this.state(e.service);
         st.stats.numFailedConnections++;
         st.stats.numConnections++;
