@@ -218,6 +218,8 @@ auth_mechanisms = plain login
 auth_master_user_separator = *
 # a refused login is answered at once (default 2 s), keeping the tests quick
 auth_failure_delay = 0
+# one line per failed authentication: how failures before a good login are counted
+auth_verbose = yes
 first_valid_uid = 8
 mail_location = maildir:~/Maildir
 mail_plugins = quota

@@ -36,7 +36,7 @@ function replay(lines: string[]): { model: MailSystem; stats: DovecotStats; even
 describe('dovecot log parser', () => {
   it('reads each line shape of a real Dovecot 2.3.19 log', () => {
     const { events } = replay(fixture('real-2.3.19.log'));
-    const kinds = events.map((e) => (e.kind === 'start' || e.kind === 'stop' || e.kind === 'unparsed' ? e.kind : `${e.kind} ${e.service}`));
+    const kinds = events.map((e) => (e.kind === 'start' || e.kind === 'stop' || e.kind === 'unparsed' || e.kind === 'authfail' ? e.kind : `${e.kind} ${e.service}`));
     expect(kinds).to.deep.equal([
       'start',
       'login imap',
@@ -208,5 +208,33 @@ describe("the agent's own IMAP logins (quotaMethod: imap)", () => {
     expect([own.take('u', 1000 + OWN_LOGIN_MS + 1), own.count]).to.deep.equal([false, 0]);
     own.expect('v', 0);
     expect([own.take('m', 10), own.take('m', 10), own.take('x', 10)]).to.deep.equal([true, false, false]);
+  });
+});
+
+describe('failed logins before a successful one on the same connection (auth_verbose = yes)', () => {
+  // a real Dovecot 2.3.19 with auth_verbose = yes: LOGIN with a wrong password, LOGIN of an
+  // unknown user, then a good LOGIN, all on one connection. Without auth_verbose only the
+  // Login line is logged and the two failures are not seen (docs/dovecot.md).
+  const LINES = [
+    'auth: Info: passwd-file(user@example.test,127.0.0.1,<6HjAx3BhZrJ/AAAB>): Password mismatch',
+    'auth: Info: passwd-file(nosuch@example.test,127.0.0.1,<6HjAx3BhZrJ/AAAB>): unknown user',
+    'imap-login: Info: Login: user=<user@example.test>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=19650, secured, session=<6HjAx3BhZrJ/AAAB>',
+  ];
+
+  it('are counted when the Login line of their session comes; a refusal counts its own N attempts once', () => {
+    const model = new MailSystem();
+    const stats = new DovecotStats(model);
+    expect(parseMessage(LINES[0]!, 5)).to.deep.equal({ kind: 'authfail', time: 5, user: 'user@example.test', session: '6HjAx3BhZrJ/AAAB' });
+    for (const l of LINES) stats.apply(parseMessage(l, 1000)!);
+    const imap = model.services.get(1)!;
+    expect([imap.numGoodLogins, imap.numFailedLogins, imap.numFailedConnections, imap.numConnections]).to.deep.equal([1, 2, 0, 1]);
+    // two failures, then the connection is closed: "auth failed, 2 attempts" gives the 2
+    stats.apply(parseMessage('auth: Info: passwd-file(a@x,127.0.0.1,<S2>): Password mismatch', 2000)!);
+    stats.apply(parseMessage('auth: Info: passwd-file(a@x,127.0.0.1,<S2>): Password mismatch', 2000)!);
+    stats.apply(parseMessage('imap-login: Info: Disconnected: Connection closed (auth failed, 2 attempts in 4 secs): user=<a@x>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, session=<S2>', 2000)!);
+    expect([imap.numGoodLogins, imap.numFailedLogins, imap.numFailedConnections, imap.numConnections]).to.deep.equal([1, 4, 1, 2]);
+    // a later Login reusing nothing: no stale failures left over
+    stats.apply(parseMessage('imap-login: Info: Login: user=<a@x>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=7, session=<S3>', 3000)!);
+    expect([imap.numGoodLogins, imap.numFailedLogins]).to.deep.equal([2, 4]);
   });
 });

@@ -1,7 +1,8 @@
 // Dovecot events -> per-service statistics (model.services, Sun's imapstat/popstat) and the
 // services' applTable rows and assocTable sessions. What each figure counts (docs/dovecot.md):
 //   numGoodLogins         "Login:" lines of the service's login process (LMTP: "Connect from")
-//   numFailedLogins       failed authentications: the N of "auth failed, N attempts"
+//   numFailedLogins       failed authentications: the N of "auth failed, N attempts", plus,
+//                         with auth_verbose = yes, those before a successful Login"
 //   numFailedConnections  connections the login process ended without a login, whatever the
 //                         reason (auth failed, no auth attempt, TLS error, too many connections)
 //   numConnections        numGoodLogins + numFailedConnections: every connection whose outcome
@@ -20,6 +21,9 @@ import type { ServiceStats } from '../../model/services.js';
 import type { ServiceSnapshot } from './checkpoint.js';
 import { OwnLogins } from './own-logins.js';
 import { SERVICES, type DovecotEvent, type DovecotService } from './parse.js';
+
+/** At most this many login sessions' failed authentications wait for their outcome line. */
+export const AUTH_PENDING_MAX = 10_000;
 
 /** How long, and how many, closed sessions are remembered (who.ts must not reopen them). */
 export const ENDED_MEMORY_MS = 10 * 60 * 1000;
@@ -67,6 +71,9 @@ export class DovecotStats {
   readonly users = new Set<string>();
   /** the agent's own logins (quotaMethod: imap), not counted as user activity */
   readonly own: OwnLogins;
+  /** failed authentications (auth_verbose lines) by login session id, until its Login or
+   *  refusal line: a Login after failures is the only way they are counted */
+  private readonly authFailures = new Map<string, number>();
   private anon = 0;
 
   constructor(
@@ -158,6 +165,7 @@ export class DovecotStats {
       case 'login': {
         if (e.service === 'imap' && this.own.take(e.user)) break;
         const st = this.state(e.service);
+        st.stats.numFailedLogins += this.failuresOf(e.session);
         st.stats.numGoodLogins++;
         st.stats.numConnections++;
         st.stats.lastConnectionTime = e.time;
@@ -170,6 +178,7 @@ export class DovecotStats {
       case 'refused': {
         if (e.service === 'imap' && e.user && this.own.take(e.user)) break;
         const st = this.state(e.service);
+        this.failuresOf(e.session); // "auth failed, N attempts" counts them already
         st.stats.numFailedConnections++;
         st.stats.numConnections++;
         st.stats.numFailedLogins += e.attempts;
@@ -185,10 +194,23 @@ export class DovecotStats {
         if (key) this.close(st, key, e.time);
         break;
       }
+      case 'authfail':
+        this.authFailures.set(e.session, (this.authFailures.get(e.session) ?? 0) + 1);
+        // sessions whose outcome line never came (lost lines): the oldest go
+        if (this.authFailures.size > AUTH_PENDING_MAX) this.authFailures.delete(this.authFailures.keys().next().value!);
+        break;
       case 'unparsed':
         this.counts.unparsed++;
         break;
     }
+  }
+
+  /** The failed authentications seen for a login session, forgotten once its outcome is read. */
+  private failuresOf(session: string | undefined): number {
+    if (!session) return 0;
+    const n = this.authFailures.get(session) ?? 0;
+    this.authFailures.delete(session);
+    return n;
   }
 
   private started(st: ServiceState, at: number, version: string): void {
