@@ -65,7 +65,7 @@ export const ALARM_DEFAULTS: Readonly<Record<string, AlarmRule>> = {
   },
   quota: {
     name: 'quota',
-    description: 'users over 90 percent of their storage quota',
+    description: 'users at or above their quota warning percentage',
     threshold: 1,
     clearThreshold: 1,
     direction: 'above',

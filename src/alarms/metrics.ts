@@ -5,6 +5,7 @@
 import type { CheckStatus, ServiceCheck } from '../model/checks.js';
 import { percentAvail } from '../model/disks.js';
 import type { Application, MailSystem } from '../model/mail-system.js';
+import { overQuota } from '../model/services.js';
 
 export interface Measurement {
   instance: string;
@@ -14,8 +15,8 @@ export interface Measurement {
 export type Metric = (model: MailSystem, now: number) => Measurement[];
 
 export interface MetricOptions {
-  /** quota: a user counts when over this percentage of the storage limit */
-  quotaPercent: number;
+  /** quota: alarms.quota.percent if set (overQuota() at it), else the rows' `over` flag */
+  quotaPercent?: number;
 }
 
 // restarting(5): "currently unavailable" (RFC 2788); the watcher's restart is no service up
@@ -85,9 +86,9 @@ export function metricFor(name: string, opts: MetricOptions): Metric {
       return (model) => {
         if (model.quotas.size === 0) return [];
         let over = 0;
-        for (const q of model.quotas.values()) {
-          if (q.storageLimitKb && q.storageKb * 100 > q.storageLimitKb * opts.quotaPercent) over++;
-        }
+        // the users madmanQuotaStatus and `madman quota` show as over (dovecot.quotaWarnPercent)
+        const pct = opts.quotaPercent;
+        for (const q of model.quotas.values()) if (pct === undefined ? q.over : overQuota(q, pct)) over++;
         return [{ instance: 'all users', value: over }];
       };
     case 'servicedown':

@@ -71,8 +71,10 @@ const row = (label: string, r: Row | { messages: number; recipients: number; blo
   `   ${label.padEnd(19)} ${cell(r.messages)} ${cell(r.recipients)} ${cell(r.blocks)}`;
 
 function queueLine(label: string, seconds: number, count: number): string {
-  const avg = count ? seconds / count : 0;
-  return `   ${label.padEnd(24)}${Math.round(seconds)}/${count} = ${avg.toFixed(2)}`;
+  // the mean of the total shown (a checkpoint of an older version can hold a fraction)
+  const total = Math.round(seconds);
+  const avg = count ? total / count : 0;
+  return `   ${label.padEnd(24)}${total}/${count} = ${avg.toFixed(2)}`;
 }
 
 /** The imsimta counters -show layout, one block per channel, grouped by application. */
@@ -169,15 +171,27 @@ export async function countersClear(flags: CountersFlags): Promise<number> {
     return 1;
   }
   process.stdout.write(`counters cleared at ${localTime(at)} (request ${seq})\n`);
-  const sun = () => readReports(dir).filter((r) => r.source === 'sun-mta');
-  if (!sun().length) return 0;
+  // the agent rewrites the checkpoint meanwhile: a damaged one is reported, not a stack trace
+  const sun = (): ChannelReport[] | undefined => {
+    try {
+      return readReports(dir).filter((r) => r.source === 'sun-mta');
+    } catch (err) {
+      process.stderr.write(`madman: ${(err as Error).message}\n`);
+      return undefined;
+    }
+  };
+  let reports = sun();
+  if (!reports) return 1;
+  if (!reports.length) return 0;
   const deadline = Date.now() + waitMs;
-  while (sun().some((r) => r.clearPending)) {
+  while (reports.some((r) => r.clearPending)) {
     if (Date.now() >= deadline) {
       process.stdout.write('the agent has not applied it yet: it will when it runs (Sun MTA counters show as cleared meanwhile)\n');
       return 0;
     }
     await new Promise((r) => setTimeout(r, 100));
+    reports = sun();
+    if (!reports) return 1;
   }
   process.stdout.write('the agent has applied it\n');
   return 0;

@@ -1,11 +1,12 @@
 // `madman quota [-u USER | -d DOMAIN]`: mailbox quota usage in the layout of Sun's
 // imquotacheck report, read from Dovecot with `doveadm quota get`. Users at or above the
-// warning percentage (dovecot.quotaWarnPercent, or --over) are marked with '*': the same
-// users madmanQuotaStatus reports as over, which the alarm engine watches.
+// warning percentage (dovecot.quotaWarnPercent, or --over) are marked with '*' (overQuota(),
+// src/model/services.ts): the same users madmanQuotaStatus reports as over and the quota
+// alarm counts.
 
 import { settingsFrom } from '../config/config.js';
 import { dovecotDefaults, doveadmArgs, type DovecotSettings } from '../config/dovecot.js';
-import { percentOf, quotaPercent } from '../model/services.js';
+import { overQuota, percentOf } from '../model/services.js';
 import { readDoveadmQuotas, type QuotaFigures } from '../sources/dovecot/quota.js';
 
 export interface QuotaFlags {
@@ -29,7 +30,7 @@ function pct(used: number, limit: number | undefined): string {
 
 /** One report line, columns as in the header; '*' after users at or above `over` percent. */
 export function reportLine(q: QuotaFigures, over: number): string {
-  const flagged = quotaPercent({ index: 0, readAt: 0, ...q }) >= over;
+  const flagged = overQuota(q, over);
   return (
     limitCell(q.storageLimitKb, 'K').padEnd(18) +
     String(q.storageKb).padEnd(11) +
@@ -57,7 +58,7 @@ export function quotaReport(figures: QuotaFigures[], opts: { user?: string; doma
     out.push(`# of domains = ${domains.size}`, `# of users = ${rows.length}`, '');
   }
   for (const r of rows) out.push(reportLine(r, opts.over));
-  const flagged = rows.filter((r) => quotaPercent({ index: 0, readAt: 0, ...r }) >= opts.over).length;
+  const flagged = rows.filter((r) => overQuota(r, opts.over)).length;
   if (flagged) out.push('', `# of users at or above ${opts.over}% = ${flagged} (marked *)`);
   return out.join('\n') + '\n';
 }

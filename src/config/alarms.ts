@@ -55,7 +55,8 @@ export interface NotifySettings {
 
 export interface AlarmSettings {
   rules: AlarmRule[];
-  quotaPercent: number;
+  /** alarms.quota.percent; unset: the quota alarm counts the users dovecot.quotaWarnPercent flags */
+  quotaPercent?: number;
 }
 
 const INT32 = 2147483647;
@@ -221,7 +222,7 @@ export interface AlarmFlags {
 export function alarmDefaults(): { disks: DiskSettings; alarms: AlarmSettings; notify: NotifySettings } {
   return {
     disks: { paths: [], interval: 60 },
-    alarms: { rules: ALARM_NAMES.map((n) => ({ ...ALARM_DEFAULTS[n]! })), quotaPercent: 90 },
+    alarms: { rules: ALARM_NAMES.map((n) => ({ ...ALARM_DEFAULTS[n]! })) },
     notify: { sinks: [], queueSize: 1000 },
   };
 }

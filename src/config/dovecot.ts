@@ -52,8 +52,9 @@ export const dovecotSchema = {
     journal: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }] },
     config: { type: 'string', minLength: 1 },
     doveadm: { type: 'string', minLength: 1 },
-    quotaInterval: { type: 'number', minimum: 0, maximum: 86400 },
-    whoInterval: { type: 'number', minimum: 0, maximum: 86400 },
+    // 0 = off, else at least a second: a fraction would poll doveadm / IMAP in a tight loop
+    quotaInterval: { anyOf: [{ const: 0 }, { type: 'number', minimum: 1, maximum: 86400 }] },
+    whoInterval: { anyOf: [{ const: 0 }, { type: 'number', minimum: 1, maximum: 86400 }] },
     quotaWarnPercent: { type: 'number', minimum: 0, maximum: 1000 },
     services: { type: 'array', items: { enum: [...SERVICES] }, uniqueItems: true },
     quotaMethod: { enum: ['doveadm', 'imap'] },

@@ -174,6 +174,8 @@ export class CountingAllocator implements IndexAllocator {
 }
 
 const STATUS_CODE = /^([45])\.(\d{1,3})\.(\d{1,3})$/;
+/** at most this many rows (codes and class totals) in a channel's error table */
+export const MAX_ERROR_ROWS = 256;
 
 export class MailSystem {
   readonly applications = new Map<number, Application>();
@@ -307,13 +309,17 @@ export class MailSystem {
     if (app.mta?.channels.delete(index)) this.changed();
   }
 
-  /** Counts one error under its code and under its class total (4.0.0 or 5.0.0). */
+  /**
+   * Counts one error under its code and under its class total (4.0.0 or 5.0.0). The codes
+   * come from remote servers: once a channel has MAX_ERROR_ROWS rows, a new code counts in
+   * its class total only, so the table cannot grow without limit.
+   */
   countError(ch: Channel, code: string, direction: ErrorDirection, n = 1): void {
     const m = STATUS_CODE.exec(code);
     if (!m) throw new Error(`"${code}" is not an enhanced status code`);
     const keys = [`${m[1]}.0.0`];
     const exact = `${m[1]}.${Number(m[2])}.${Number(m[3])}`;
-    if (exact !== keys[0]) keys.push(exact);
+    if (exact !== keys[0] && (ch.errors.has(exact) || ch.errors.size < MAX_ERROR_ROWS)) keys.push(exact);
     for (const k of keys) {
       let c = ch.errors.get(k);
       if (!c) {

@@ -34,7 +34,7 @@ export interface QuotaUsage {
   messageLimit?: number;
   /** when this user's figures were last read */
   readAt: number;
-  /** storage or messages at or above the configured warning percentage (quotaPercent) */
+  /** overQuota() at dovecot.quotaWarnPercent: madmanQuotaStatus, `madman quota`'s '*', the quota alarm */
   over?: boolean;
 }
 
@@ -46,4 +46,13 @@ export function percentOf(used: number, limit: number | undefined): number {
 /** The larger of the storage and message percentages: what a warning threshold compares. */
 export function quotaPercent(q: QuotaUsage): number {
   return Math.max(percentOf(q.storageKb, q.storageLimitKb), percentOf(q.messages, q.messageLimit));
+}
+
+/**
+ * The one rule for "over quota": storage or messages at or above `warnPercent` of its limit
+ * (percentages rounded down; no limit is never over). The table's `over` flag, the '*' of
+ * `madman quota` and the quota alarm all use it.
+ */
+export function overQuota(q: Pick<QuotaUsage, 'storageKb' | 'storageLimitKb' | 'messages' | 'messageLimit'>, warnPercent: number): boolean {
+  return Math.max(percentOf(q.storageKb, q.storageLimitKb), percentOf(q.messages, q.messageLimit)) >= warnPercent;
 }

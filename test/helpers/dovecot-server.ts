@@ -2,7 +2,7 @@
 // loopback ports, in a temporary directory, for end-to-end tests: madman reads the log this
 // Dovecot writes, asks it for quotas, and probes its IMAP and POP3 listeners.
 //
-// Built as ../shared/reference/test-servers.md describes: DIR/dovecot.conf written from
+// Built as ../shared/reference/test-servers.md describes: DIR/dovecot.conf (dovecot-config.ts) written from
 // scratch (nothing from /etc/dovecot leaks in), base_dir, state_dir and log_path under DIR,
 // `listen = 127.0.0.1`, IMAP and POP3 on free ports, passwd-file users (passdb AND userdb, so
 // `doveadm quota get -A` can list them), a master user for quota reads over IMAP
@@ -27,6 +27,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { dovecotConf, passwdLine } from './dovecot-config.js';
 
 export const DOVECOT = '/usr/sbin/dovecot';
 export const DOVEADM = '/usr/bin/doveadm';
@@ -197,86 +198,6 @@ function reapStale(): void {
   }
 }
 
-function passwdLine(u: DovecotUser): string {
-  if (/[:\n]/.test(u.user + u.password)) throw new Error(`bad user or password for a passwd-file: ${u.user}`);
-  const extra = u.quotaRule ? `userdb_quota_rule=${u.quotaRule}` : '';
-  return `${u.user}:{PLAIN}${u.password}::::::${extra}\n`;
-}
-
-function config(dir: string, ports: { imap: number; pop3: number; imaps: number; pop3s: number }, o: { storageKB: number; messages: number; tls: boolean; extra: string }): string {
-  const rule = `*:storage=${o.storageKB}K` + (o.messages > 0 ? `:messages=${o.messages}` : '');
-  return `# written by test/helpers/dovecot-server.ts
-instance_name = ${path.basename(dir)}
-base_dir = ${dir}/run
-state_dir = ${dir}/state
-log_path = ${dir}/dovecot.log
-listen = 127.0.0.1
-protocols = imap pop3
-ssl = ${o.tls ? 'yes' : 'no'}
-${o.tls ? `ssl_cert = <${dir}/cert.pem\nssl_key = <${dir}/key.pem\n` : ''}disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_master_user_separator = *
-# a refused login is answered at once (default 2 s), keeping the tests quick
-auth_failure_delay = 0
-first_valid_uid = 8
-mail_location = maildir:~/Maildir
-mail_plugins = quota
-pop3_uidl_format = %08Xu%08Xv
-
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN ${dir}/masters
-  master = yes
-}
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN ${dir}/users
-}
-userdb {
-  driver = passwd-file
-  args = ${dir}/users
-  default_fields = uid=mail gid=mail home=${dir}/mail/%d/%n
-}
-
-service imap-login {
-  inet_listener imap {
-    port = ${ports.imap}
-  }
-  inet_listener imaps {
-    port = ${ports.imaps}
-    ssl = yes
-  }
-}
-service pop3-login {
-  inet_listener pop3 {
-    port = ${ports.pop3}
-  }
-  inet_listener pop3s {
-    port = ${ports.pop3s}
-    ssl = yes
-  }
-}
-
-# no auth penalty (anvil's growing delay, 2 to 15 s, for an IP after refused logins), which
-# would make every test after a refused login wait: Dovecot's documented way to disable it
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-
-protocol imap {
-  mail_plugins = $mail_plugins imap_quota
-}
-
-plugin {
-  quota = maildir:User quota
-  quota_rule = ${rule}
-}
-${o.extra}
-`;
-}
-
 const live = new Set<{ dir: string; keep: boolean }>();
 let exitHooked = false;
 
@@ -327,7 +248,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotSe
   const messages = opts.messages ?? 100;
   const conf = path.join(dir, 'dovecot.conf');
   // without TLS the implicit-TLS listeners are disabled (port 0)
-  writeFileSync(conf, config(dir, { imap, pop3, imaps: tls ? imaps : 0, pop3s: tls ? pop3s : 0 }, { storageKB, messages, tls, extra: opts.extraConfig ?? '' }));
+  writeFileSync(conf, dovecotConf(dir, { imap, pop3, imaps: tls ? imaps : 0, pop3s: tls ? pop3s : 0 }, { storageKB, messages, tls, extra: opts.extraConfig ?? '' }));
 
   const logPath = path.join(dir, 'dovecot.log');
   const pidFile = path.join(dir, 'run', 'master.pid');

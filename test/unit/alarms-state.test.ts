@@ -147,13 +147,15 @@ describe('alarm engine', () => {
     model.quotas.set(1, quota(1, 950, 1000));
     model.quotas.set(2, quota(2, 900, 1000));
     model.quotas.set(3, quota(3, 5000));
+    model.quotas.set(4, { ...quota(4, 10, 1000), messages: 95, messageLimit: 100 });
     const engine = new AlarmEngine(model, rules({ failedlogins: {}, quota: {} }), silentLogger, { quotaPercent: 90 });
     const events: string[] = [];
     engine.onEvent((e) => events.push(`${e.transition} ${e.alarm.alarm} ${e.alarm.instance} ${e.alarm.current}`));
     engine.evaluate(undefined, T0);
-    // the first reading of a counter only sets the base; 95 % is over 90 %, 90 % is not
+    // the first reading of a counter only sets the base; users at or above 90 % of storage or
+    // messages (overQuota): u1 95 %, u2 90 %, u4 95 % of its messages; u3 has no limit
     expect(model.alarms.find('failedlogins', 'dovecot imap')).to.equal(undefined);
-    expect(events).to.deep.equal(['raised quota all users 1']);
+    expect(events).to.deep.equal(['raised quota all users 3']);
     svc.numFailedLogins = 25;
     engine.evaluate(undefined, T0 + 60000);
     svc.numFailedLogins = 85;

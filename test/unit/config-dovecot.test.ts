@@ -70,4 +70,22 @@ describe('config: dovecot', () => {
     expect((err as ConfigError).key).to.equal('dovecot.services[1]');
     expect((err as ConfigError).line).to.equal(4);
   });
+
+  it('quotaInterval and whoInterval: 0 (off) or at least 1 s, no fraction in between', () => {
+    const ok = settingsFrom({ config: file('iv.yaml', 'dovecot:\n  quotaInterval: 0\n  whoInterval: 1\n') }).dovecot!;
+    expect([ok.quotaInterval, ok.whoInterval]).to.deep.equal([0, 1]);
+    for (const [key, line, text] of [
+      ['quotaInterval', 3, 'dovecot:\n  log: /x\n  quotaInterval: 0.5\n'],
+      ['whoInterval', 2, 'dovecot:\n  whoInterval: 0.001\n'],
+    ] as const) {
+      let err: unknown;
+      try {
+        settingsFrom({ config: file(`bad-${key}.yaml`, text) });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, key).to.be.instanceOf(ConfigError);
+      expect([(err as ConfigError).key, (err as ConfigError).line]).to.deep.equal([`dovecot.${key}`, line]);
+    }
+  });
 });

@@ -10,8 +10,9 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { MailSystem } from '../../src/model/mail-system.js';
 import { parseLine, parseMessage, type DovecotEvent } from '../../src/sources/dovecot/parse.js';
-import { DovecotStats } from '../../src/sources/dovecot/stats.js';
+import { DovecotStats, ENDED_MAX } from '../../src/sources/dovecot/stats.js';
 import { parseWho, reconcile } from '../../src/sources/dovecot/who.js';
+import { OWN_LOGIN_MS, OwnLogins } from '../../src/sources/dovecot/own-logins.js';
 import { ROOT } from '../helpers/harness.js';
 
 const fixture = (name: string) => readFileSync(path.join(ROOT, 'test/fixtures/dovecot', name), 'utf8').split('\n').filter(Boolean);
@@ -35,7 +36,7 @@ function replay(lines: string[]): { model: MailSystem; stats: DovecotStats; even
 describe('dovecot log parser', () => {
   it('reads each line shape of a real Dovecot 2.3.19 log', () => {
     const { events } = replay(fixture('real-2.3.19.log'));
-    const kinds = events.map((e) => (e.kind === 'start' || e.kind === 'stop' || e.kind === 'unparsed' ? e.kind : `${e.kind} ${e.service}`));
+    const kinds = events.map((e) => (e.kind === 'start' || e.kind === 'stop' || e.kind === 'unparsed' || e.kind === 'authfail' ? e.kind : `${e.kind} ${e.service}`));
     expect(kinds).to.deep.equal([
       'start',
       'login imap',
@@ -130,5 +131,110 @@ describe('doveadm who cross-check', () => {
     stats.apply({ kind: 'login', time: Date.now(), service: 'imap', user: 'd@x', rip: '192.0.2.4', pid: 102 });
     expect(reconcile(stats, who, Date.now() - 1000)).to.deep.equal({ closed: 0, opened: 0 });
     expect(imap.numCurrentConnections).to.equal(2);
+  });
+});
+
+describe('dovecot sessions in one mail process', () => {
+  it('are told apart by session id (2.3 logs session=<> on Login and end lines)', () => {
+    const model = new MailSystem();
+    const stats = new DovecotStats(model);
+    const imap = model.services.get(1)!;
+    stats.apply(parseMessage('imap-login: Login: user=<a@x>, method=PLAIN, rip=192.0.2.1, lip=127.0.0.1, mpid=500, session=<AAAA>', 1000)!);
+    stats.apply(parseMessage('imap-login: Login: user=<b@x>, method=PLAIN, rip=192.0.2.2, lip=127.0.0.1, mpid=500, session=<BBBB>', 2000)!);
+    expect([imap.numGoodLogins, imap.numCurrentConnections, imap.maxConnections]).to.deep.equal([2, 2, 2]);
+    stats.apply(parseMessage('imap(a@x)<500><AAAA>: Disconnected: Logged out in=10 out=20', 3000)!);
+    const st = stats.state('imap');
+    expect([...st.sessions.values()].map((x) => [x.user, x.session])).to.deep.equal([['b@x', 'BBBB']]);
+    expect(imap.numCurrentConnections).to.equal(1);
+    stats.apply(parseMessage('imap(b@x)<500><BBBB>: Disconnected: Logged out in=10 out=20', 4000)!);
+    expect([imap.numCurrentConnections, imap.maxConnections, st.sessions.size]).to.deep.equal([0, 2, 0]);
+    const app = model.applications.get(imap.application!)!;
+    expect([app.inboundAssociations, app.accumulatedInboundAssociations, app.lastInboundActivity]).to.deep.equal([0, 2, 4000]);
+  });
+});
+
+describe('dovecot sessions closed lately', () => {
+  it('are forgotten after 10 minutes and beyond ENDED_MAX when they close, without doveadm who', () => {
+    const stats = new DovecotStats(new MailSystem());
+    const st = stats.state('imap');
+    const T = 1_000_000_000;
+    const session = (pid: number, at: number) => {
+      stats.apply({ kind: 'login', time: 0, service: 'imap', user: 'u', rip: '192.0.2.1', pid });
+      stats.close(st, `pid:${pid}`, 0, at);
+    };
+    session(1, T);
+    session(2, T + 5 * 60_000);
+    session(3, T + 10 * 60_000); // pid 1 closed exactly 10 minutes ago: still remembered
+    expect([...st.ended]).to.deep.equal([['pid:1', T], ['pid:2', T + 300_000], ['pid:3', T + 600_000]]);
+    session(4, T + 10 * 60_000 + 1); // now pid 1 is older than 10 minutes
+    expect([...st.ended.keys()]).to.deep.equal(['pid:2', 'pid:3', 'pid:4']);
+    for (let pid = 10; pid < 10 + ENDED_MAX; pid++) session(pid, T + 600_001);
+    expect(st.ended.size).to.equal(10_000);
+    expect([...st.ended.keys()][0]).to.equal('pid:10');
+  });
+});
+
+describe("the agent's own IMAP logins (quotaMethod: imap)", () => {
+  // lines of a real Dovecot 2.3.19 (test/helpers/dovecot-server.ts, master user madman-admin):
+  // a master login, a master login for a user that no longer exists, a wrong master password
+  const OWN = [
+    'imap-login: Info: Login: user=<user@example.test>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=32039, secured, session=<+EGcpnBhvsh/AAAB>',
+    'imap(user@example.test)<32039><+EGcpnBhvsh/AAAB>: Info: Disconnected: Logged out in=173 out=677 deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0',
+    'imap-login: Info: Disconnected: Internal login failure (pid=32054 id=1): user=<gone@example.test>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=32055, secured, session=<qymhpnBhxMh/AAAB>',
+    'imap-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 1 secs): user=<madman-admin>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, secured, session=<Z6ShpnBh2Mh/AAAB>',
+  ];
+
+  it('are skipped: the logins and refusals announced, once each; the same lines of users count', () => {
+    const model = new MailSystem();
+    const stats = new DovecotStats(model, 'dovecot', ['imap', 'pop3'], 'madman-admin');
+    const imap = model.services.get(1)!;
+    stats.own.expect('user@example.test');
+    stats.own.expect('gone@example.test');
+    stats.own.expect('other@example.test'); // its login refused with the wrong master password
+    for (const l of OWN) stats.apply(parseMessage(l, 1000)!);
+    expect([imap.numGoodLogins, imap.numConnections, imap.numFailedConnections, imap.numFailedLogins, imap.maxConnections]).to.deep.equal([0, 0, 0, 0, 0]);
+    expect([[...stats.users], stats.own.count]).to.deep.equal([[], 0]);
+    // nothing announced any more: the same lines are users' own
+    for (const l of OWN) stats.apply(parseMessage(l, 2000)!);
+    expect([imap.numGoodLogins, imap.numConnections, imap.numFailedConnections, imap.numFailedLogins, imap.maxConnections]).to.deep.equal([1, 3, 2, 1, 1]);
+    expect([...stats.users]).to.deep.equal(['user@example.test']);
+  });
+
+  it('an announced login the log never shows is forgotten after 5 minutes', () => {
+    const own = new OwnLogins('m');
+    own.expect('u', 0);
+    own.expect('u', 1000);
+    expect([own.take('u', OWN_LOGIN_MS), own.count]).to.deep.equal([true, 1]); // the first, still in time
+    expect([own.take('u', 1000 + OWN_LOGIN_MS + 1), own.count]).to.deep.equal([false, 0]);
+    own.expect('v', 0);
+    expect([own.take('m', 10), own.take('m', 10), own.take('x', 10)]).to.deep.equal([true, false, false]);
+  });
+});
+
+describe('failed logins before a successful one on the same connection (auth_verbose = yes)', () => {
+  // a real Dovecot 2.3.19 with auth_verbose = yes: LOGIN with a wrong password, LOGIN of an
+  // unknown user, then a good LOGIN, all on one connection. Without auth_verbose only the
+  // Login line is logged and the two failures are not seen (docs/dovecot.md).
+  const LINES = [
+    'auth: Info: passwd-file(user@example.test,127.0.0.1,<6HjAx3BhZrJ/AAAB>): Password mismatch',
+    'auth: Info: passwd-file(nosuch@example.test,127.0.0.1,<6HjAx3BhZrJ/AAAB>): unknown user',
+    'imap-login: Info: Login: user=<user@example.test>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=19650, secured, session=<6HjAx3BhZrJ/AAAB>',
+  ];
+
+  it('are counted when the Login line of their session comes; a refusal counts its own N attempts once', () => {
+    const model = new MailSystem();
+    const stats = new DovecotStats(model);
+    expect(parseMessage(LINES[0]!, 5)).to.deep.equal({ kind: 'authfail', time: 5, user: 'user@example.test', session: '6HjAx3BhZrJ/AAAB' });
+    for (const l of LINES) stats.apply(parseMessage(l, 1000)!);
+    const imap = model.services.get(1)!;
+    expect([imap.numGoodLogins, imap.numFailedLogins, imap.numFailedConnections, imap.numConnections]).to.deep.equal([1, 2, 0, 1]);
+    // two failures, then the connection is closed: "auth failed, 2 attempts" gives the 2
+    stats.apply(parseMessage('auth: Info: passwd-file(a@x,127.0.0.1,<S2>): Password mismatch', 2000)!);
+    stats.apply(parseMessage('auth: Info: passwd-file(a@x,127.0.0.1,<S2>): Password mismatch', 2000)!);
+    stats.apply(parseMessage('imap-login: Info: Disconnected: Connection closed (auth failed, 2 attempts in 4 secs): user=<a@x>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, session=<S2>', 2000)!);
+    expect([imap.numGoodLogins, imap.numFailedLogins, imap.numFailedConnections, imap.numConnections]).to.deep.equal([1, 4, 1, 2]);
+    // a later Login reusing nothing: no stale failures left over
+    stats.apply(parseMessage('imap-login: Info: Login: user=<a@x>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=7, session=<S3>', 3000)!);
+    expect([imap.numGoodLogins, imap.numFailedLogins]).to.deep.equal([2, 4]);
   });
 });

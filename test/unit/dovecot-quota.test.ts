@@ -4,8 +4,10 @@
 
 import { expect } from 'chai';
 import { MailSystem } from '../../src/model/mail-system.js';
-import { quotaPercent } from '../../src/model/services.js';
-import { QuotaParser, QuotaTable } from '../../src/sources/dovecot/quota.js';
+import { metricFor } from '../../src/alarms/metrics.js';
+import { quotaReport } from '../../src/cli/quota.js';
+import { overQuota, quotaPercent } from '../../src/model/services.js';
+import { QuotaParser, QuotaTable, type QuotaFigures } from '../../src/sources/dovecot/quota.js';
 
 // real output of doveadm 2.3.19 (test/e2e/dovecot-server.test.ts), plus a second quota root
 const OUTPUT =
@@ -67,6 +69,27 @@ describe('applying quotas to the model', () => {
     expect(model.quotas.size).to.equal(0);
     expect(await pending).to.deep.include({ added: 10 });
     expect(model.quotas.size).to.equal(10);
+  });
+
+  it('one rule for the table, `madman quota` and the quota alarm: storage or messages at or above the warning percentage', async () => {
+    const model = new MailSystem();
+    const fig = (user: string, kb: number, msgs: number) => ({ user, storageKb: kb, storageLimitKb: 100, messages: msgs, messageLimit: 10 });
+    // a: storage 85 % (over at 80), b: messages 8/10 = 80 % (over at 80: at, not only above),
+    // c: 79 % and 7/10 (not over), d: no limits at all (never over)
+    const figs = new Map<string, QuotaFigures>([
+      ['a', fig('a', 85, 0)],
+      ['b', fig('b', 1, 8)],
+      ['c', fig('c', 79, 7)],
+      ['d', { user: 'd', storageKb: 5000, messages: 500 }],
+    ]);
+    expect(await new QuotaTable(model).refresh(figs, 80, 1000, 100)).to.deep.include({ over: 2 });
+    expect([...model.quotas.values()].map((q) => [q.user, q.over])).to.deep.equal([['a', true], ['b', true], ['c', false], ['d', false]]);
+    expect(quotaReport([...figs.values()], { over: 80 }).split('\n').filter((l) => l.endsWith(' *')).map((l) => l.split(/\s+/).at(-2))).to.deep.equal(['a', 'b']);
+    // the alarm, without alarms.quota.percent: the users the table flags
+    expect(metricFor('quota', {})(model, 0)).to.deep.equal([{ instance: 'all users', value: 2 }]);
+    // with alarms.quota.percent: 85 the same rule at 85 %: a only
+    expect(metricFor('quota', { quotaPercent: 85 })(model, 0)).to.deep.equal([{ instance: 'all users', value: 1 }]);
+    expect([overQuota(fig('x', 85, 0), 85), overQuota(fig('x', 84, 0), 85)]).to.deep.equal([true, false]);
   });
 
   it('compares the larger of the storage and message percentages', () => {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { absolute, channelCountersOf, type ChannelCounters } from '../../src/model/channel-counters.js';
-import { MailSystem } from '../../src/model/mail-system.js';
+import { MAX_ERROR_ROWS, MailSystem } from '../../src/model/mail-system.js';
 import { restoreModel, snapshotModel } from '../../src/model/persist.js';
 import { MAX_CHANNELS, SunLog, type SunLogState } from '../../src/sources/sun-mta/apply.js';
 import { ROOT } from '../helpers/harness.js';
@@ -43,9 +43,11 @@ describe('SunLog: the fixture log', () => {
 
   it('tcp_local: an SMTP channel with both halves, rejections, failures and retries', () => {
     const x = c.get('tcp_local')!;
+    // Stored = Received - Delivered: (2, 5, 7) - (2, 3, 7); the two recipients that failed
+    // (nobody@ R line 20, r2@ K line 41) count in Failed, not as leaving Stored
     expect(x.values).to.deep.equal({
       received: t(2, 5, 7),
-      stored: t(0, 0, 0),
+      stored: t(0, 2, 0),
       delivered: t(2, 3, 7),
       submitted: t(4, 6, 14),
       attempted: t(2, 3, 10),
@@ -64,18 +66,23 @@ describe('SunLog: the fixture log', () => {
 
   it('ims-ms: the bounce notifications, a retry, and a message queued before counting began', () => {
     const x = c.get('ims-ms')!;
+    // Stored = Received - Delivered = (3, 4, 9) - (4, 4, 13): eve@'s message (line 50) was
+    // queued before counting began. Its lowest point: -1 message after bob@'s D (line 11),
+    // 0 recipients, -4 blocks at the end; the absolute value is 0 throughout
     expect(x.values).to.deep.equal({
       received: t(3, 4, 9),
-      stored: t(0, 0, -1),
+      stored: t(-1, 0, -4),
       delivered: t(4, 4, 13),
       submitted: t(0, 0, 0),
       attempted: t(1, 1, 3),
       rejected: t(0, 0, 0),
       failed: t(0, 0, 0),
     });
-    expect(x.minimum.stored).to.deep.equal(t(0, 0, -1));
+    expect(x.minimum.stored).to.deep.equal(t(-1, 0, -4));
     expect(absolute(x, 'stored')).to.deep.equal(t(0, 0, 0));
-    expect([x.deliveredFirstTime, x.queueSeconds, x.queueCount, x.queueFirstSeconds, x.queueFirstCount]).to.deep.equal([2, 1802.5, 3, 1.5, 2]);
+    // whole seconds per delivery: marlowe 10:00:05 -> :06 = 1 (first), bob 10:00:05 -> 10:30:06 =
+    // 1801 (after a Q), the bounce's marlowe 11:00:12.50 -> 11:00:13.00 = 13 - 12 = 1 (first)
+    expect([x.deliveredFirstTime, x.queueSeconds, x.queueCount, x.queueFirstSeconds, x.queueFirstCount]).to.deep.equal([2, 1803, 3, 2, 2]);
   });
 
   it('tcp_intranet: submission only', () => {
@@ -144,6 +151,25 @@ describe('SunLog: bad input', () => {
     expect(channelCountersOf(model).byChannel.size).to.equal(MAX_CHANNELS);
     expect(log.stats).to.deep.equal({ lines: 300, records: 255, actions: { E: 255 }, unparsed: { 'channel limit': 45 } });
     expect(byName(model).get('tcp_local')!.values.submitted).to.deep.equal(t(255, 255, 255));
+  });
+});
+
+describe('SunLog: error table cap', () => {
+  it('a channel keeps at most MAX_ERROR_ROWS codes; later new codes count in their class total only', () => {
+    const lines = Array.from(
+      { length: 400 },
+      (_, i) => `01-Mar-2026 00:00:00.00 tcp_local Q 1 a@b rfc822;c@d c@d <m${i}@b> 452 4.${Math.floor(i / 100) + 1}.${i % 100} busy`,
+    );
+    const { log } = read(lines);
+    const errors = [...log.app.mta!.channels.values()].find((x) => x.name === 'tcp_local')!.errors;
+    // 4.0.0 + 4.1.0-99 + 4.2.0-99 + 4.3.0-54 = 1 + 100 + 100 + 55 = 256 rows
+    expect([MAX_ERROR_ROWS, errors.size]).to.deep.equal([256, 256]);
+    expect(errors.get('4.0.0')).to.deep.equal({ inbound: 0, internal: 0, outbound: 400 });
+    expect(errors.get('4.3.54')).to.deep.equal({ inbound: 0, internal: 0, outbound: 1 });
+    expect(errors.has('4.3.55')).to.equal(false);
+    // a code already in the table still counts under itself
+    log.line('01-Mar-2026 00:00:01.00 tcp_local Q 1 a@b rfc822;c@d c@d <n@b> 452 4.1.7 busy');
+    expect([errors.get('4.1.7')!.outbound, errors.get('4.0.0')!.outbound, errors.size]).to.deep.equal([2, 401, 256]);
   });
 });
 

@@ -4,10 +4,13 @@
 // log showed logging in. One connection per user, a few at a time: fine for hundreds of users;
 // for 100,000, doveadm (quota.ts) is the method.
 //
-// Outcomes: figures for every user the master login got into; a user whose login is refused
-// while others succeed no longer exists and is left out (its row vanishes); every login refused
-// means the master user itself is refused, and a connection failure means Dovecot is down: both
-// fail the whole refresh (the rows stay, madmanSourceTable reports it, the next interval retries).
+// Outcomes: figures for every user the master login got into. A user that no longer exists is
+// left out (its row vanishes) and reported (the source stops asking a user it only saw in the
+// log): Dovecot 2.3.19 logs "Internal login failure" and answers "NO [UNAVAILABLE] Internal
+// error occurred" or closes the connection without a reply (both seen from the same server).
+// A userdb that is down looks the same: its users' rows go until they are read again. Every login refused means the master user itself is refused, and a
+// connection failure means Dovecot is down: both fail the whole refresh (the rows stay,
+// madmanSourceTable reports it, the next interval retries).
 
 import { ImapFlow } from 'imapflow';
 import type { QuotaFigures } from './quota.js';
@@ -26,6 +29,16 @@ export interface ImapQuotaOptions {
 }
 
 export class ImapQuotaError extends Error {}
+
+export interface ImapQuotaHooks {
+  /** called just before logging in as `user` (the statistics skip the agent's own logins) */
+  loggingIn?(user: string): void;
+  /** `user` does not exist (any more) */
+  unknown?(user: string): void;
+}
+
+/** The login got "NO [UNAVAILABLE]" or a close after the greeting: the user is not in the userdb. */
+class UnknownUser extends Error {}
 
 function isAuthFailure(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { authenticationFailed?: unknown }).authenticationFailed === true;
@@ -46,7 +59,17 @@ async function readOne(o: ImapQuotaOptions, user: string): Promise<QuotaFigures 
   });
   client.on('error', () => undefined); // a dropped connection also rejects the pending command
   try {
-    await client.connect();
+    try {
+      await client.connect();
+    } catch (err) {
+      // Dovecot's "Internal login failure" (user not found from userdb after the master
+      // login): either "NO [UNAVAILABLE] Internal error occurred" or a close without reply
+      const e = err as { code?: unknown; reason?: unknown; serverResponseCode?: unknown };
+      const closed = e.code === 'ClosedAfterConnectText' || e.code === 'ClosedAfterConnectTLS';
+      const greeted = (client as unknown as { greetingReceived?: boolean }).greetingReceived === true;
+      if (e.serverResponseCode === 'UNAVAILABLE' || (closed && greeted && !e.reason)) throw new UnknownUser(user);
+      throw err;
+    }
     const q = await client.getQuota('INBOX');
     await client.logout();
     if (!q) return undefined;
@@ -64,18 +87,23 @@ async function readOne(o: ImapQuotaOptions, user: string): Promise<QuotaFigures 
 }
 
 /** Reads every user's quota; see the file comment for what fails the whole reading. */
-export async function readImapQuotas(o: ImapQuotaOptions, users: Iterable<string>): Promise<Map<string, QuotaFigures>> {
+export async function readImapQuotas(o: ImapQuotaOptions, users: Iterable<string>, hooks: ImapQuotaHooks = {}): Promise<Map<string, QuotaFigures>> {
   const queue = [...new Set(users)];
   const out = new Map<string, QuotaFigures>();
   let refused = 0;
+  let unknown = 0;
   let fatal: Error | undefined;
   const worker = async () => {
     for (let user = queue.shift(); user !== undefined && !fatal; user = queue.shift()) {
       try {
+        hooks.loggingIn?.(user);
         const f = await readOne(o, user);
         out.set(user, f ?? { user, storageKb: 0, messages: 0 });
       } catch (err) {
-        if (isAuthFailure(err)) refused++;
+        if (err instanceof UnknownUser) {
+          unknown++;
+          hooks.unknown?.(user);
+        } else if (isAuthFailure(err)) refused++;
         else fatal = new ImapQuotaError(`IMAP ${o.host}:${o.port}: ${(err as Error).message}`);
       }
     }
@@ -83,6 +111,7 @@ export async function readImapQuotas(o: ImapQuotaOptions, users: Iterable<string
   const total = queue.length;
   await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 4) }, worker));
   if (fatal) throw fatal;
-  if (total > 0 && refused === total) throw new ImapQuotaError(`IMAP ${o.host}:${o.port}: the master user ${o.master} was refused for all ${total} users`);
+  // the master is refused when every user is; users that no longer exist do not count
+  if (total > 0 && refused > 0 && refused === total - unknown) throw new ImapQuotaError(`IMAP ${o.host}:${o.port}: the master user ${o.master} was refused for all ${total} users`);
   return out;
 }

@@ -53,7 +53,7 @@ export class DovecotSource implements Source {
     this.model = model;
     this.log = log;
     const s = this.settings;
-    const stats = (this.stats = new DovecotStats(model, 'dovecot', s.services));
+    const stats = (this.stats = new DovecotStats(model, 'dovecot', s.services, s.quotaMethod === 'imap' ? s.imap?.master : undefined));
     this.quotaTable = new QuotaTable(model);
     const saved = this.checkpoint.load();
     if (saved) {
@@ -165,7 +165,11 @@ export class DovecotSource implements Source {
     try {
       const imap = s.quotaMethod === 'imap' ? s.imap : undefined;
       const figures = imap
-        ? await readImapQuotas(imap, [...imap.users, ...(this.stats?.users ?? [])])
+        ? await readImapQuotas(imap, [...imap.users, ...(this.stats?.users ?? [])], {
+            loggingIn: (user) => this.stats?.own.expect(user),
+            // a user seen logging in that no longer exists is not asked again
+            unknown: (user) => this.stats?.users.delete(user),
+          })
         : await readDoveadmQuotas(s.doveadm, doveadmArgs(s));
       if (this.stopped || !this.quotaTable) return;
       const r = await this.quotaTable.refresh(figures, s.quotaWarnPercent);

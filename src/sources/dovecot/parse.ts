@@ -14,6 +14,7 @@
 //   master: Dovecot v2.3.19.1 (9b53102964) starting up for imap, pop3 (core dumps disabled)
 //   master: Warning: Killed with signal 15 (by pid=1 uid=0 code=kill)
 //   <svc>(u)<PID><ID>: Fatal: master: service(imap): child PID killed with signal 9    (session end)
+//   auth: passwd-file(u,IP,<ID>): Password mismatch | unknown user     (auth_verbose = yes only)
 // Anything else is not an event (undefined). 'unparsed' is reserved for lines that are surely
 // Dovecot's but malformed: a "dovecot:" line (or journal entry) without a "program: " frame, or
 // a "Login:" line without user=<...>.
@@ -32,9 +33,11 @@ export type DovecotEvent =
   /** a login succeeded (LMTP: a connection opened); pid is the session's mail process */
   | { kind: 'login'; time: number; service: DovecotService; user: string; rip: string; pid?: number; session?: string }
   /** a connection ended at the login process without a login; attempts = failed authentications */
-  | { kind: 'refused'; time: number; service: DovecotService; user: string; rip: string; attempts: number; reason: string }
+  | { kind: 'refused'; time: number; service: DovecotService; user: string; rip: string; attempts: number; reason: string; session?: string }
   /** a logged-in session ended */
   | { kind: 'end'; time: number; service: DovecotService; user: string; pid?: number; session?: string; reason: string }
+  /** one failed authentication of login session `session` (auth_verbose = yes) */
+  | { kind: 'authfail'; time: number; session: string; user: string }
   /** a line of a known service that should have been an event but was not understood */
   | { kind: 'unparsed'; time: number; service?: DovecotService };
 
@@ -88,6 +91,7 @@ export function parseMessage(text: string, time: number, dovecots = true): Dovec
   const level = p[4] ?? 'Info';
   const msg = text.slice(p[0].length);
   if (program === 'master') return master(msg, level, time);
+  if (program === 'auth') return level === 'Info' ? authLine(msg, time) : undefined;
   const login = LOGIN_SERVICE_OF.get(program);
   if (login) return level === 'Info' ? loginLine(login, msg, time) : undefined;
   const service = SERVICE_OF.get(program);
@@ -137,9 +141,16 @@ function loginLine(service: DovecotService, msg: string, time: number): DovecotE
       rip: field(msg, 'rip=') ?? '',
       attempts: failed ? Number(failed[1]) : 0,
       reason: cut > 0 ? msg.slice(0, cut) : msg,
+      session: angled(msg, 'session=<'),
     };
   }
   return undefined; // "ID sent: ...", proxy lines and the like
+}
+
+/** "passwd-file(u@d,127.0.0.1,<ID>): Password mismatch" (any passdb driver; "unknown user" too). */
+function authLine(msg: string, time: number): DovecotEvent | undefined {
+  const m = /^[a-z0-9-]+\((.*),[^,]*,<([^>]+)>\): (?:Password mismatch|unknown user)/.exec(msg);
+  return m ? { kind: 'authfail', time, user: m[1]!, session: m[2]! } : undefined;
 }
 
 function sessionLine(service: DovecotService, detail: string, tags: string, msg: string, time: number): DovecotEvent | undefined {

@@ -7,7 +7,7 @@
 
 import { spawn } from 'node:child_process';
 import type { MailSystem } from '../../model/mail-system.js';
-import { quotaPercent, type QuotaUsage } from '../../model/services.js';
+import { overQuota, type QuotaUsage } from '../../model/services.js';
 
 export interface QuotaFigures {
   user: string;
@@ -175,7 +175,7 @@ export class QuotaTable {
       row.messages = f.messages;
       row.messageLimit = f.messageLimit;
       row.readAt = at;
-      row.over = quotaPercent(row) >= warnPercent;
+      row.over = overQuota(row, warnPercent);
       if (row.over) over++;
     }
     for (const row of added) this.model.quotas.set(row.index, row);

@@ -1,7 +1,8 @@
 // Dovecot events -> per-service statistics (model.services, Sun's imapstat/popstat) and the
 // services' applTable rows and assocTable sessions. What each figure counts (docs/dovecot.md):
 //   numGoodLogins         "Login:" lines of the service's login process (LMTP: "Connect from")
-//   numFailedLogins       failed authentications: the N of "auth failed, N attempts"
+//   numFailedLogins       failed authentications: the N of "auth failed, N attempts", plus,
+//                         with auth_verbose = yes, those before a successful Login"
 //   numFailedConnections  connections the login process ended without a login, whatever the
 //                         reason (auth failed, no auth attempt, TLS error, too many connections)
 //   numConnections        numGoodLogins + numFailedConnections: every connection whose outcome
@@ -18,7 +19,15 @@
 import type { Application, MailSystem, Protocol } from '../../model/mail-system.js';
 import type { ServiceStats } from '../../model/services.js';
 import type { ServiceSnapshot } from './checkpoint.js';
+import { OwnLogins } from './own-logins.js';
 import { SERVICES, type DovecotEvent, type DovecotService } from './parse.js';
+
+/** At most this many login sessions' failed authentications wait for their outcome line. */
+export const AUTH_PENDING_MAX = 10_000;
+
+/** How long, and how many, closed sessions are remembered (who.ts must not reopen them). */
+export const ENDED_MEMORY_MS = 10 * 60 * 1000;
+export const ENDED_MAX = 10_000;
 
 const PORTS: Record<DovecotService, number> = { imap: 143, pop3: 110, submission: 587, lmtp: 24 };
 const TITLES: Record<DovecotService, string> = { imap: 'IMAP', pop3: 'POP3', submission: 'submission', lmtp: 'LMTP' };
@@ -41,7 +50,8 @@ export interface ServiceState {
   stats: ServiceStats;
   app: Application;
   protocol: Protocol;
-  /** open sessions by "pid:N", else "id:SESSION", else "user:U#n" */
+  /** open sessions by "id:SESSION", else "pid:N", else "user:U#n" (one imap process can
+   *  serve several sessions: the pid alone would merge them) */
   sessions: Map<string, Session>;
   /** keys of sessions closed lately, and when (ms, agent clock): who.ts does not reopen them */
   ended: Map<string, number>;
@@ -59,6 +69,11 @@ export class DovecotStats {
   readonly counts: DovecotStatsCounts = { events: 0, unparsed: 0, corrected: 0 };
   /** users seen logging in (the user list of IMAP quota reading) */
   readonly users = new Set<string>();
+  /** the agent's own logins (quotaMethod: imap), not counted as user activity */
+  readonly own: OwnLogins;
+  /** failed authentications (auth_verbose lines) by login session id, until its Login or
+   *  refusal line: a Login after failures is the only way they are counted */
+  private readonly authFailures = new Map<string, number>();
   private anon = 0;
 
   constructor(
@@ -66,7 +81,10 @@ export class DovecotStats {
     /** names the instance: rows are "<instance> imap" etc. */
     private readonly instance = 'dovecot',
     services: readonly DovecotService[] = ['imap', 'pop3'],
+    /** the master user the agent logs in through (quotaMethod: imap) */
+    master?: string,
   ) {
+    this.own = new OwnLogins(master);
     for (const s of services) this.state(s);
   }
 
@@ -145,7 +163,9 @@ export class DovecotStats {
         }
         break;
       case 'login': {
+        if (e.service === 'imap' && this.own.take(e.user)) break;
         const st = this.state(e.service);
+        st.stats.numFailedLogins += this.failuresOf(e.session);
         st.stats.numGoodLogins++;
         st.stats.numConnections++;
         st.stats.lastConnectionTime = e.time;
@@ -156,7 +176,9 @@ export class DovecotStats {
         break;
       }
       case 'refused': {
+        if (e.service === 'imap' && e.user && this.own.take(e.user)) break;
         const st = this.state(e.service);
+        this.failuresOf(e.session); // "auth failed, N attempts" counts them already
         st.stats.numFailedConnections++;
         st.stats.numConnections++;
         st.stats.numFailedLogins += e.attempts;
@@ -172,10 +194,23 @@ export class DovecotStats {
         if (key) this.close(st, key, e.time);
         break;
       }
+      case 'authfail':
+        this.authFailures.set(e.session, (this.authFailures.get(e.session) ?? 0) + 1);
+        // sessions whose outcome line never came (lost lines): the oldest go
+        if (this.authFailures.size > AUTH_PENDING_MAX) this.authFailures.delete(this.authFailures.keys().next().value!);
+        break;
       case 'unparsed':
         this.counts.unparsed++;
         break;
     }
+  }
+
+  /** The failed authentications seen for a login session, forgotten once its outcome is read. */
+  private failuresOf(session: string | undefined): number {
+    if (!session) return 0;
+    const n = this.authFailures.get(session) ?? 0;
+    this.authFailures.delete(session);
+    return n;
   }
 
   private started(st: ServiceState, at: number, version: string): void {
@@ -195,26 +230,47 @@ export class DovecotStats {
   open(st: ServiceState, s: { user: string; pid?: number; session?: string; rip: string; at: number }, fromWho = false): void {
     const a = this.model.openAssociation(st.app, { remoteApplication: s.rip, protocol: st.protocol, type: 'uaresponder', startedAt: s.at });
     if (fromWho) st.app.accumulatedInboundAssociations--;
-    const key = s.pid !== undefined ? `pid:${s.pid}` : s.session ? `id:${s.session}` : `user:${s.user}#${++this.anon}`;
+    const key = s.session ? `id:${s.session}` : s.pid !== undefined ? `pid:${s.pid}` : `user:${s.user}#${++this.anon}`;
     st.sessions.set(key, { user: s.user, rip: s.rip, pid: s.pid, session: s.session, assoc: a.index, startedAt: s.at, openedAt: Date.now() });
     this.counted(st);
   }
 
-  close(st: ServiceState, key: string, at: number): void {
+  close(st: ServiceState, key: string, at: number, now = Date.now()): void {
     const s = st.sessions.get(key);
     if (!s) return;
     st.sessions.delete(key);
-    st.ended.set(key, Date.now());
+    this.ended(st, key, now);
+    // who.ts knows pids only
+    if (s.pid !== undefined && key !== `pid:${s.pid}`) this.ended(st, `pid:${s.pid}`, now);
     this.model.closeAssociation(st.app, s.assoc, at);
     this.counted(st);
   }
 
-  /** The key of an open session: by pid, else session id, else the user's oldest. */
+  /**
+   * Remembers a closed session for who.ts, and forgets those older than ENDED_MEMORY_MS or
+   * beyond ENDED_MAX: the map is in closing order, so the oldest are first. Without this it
+   * grew with every session while doveadm who was off (whoInterval: 0) or failing.
+   */
+  private ended(st: ServiceState, key: string, now: number): void {
+    st.ended.delete(key);
+    st.ended.set(key, now);
+    for (const [k, t] of st.ended) {
+      if (now - t <= ENDED_MEMORY_MS && st.ended.size <= ENDED_MAX) break;
+      st.ended.delete(k);
+    }
+  }
+
+  /**
+   * The key of an open session: by session id, else by pid (a session without an id of its
+   * own: one doveadm who opened, or a log without session=<>), else the user's oldest.
+   */
   private find(st: ServiceState, pid: number | undefined, session: string | undefined, user: string | undefined): string | undefined {
-    if (pid !== undefined && st.sessions.has(`pid:${pid}`)) return `pid:${pid}`;
     if (session) {
       if (st.sessions.has(`id:${session}`)) return `id:${session}`;
       for (const [k, s] of st.sessions) if (s.session === session) return k;
+    }
+    if (pid !== undefined) {
+      for (const [k, s] of st.sessions) if (s.pid === pid && (!session || !s.session)) return k;
     }
     if (user !== undefined && pid === undefined && !session) {
       for (const [k, s] of st.sessions) if (s.user === user) return k;

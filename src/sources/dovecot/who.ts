@@ -31,8 +31,6 @@ export function parseWho(out: string): WhoEntry[] {
   return entries;
 }
 
-const ENDED_MEMORY_MS = 10 * 60 * 1000;
-
 /**
  * Makes the open sessions agree with `entries` (doveadm who run at `ranAt`, agent clock ms).
  * Returns how many sessions were closed and opened.
@@ -43,7 +41,6 @@ export function reconcile(stats: DovecotStats, entries: WhoEntry[], ranAt: numbe
   for (const st of stats.services()) {
     // anvil (and so who) knows the sessions of login services only: LMTP has none
     if (st.stats.service === 'lmtp') continue;
-    for (const [k, t] of st.ended) if (now - t > ENDED_MEMORY_MS) st.ended.delete(k);
     const listed = new Map<number, WhoEntry>();
     for (const e of entries) if (e.service === st.stats.service) listed.set(e.pid, e);
     for (const [key, s] of [...st.sessions]) {
@@ -53,7 +50,8 @@ export function reconcile(stats: DovecotStats, entries: WhoEntry[], ranAt: numbe
     }
     for (const [pid, e] of listed) {
       const key = `pid:${pid}`;
-      if (st.sessions.has(key) || (st.ended.get(key) ?? -Infinity) >= ranAt - 1000) continue;
+      const open = [...st.sessions.values()].some((x) => x.pid === pid);
+      if (open || (st.ended.get(key) ?? -Infinity) >= ranAt - 1000) continue;
       stats.open(st, { user: e.user, pid, rip: e.ip, at: now }, true);
       opened++;
     }

@@ -19,8 +19,6 @@ import { Msg, type Instance } from './inflight.js';
 const DSN = /^[45]\.\d{1,3}\.\d{1,3}$/;
 /** at most this many groups per MTA: made-up program names must not add rows without end */
 const MAX_GROUPS = 256;
-/** at most this many status codes in a group's error table; other codes count in their class (5.0.0) */
-const MAX_ERROR_CODES = 256;
 
 /** Thrown by Outcomes.inbound/outbound instead of adding a group past MAX_GROUPS (PostfixLog counts the line). */
 export const GROUP_LIMIT = new Error('too many groups');
@@ -145,9 +143,8 @@ export class Outcomes {
     }
   }
 
-  /** model.countError, but a code new to a group whose table is full counts in its class only (X.0.0). */
+  /** model.countError (which caps the codes per group). */
   countError(ch: Channel, code: string, direction: 'inbound' | 'outbound'): void {
-    if (ch.errors.size >= MAX_ERROR_CODES && !ch.errors.has(code)) code = `${code.charAt(0)}.0.0`;
     this.model.countError(ch, code, direction);
   }
 

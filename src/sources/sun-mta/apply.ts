@@ -116,6 +116,8 @@ export class SunLog {
         if (first && this.timed(ch, q, r.time)) this.counters(ch, r.time).deliveredFirstTime++;
         this.dequeued(ch, q, msgs, blocks, r.time);
         this.add(ch, 'delivered', msgs, blocks, r.time);
+        // imsimta's Stored is Received less Delivered (seed 27.8.5 note 3, example 27.8.6)
+        this.add(ch, 'stored', -msgs, -blocks, r.time, -1);
         ch.transmittedMessages += msgs;
         ch.transmittedRecipients++;
         ch.transmittedVolume += octets;
@@ -157,9 +159,10 @@ export class SunLog {
   }
 
   /**
-   * A recipient left the channel's queue. Its message leaves Stored with its last queued
-   * recipient; when its enqueue was not seen (queued before counting began), each dequeue
-   * takes one message away, and Stored goes below zero as the seed describes.
+   * A recipient left the channel's queue (D, R, K): MTA-MIB's stored gauges. Its message
+   * leaves them with its last queued recipient; when its enqueue was not seen (queued before
+   * counting began) each dequeue takes one message away; the gauges do not go below zero.
+   * (imsimta's Stored counter is Received less Delivered, moved by E and D alone.)
    */
   private dequeued(ch: Channel, q: Queued | undefined, opMsgs: number, opBlocks: number, t: number): void {
     let msgs = opMsgs;
@@ -174,7 +177,6 @@ export class SunLog {
         blocks = p.blocks;
       }
     }
-    this.add(ch, 'stored', -msgs, -blocks, t, -1);
     const mta = this.app.mta!.counters;
     ch.storedMessages = Math.max(0, ch.storedMessages - msgs);
     ch.storedRecipients = Math.max(0, ch.storedRecipients - 1);
@@ -188,7 +190,9 @@ export class SunLog {
   private timed(ch: Channel, q: Queued | undefined, t: number): boolean {
     if (!q) return false;
     const c = this.counters(ch, t);
-    const secs = Math.max(0, (t - q.t) / 1000);
+    // whole seconds per delivery, as Sun keeps them (the difference of the two clocks in
+    // seconds): totals are integers and total/count is the mean shown
+    const secs = Math.max(0, Math.floor(t / 1000) - Math.floor(q.t / 1000));
     c.queueSeconds += secs;
     c.queueCount++;
     if (q.tries > 0) return false;
