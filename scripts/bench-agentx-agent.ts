@@ -8,8 +8,7 @@
 import { startAgent } from '../src/agent.js';
 import { defaults } from '../src/config/config.js';
 import { silentLogger } from '../src/log.js';
-import { MailSystem } from '../src/model/mail-system.js';
-import { fillModel } from './bench-rows.js';
+import { filledModel, msSince, stopWithBenchmark } from './bench-agent-process.js';
 
 const rows = Number(process.argv[2]);
 const stateDir = process.argv[3];
@@ -19,27 +18,12 @@ if (!Number.isInteger(rows) || rows < 1 || !stateDir || !agentx) {
   process.exit(2);
 }
 
-let t0 = process.hrtime.bigint();
-const model = new MailSystem();
-fillModel(model, rows);
-const fillMs = Number(process.hrtime.bigint() - t0) / 1e6;
-t0 = process.hrtime.bigint();
+const { model, fillMs } = filledModel(rows);
+const t0 = process.hrtime.bigint();
 const agent = await startAgent({ ...defaults(), listen: [], stateDir, agentx }, silentLogger, { model });
 const session = agent.agentx!.session;
 if (!session.ready) await new Promise<void>((r) => session.once('ready', () => r()));
-const startMs = Number(process.hrtime.bigint() - t0) / 1e6;
-
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await agent.stop();
-  process.exit(0);
-}
-process.once('SIGTERM', () => void stop());
-process.once('SIGINT', () => void stop());
-process.stdin.on('end', () => void stop());
-process.stdin.on('error', () => void stop());
-process.stdin.resume();
+const startMs = msSince(t0);
+stopWithBenchmark(agent);
 
 console.log(JSON.stringify({ port: 0, fillMs, startMs }));

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GROUP_COLUMNS, GROUP_TABLE, SCHED_COLUMNS, SCHED_TABLE, schedLines } from './bench-rows.js';
-import { bulkwalkArgs, cleanup, countWalk, isStopping, median, onCleanup, runToFiles, startMadmanProcess, startSnmpd } from './bench-procs.js';
+import { bulkwalkArgs, countWalk, isStopping, median, onCleanup, runBench, runToFiles, startMadmanProcess, startSnmpd } from './bench-procs.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MIB_DIRS = `${path.join(ROOT, 'mibs')}:${path.join(ROOT, 'node_modules/net-snmp/lib/mibs')}`;
@@ -204,18 +204,4 @@ async function main(): Promise<void> {
   if (failures) process.exitCode = 1;
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    console.error(`# ${sig}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-try {
-  await main();
-} catch (err) {
-  if (!isStopping()) console.error(`ERROR: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main);

@@ -261,3 +261,22 @@ export async function startMadmanProcess(script: string, rows: number, stateDir:
   const info = JSON.parse(first) as { port: number; fillMs: number; startMs: number };
   return { ...info, stop };
 }
+
+/** Runs a benchmark's `main`: errors and SIGINT/SIGTERM exit non-zero, and cleanup runs in every case. */
+export async function runBench(main: () => Promise<void>): Promise<void> {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      console.error(`# ${sig}: cleaning up`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+  try {
+    await main();
+  } catch (err) {
+    // after SIGINT/SIGTERM, what fails is only what cleanup cut short
+    if (!isStopping()) console.error(`ERROR: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+}

@@ -25,7 +25,7 @@ import {
   datasetLines,
   schedLines,
 } from './bench-rows.js';
-import { bulkwalkArgs, cleanup, countWalk, isStopping, median, onCleanup, runToFiles, startMadmanProcess, startSnmpd } from './bench-procs.js';
+import { bulkwalkArgs, countWalk, isStopping, median, onCleanup, runBench, runToFiles, startMadmanProcess, startSnmpd } from './bench-procs.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MIB_DIRS = `${path.join(ROOT, 'mibs')}:${path.join(ROOT, 'node_modules/net-snmp/lib/mibs')}`;
@@ -280,19 +280,4 @@ async function main(): Promise<void> {
   if (failures) process.exitCode = 1;
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    console.error(`# ${sig}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-try {
-  await main();
-} catch (err) {
-  // after SIGINT/SIGTERM, what fails is only what cleanup cut short
-  if (!isStopping()) console.error(`ERROR: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main);

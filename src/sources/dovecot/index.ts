@@ -13,6 +13,7 @@ import type { Logger } from '../../log.js';
 import type { MailSystem, SourceInput } from '../../model/mail-system.js';
 import { restoreModel, snapshotModel } from '../../model/persist.js';
 import { Checkpoint } from '../../state/checkpoint.js';
+import { CheckpointSaver } from '../../state/checkpoint-saver.js';
 import { registerSource, type Source } from '../registry.js';
 import { FileFollower, JournalFollower, type FilePosition, type FollowerStatus, type JournalPosition } from '../tail/index.js';
 import { isDovecotCheckpoint, type DovecotCheckpoint } from './checkpoint.js';
@@ -21,8 +22,6 @@ import { parseLine, parseMessage } from './parse.js';
 import { QuotaTable, readDoveadmQuotas } from './quota.js';
 import { DovecotStats } from './stats.js';
 import { parseWho, reconcile } from './who.js';
-
-const SAVE_EVERY_MS = 1000;
 
 export class DovecotSource implements Source {
   readonly name = 'dovecot';
@@ -37,9 +36,7 @@ export class DovecotSource implements Source {
   private lines = 0;
 
   private readonly checkpoint: Checkpoint<DovecotCheckpoint>;
-  private lastSave = 0;
-  private saveTimer?: NodeJS.Timeout;
-  private unsaved?: FilePosition | JournalPosition;
+  private saver?: CheckpointSaver<DovecotCheckpoint, FilePosition | JournalPosition>;
 
   constructor(
     private readonly settings: DovecotSettings,
@@ -52,6 +49,9 @@ export class DovecotSource implements Source {
   start(model: MailSystem, log: Logger): void {
     this.model = model;
     this.log = log;
+    this.saver = new CheckpointSaver(this.checkpoint, (position) => this.body(position), log, (at) => {
+      if (this.logInput) this.logInput.lastCheckpoint = at;
+    });
     const s = this.settings;
     const stats = (this.stats = new DovecotStats(model, 'dovecot', s.services, s.quotaMethod === 'imap' ? s.imap?.master : undefined));
     this.quotaTable = new QuotaTable(model);
@@ -82,7 +82,7 @@ export class DovecotSource implements Source {
             if (ev) stats.apply(ev);
           }
           this.counted();
-          this.saved(pos, entries.length === 0);
+          this.saver?.saved(pos, entries.length === 0);
         },
       });
     } else if (s.log) {
@@ -100,7 +100,7 @@ export class DovecotSource implements Source {
             if (ev) stats.apply(ev);
           }
           this.counted();
-          this.saved(pos, lines.length === 0);
+          this.saver?.saved(pos, lines.length === 0);
         },
       });
     }
@@ -181,35 +181,18 @@ export class DovecotSource implements Source {
     }
   }
 
-  /** Checkpoints after a batch at most once a second; a batch not saved then is saved when the second is over. */
-  private saved(position: FilePosition | JournalPosition, moved: boolean): void {
-    const wait = SAVE_EVERY_MS - (Date.now() - this.lastSave);
-    if (moved || wait <= 0) return this.save(position);
-    this.unsaved = position;
-    this.saveTimer ??= setTimeout(() => {
-      this.saveTimer = undefined;
-      if (this.unsaved) this.save(this.unsaved);
-    }, wait).unref();
-  }
-
-  private save(position: FilePosition | JournalPosition | undefined): void {
-    if (!this.stats || !this.model) return;
+  /** What is checkpointed (by this.saver, at most once a second and at stop). */
+  private body(position: FilePosition | JournalPosition | undefined): DovecotCheckpoint | undefined {
+    if (!this.stats || !this.model) return undefined;
     const names = new Set(this.stats.services().map((st) => st.app.name));
-    try {
-      this.checkpoint.save({
-        version: 1,
-        model: snapshotModel(this.model, (app) => names.has(app.name)),
-        services: this.stats.snapshot(),
-        lines: this.lines,
-        unparsed: this.stats.counts.unparsed,
-        position,
-      });
-      this.lastSave = Date.now();
-      this.unsaved = undefined;
-      if (this.logInput) this.logInput.lastCheckpoint = this.lastSave;
-    } catch (err) {
-      this.log?.error({ err: (err as Error).message, file: this.checkpoint.file }, 'cannot write checkpoint');
-    }
+    return {
+      version: 1,
+      model: snapshotModel(this.model, (app) => names.has(app.name)),
+      services: this.stats.snapshot(),
+      lines: this.lines,
+      unparsed: this.stats.counts.unparsed,
+      position,
+    };
   }
 
   async stop(): Promise<void> {
@@ -217,8 +200,8 @@ export class DovecotSource implements Source {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.follower?.stop();
-    clearTimeout(this.saveTimer);
-    if (this.follower) this.save(this.follower.position());
+    if (this.follower) this.saver?.flush(this.follower.position());
+    else this.saver?.cancel();
   }
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from '../../log.js';
 import type { MailSystem, OperStatus, SourceInput } from '../../model/mail-system.js';
 import { restoreModel, snapshotModel, type ModelSnapshot } from '../../model/persist.js';
 import { Checkpoint } from '../../state/checkpoint.js';
+import { CheckpointSaver } from '../../state/checkpoint-saver.js';
 import { registerSource, type Source } from '../registry.js';
 import { FileFollower, JournalFollower, type FilePosition, type FollowerStatus, type JournalPosition } from '../tail/index.js';
 import { PostfixLog, type PostfixLogState } from './apply.js';
@@ -27,14 +28,12 @@ function isCheckpoint(v: unknown): v is PostfixCheckpoint {
   return typeof o === 'object' && o !== null && o.version === 1 && typeof o.model === 'object' && typeof o.log === 'object';
 }
 
-const SAVE_EVERY_MS = 1000;
-
 export class PostfixSource implements Source {
   readonly name = 'postfix';
   private plog?: PostfixLog;
   private follower?: FileFollower | JournalFollower;
   private checkpoint: Checkpoint<PostfixCheckpoint>;
-  private lastSave = 0;
+  private saver?: CheckpointSaver<PostfixCheckpoint, FilePosition | JournalPosition>;
   private model?: MailSystem;
   private log?: Logger;
   private queueTimer?: NodeJS.Timeout;
@@ -57,6 +56,9 @@ export class PostfixSource implements Source {
     this.model = model;
     this.log = log;
     const plog = (this.plog = new PostfixLog(model, { contentFilterServices: this.settings.contentFilterServices }));
+    this.saver = new CheckpointSaver(this.checkpoint, (position) => this.body(position), log, (at) => {
+      if (this.logInput) this.logInput.lastCheckpoint = at;
+    });
     const saved = this.checkpoint.load();
     if (saved) {
       // Counters first, then in-flight state (which re-opens the sessions still open).
@@ -85,7 +87,7 @@ export class PostfixSource implements Source {
             if (p) plog.apply(p);
           }
           this.counted();
-          this.saved(pos, entries.length === 0);
+          this.saver?.saved(pos, entries.length === 0);
         },
       });
     } else if (this.settings.log) {
@@ -97,7 +99,7 @@ export class PostfixSource implements Source {
         onBatch: (lines, pos) => {
           for (const l of lines) plog.line(l);
           this.counted();
-          this.saved(pos, lines.length === 0);
+          this.saver?.saved(pos, lines.length === 0);
         },
       });
       this.follower = follower;
@@ -117,41 +119,17 @@ export class PostfixSource implements Source {
     this.logInput.unparsed = unparsed;
   }
 
-  /**
-   * Checkpoints after a batch, at most once a second (and always when only the position moved).
-   * A batch not saved then is saved when the second is over, so that a log that goes quiet does
-   * not leave applied lines (or a switch to a rotated file) out of the checkpoint until its next line.
-   */
-  private saved(position: FilePosition | JournalPosition, moved: boolean): void {
-    const wait = SAVE_EVERY_MS - (Date.now() - this.lastSave);
-    if (moved || wait <= 0) return this.save(position);
-    this.unsaved = position;
-    this.saveTimer ??= setTimeout(() => {
-      this.saveTimer = undefined;
-      if (this.unsaved) this.save(this.unsaved);
-    }, wait).unref();
-  }
-
-  private unsaved?: FilePosition | JournalPosition;
-  private saveTimer?: NodeJS.Timeout;
-
-  private save(position: FilePosition | JournalPosition | undefined): void {
-    if (!this.plog || !this.model) return;
+  /** What is checkpointed (by this.saver, at most once a second and at stop). */
+  private body(position: FilePosition | JournalPosition | undefined): PostfixCheckpoint | undefined {
+    if (!this.plog || !this.model) return undefined;
     const plogState = this.plog.snapshot();
     for (const i of plogState.instances) this.appNames.add(`${i.syslogName} MTA on ${i.host}`);
-    try {
-      this.checkpoint.save({
-        version: 1,
-        model: snapshotModel(this.model, (app) => this.appNames.has(app.name)),
-        log: plogState,
-        position,
-      });
-      this.lastSave = Date.now();
-      this.unsaved = undefined;
-      if (this.logInput) this.logInput.lastCheckpoint = this.lastSave;
-    } catch (err) {
-      this.log?.error({ err: (err as Error).message, file: this.checkpoint.file }, 'cannot write checkpoint');
-    }
+    return {
+      version: 1,
+      model: snapshotModel(this.model, (app) => this.appNames.has(app.name)),
+      log: plogState,
+      position,
+    };
   }
 
   /** An unreadable log marks the MTAs down (their state is unknown); readable again, they are back. */
@@ -231,8 +209,7 @@ export class PostfixSource implements Source {
     clearTimeout(this.queueTimer);
     clearInterval(this.progressTimer);
     await this.follower?.stop();
-    clearTimeout(this.saveTimer);
-    this.save(this.follower?.position());
+    this.saver?.flush(this.follower?.position());
   }
 }
 

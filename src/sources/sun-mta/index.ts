@@ -13,6 +13,7 @@ import type { Logger } from '../../log.js';
 import type { MailSystem, SourceInput } from '../../model/mail-system.js';
 import { restoreModel, snapshotModel, type ModelSnapshot } from '../../model/persist.js';
 import { Checkpoint } from '../../state/checkpoint.js';
+import { CheckpointSaver } from '../../state/checkpoint-saver.js';
 import { readClearRequest } from '../../state/counters-clear.js';
 import { registerSource, type Source } from '../registry.js';
 import { FileFollower, type FilePosition, type FollowerStatus } from '../tail/index.js';
@@ -32,7 +33,6 @@ export function isSunCheckpoint(v: unknown): v is SunMtaCheckpoint {
   return typeof o === 'object' && o !== null && o.version === 1 && typeof o.model === 'object' && typeof o.log === 'object';
 }
 
-const SAVE_EVERY_MS = 1000;
 const CLEAR_POLL_MS = 1000;
 const COMPRESSED = /\.(?:gz|xz|bz2|zst|Z)$/;
 
@@ -74,9 +74,7 @@ export class SunMtaSource implements Source {
   private model?: MailSystem;
   private log?: Logger;
   private input?: SourceInput;
-  private lastSave = 0;
-  private unsaved?: FilePosition;
-  private saveTimer?: NodeJS.Timeout;
+  private saver?: CheckpointSaver<SunMtaCheckpoint, FilePosition>;
   private clearTimer?: NodeJS.Timeout;
   private ready = false;
 
@@ -91,6 +89,9 @@ export class SunMtaSource implements Source {
   async start(model: MailSystem, log: Logger): Promise<void> {
     this.model = model;
     this.log = log;
+    this.saver = new CheckpointSaver(this.checkpoint, (position) => this.body(position), log, (at) => {
+      if (this.input) this.input.lastCheckpoint = at;
+    });
     const saved = this.checkpoint.load();
     if (saved) restoreModel(model, saved.model);
     const slog = (this.slog = new SunLog(model, saved?.log.appName ?? this.settings.application));
@@ -118,7 +119,7 @@ export class SunMtaSource implements Source {
       onBatch: (lines, pos) => {
         for (const l of lines) slog.line(l);
         this.counted();
-        this.saved(pos, lines.length === 0);
+        this.saver?.saved(pos, lines.length === 0);
       },
     });
     this.follower.start();
@@ -140,7 +141,7 @@ export class SunMtaSource implements Source {
     if (!req || req.seq <= this.slog.clearSeq) return;
     this.slog.clear(req.seq, req.at);
     this.log?.info({ seq: req.seq, at: new Date(req.at).toISOString() }, 'channel counters cleared');
-    if (save) this.save(this.follower?.position());
+    if (save) this.saver?.save(this.follower?.position());
   }
 
   private counted(): void {
@@ -161,40 +162,23 @@ export class SunMtaSource implements Source {
     if (!s.ok) this.log?.error({ log: this.settings.log, reason: s.reason }, 'sun-mta log unreadable; retrying');
   }
 
-  /** Checkpoints after a batch, at most once a second; a batch not saved then is saved when the second is over. */
-  private saved(position: FilePosition, moved: boolean): void {
-    const wait = SAVE_EVERY_MS - (Date.now() - this.lastSave);
-    if (moved || wait <= 0) return this.save(position);
-    this.unsaved = position;
-    this.saveTimer ??= setTimeout(() => {
-      this.saveTimer = undefined;
-      if (this.unsaved) this.save(this.unsaved);
-    }, wait).unref();
-  }
-
-  private save(position: FilePosition | undefined): void {
-    if (!this.slog || !this.model) return;
+  /** What is checkpointed (by this.saver, at most once a second, on a clear and at stop). */
+  private body(position: FilePosition | undefined): SunMtaCheckpoint | undefined {
+    if (!this.slog || !this.model) return undefined;
     const name = this.slog.appName;
-    try {
-      this.checkpoint.save({
-        version: 1,
-        model: snapshotModel(this.model, (app) => app.name === name),
-        log: this.slog.snapshot(),
-        position,
-      });
-      this.lastSave = Date.now();
-      this.unsaved = undefined;
-      if (this.input) this.input.lastCheckpoint = this.lastSave;
-    } catch (err) {
-      this.log?.error({ err: (err as Error).message, file: this.checkpoint.file }, 'cannot write checkpoint');
-    }
+    return {
+      version: 1,
+      model: snapshotModel(this.model, (app) => app.name === name),
+      log: this.slog.snapshot(),
+      position,
+    };
   }
 
   async stop(): Promise<void> {
     clearInterval(this.clearTimer);
     await this.follower?.stop();
-    clearTimeout(this.saveTimer);
-    if (this.ready) this.save(this.follower?.position());
+    if (this.ready) this.saver?.flush(this.follower?.position());
+    else this.saver?.cancel();
   }
 }
 
