@@ -322,6 +322,18 @@ export class PostfixLog {
     return inst;
   }
 
+  /**
+   * Makes the MTA of `syslogName` before its first line (the queue reader's, from postconf),
+   * named as a line from `host` would make it (undefined: a line without a host field), so
+   * that the log later finds this row. One of that syslog_name already known is kept.
+   */
+  declare(syslogName: string, host: string | undefined, version?: string): Application | undefined {
+    for (const i of this.instances.values()) if (i.syslogName === syslogName) return i.app;
+    const app = this.instanceFor(syslogName, this.hostname ?? host ?? os.hostname(), this.instances.size >= MAX_INSTANCES)?.app;
+    if (app && version && !app.version) app.version = version;
+    return app;
+  }
+
   /** The instance, made if need be unless `full`. */
   private instanceFor(syslogName: string, host: string, full = false): Instance | undefined {
     const name = `${syslogName} MTA on ${host}`;

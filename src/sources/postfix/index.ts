@@ -4,6 +4,7 @@
 
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
+import os from 'node:os';
 import type { PostfixSettings, Settings } from '../../config/config.js';
 import type { Logger } from '../../log.js';
 import type { MailSystem, OperStatus, SourceInput } from '../../model/mail-system.js';
@@ -70,6 +71,9 @@ export class PostfixSource implements Source {
     const journal = this.settings.journal;
     this.logInput = model.addInput('postfix log', journal ? `journal${journal.unit ? ` ${journal.unit}` : ''}` : (this.settings.log ?? ''));
     this.counted();
+    // Before the first line: the MTA of a queue given as a config directory exists from the start.
+    const queue = this.settings.queue;
+    if (queue && isDir(queue)) await this.declareQueueMta(queue);
     const onStatus = (s: FollowerStatus) => this.inputStatus(s);
     const onError = (err: Error) => log.error({ err: err.message }, 'applying log lines failed');
     if (this.settings.journal) {
@@ -150,11 +154,6 @@ export class PostfixSource implements Source {
   private async startQueue(spec: string): Promise<void> {
     const command = queueCommand(spec);
     const input = this.model!.addInput('postfix queue', command.join(' '));
-    if (isDir(spec)) {
-      this.syslogName = await postconf(spec, 'syslog_name');
-      const version = await postconf(spec, 'mail_version');
-      if (version) this.mailVersion = `Postfix ${version}`;
-    }
     const poll = async () => {
       try {
         const read = await readQueue(command);
@@ -186,6 +185,29 @@ export class PostfixSource implements Source {
   }
 
   private stopped = false;
+
+  /**
+   * The queue's instance from its main.cf: its MTA is made now, named as its log lines
+   * will name it (`<syslog_name> MTA on <host>`), so that the queue has a row before the
+   * log speaks and the log's first line lands on that row. The host is what a line will
+   * carry: Postfix's own maillog_file writes myhostname's first label, syslogd (by
+   * default) this machine's short name; journal entries get this machine's name (apply.ts).
+   */
+  private async declareQueueMta(dir: string): Promise<void> {
+    const conf = await postconf(dir, ['syslog_name', 'myhostname', 'mail_version', 'maillog_file']);
+    const syslogName = conf.get('syslog_name')?.split('/')[0];
+    if (!syslogName) {
+      this.log?.warn({ dir }, 'postconf cannot tell the queue\'s syslog_name; its MTA waits for the log');
+      return;
+    }
+    const version = conf.get('mail_version');
+    this.syslogName = syslogName;
+    if (version) this.mailVersion = `Postfix ${version}`;
+    let host: string | undefined;
+    if (!this.settings.journal) host = (conf.get('maillog_file') ? conf.get('myhostname') : os.hostname())?.split('.')[0];
+    const app = this.plog!.declare(syslogName, host, this.mailVersion || undefined);
+    if (app) this.appNames.add(app.name);
+  }
 
   private mailVersion = '';
 
@@ -228,10 +250,18 @@ function isDir(p: string): boolean {
   }
 }
 
-function postconf(dir: string, name: string): Promise<string | undefined> {
+/** `postconf -c DIR -x NAME...` as name -> value (empty values left out; none when postconf fails). */
+function postconf(dir: string, names: string[]): Promise<Map<string, string>> {
   return new Promise((resolve) => {
-    // -x expands $names: a default syslog_name is "${multi_instance_name?...}" unexpanded
-    execFile('postconf', ['-c', dir, '-x', '-h', name], { timeout: 10_000 }, (err, stdout) => resolve(err ? undefined : stdout.trim() || undefined));
+    // -x expands $names: a default syslog_name is "${multi_instance_name?...}" unexpanded.
+    // Not -h: a parameter an old Postfix does not know would shift the lines.
+    execFile('postconf', ['-c', dir, '-x', ...names], { timeout: 10_000 }, (err, stdout) => {
+      const out = new Map<string, string>();
+      if (!err) {
+        for (const m of stdout.matchAll(/^(\w+) = (.*)$/gm)) if (m[2]!.trim()) out.set(m[1]!, m[2]!.trim());
+      }
+      resolve(out);
+    });
   });
 }
 
