@@ -12,13 +12,12 @@ import { addTo, channelCountersOf, resetCounters, type ChannelCounterBook, type 
 import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
 import type { ConnectionRecord, MessageRecord } from './parse.js';
 import { parseSunLine } from './parse.js';
-import type { OpenConnection, Pending, Queued, SunLogState, SunLogStats } from './state.js';
+import { SunQueue } from './queue.js';
+import type { OpenConnection, Queued, SunLogState, SunLogStats } from './state.js';
 
 export type { SunLogState, SunLogStats } from './state.js';
 
 export const BLOCK_BYTES = 1024;
-/** queued recipients remembered at most (the oldest are forgotten first) */
-const MAX_QUEUED = 200_000;
 const SMTP = { transport: 'tcp' as const, port: 25 };
 /** channels per MTA at most */
 export const MAX_CHANNELS = 256;
@@ -34,8 +33,8 @@ export class SunLog {
   private countersByName = new Map<string, ChannelCounters>();
   private since?: number;
   clearSeq = 0;
-  private queued = new Map<string, Queued>();
-  private pending = new Map<string, Pending>();
+  /** queued recipients and messages; keeps each channel's oldest message in the model */
+  private readonly queue = new SunQueue((name) => this.channels.get(name));
   private open = new Map<string, OpenConnection>();
 
   constructor(
@@ -107,12 +106,12 @@ export class SunLog {
         mta.storedMessages += msgs;
         mta.storedRecipients++;
         mta.storedVolume += octets;
-        this.remember(`${dst.name}\0${id}\0${r.origTo} ${r.to}`, r.time, key, r.blocks);
+        this.queue.add(dst, `${dst.name}\0${id}\0${r.origTo} ${r.to}`, r.time, key, r.blocks, r.messageId ?? r.file ?? '');
         return;
       }
       case 'D': {
         const ch = this.channel(r.source, r.time);
-        const q = this.take(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
+        const q = this.queue.take(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
         if (first && this.timed(ch, q, r.time)) this.counters(ch, r.time).deliveredFirstTime++;
         this.dequeued(ch, q, msgs, blocks, r.time);
         this.add(ch, 'delivered', msgs, blocks, r.time);
@@ -129,7 +128,7 @@ export class SunLog {
       case 'R':
       case 'K': {
         const ch = this.channel(r.source, r.time);
-        const q = this.take(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
+        const q = this.queue.take(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
         this.add(ch, 'failed', msgs, blocks, r.time);
         this.dequeued(ch, q, msgs, blocks, r.time);
         this.model.countError(ch, code(r.status, '5'), 'outbound');
@@ -138,7 +137,7 @@ export class SunLog {
       case 'Q':
       case 'Z': {
         const ch = this.channel(r.source, r.time);
-        const q = this.queued.get(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
+        const q = this.queue.get(`${ch.name}\0${id}\0${r.origTo} ${r.to}`);
         if (q) q.tries++;
         this.add(ch, 'attempted', msgs, blocks, r.time);
         this.model.countError(ch, code(r.status, '4'), 'outbound');
@@ -168,14 +167,9 @@ export class SunLog {
     let msgs = opMsgs;
     let blocks = opBlocks;
     if (q) {
-      msgs = 0;
-      blocks = 0;
-      const p = this.pending.get(q.msg);
-      if (p && --p.n <= 0) {
-        this.pending.delete(q.msg);
-        msgs = 1;
-        blocks = p.blocks;
-      }
+      const p = this.queue.release(q);
+      msgs = p ? 1 : 0;
+      blocks = p ? p.blocks : 0;
     }
     const mta = this.app.mta!.counters;
     ch.storedMessages = Math.max(0, ch.storedMessages - msgs);
@@ -199,28 +193,6 @@ export class SunLog {
     c.queueFirstSeconds += secs;
     c.queueFirstCount++;
     return true;
-  }
-
-  private remember(key: string, t: number, msg: string, blocks: number): void {
-    this.forget(key);
-    this.queued.set(key, { t, tries: 0, msg });
-    const p = this.pending.get(msg);
-    if (p) p.n++;
-    else this.pending.set(msg, { n: 1, blocks });
-    if (this.queued.size > MAX_QUEUED) this.forget(this.queued.keys().next().value!);
-  }
-
-  /** Drops a queued recipient without counting anything (enqueued again, or too old to keep). */
-  private forget(key: string): void {
-    const q = this.take(key);
-    const p = q && this.pending.get(q.msg);
-    if (p && --p.n <= 0) this.pending.delete(q.msg);
-  }
-
-  private take(key: string): Queued | undefined {
-    const q = this.queued.get(key);
-    if (q) this.queued.delete(key);
-    return q;
   }
 
   /** One recipient line: `msgs` and `blocks` are 0 on a message's further lines. */
@@ -316,8 +288,7 @@ export class SunLog {
       stats: structuredClone(this.stats),
       lastKey: this.lastKey,
       clearSeq: this.clearSeq,
-      queued: Object.fromEntries(this.queued),
-      pending: Object.fromEntries(this.pending),
+      ...this.queue.snapshot(),
       open: Object.fromEntries(this.open),
       counters: [...this.book.values()].filter((c) => c.app === this.app.index).map((c) => structuredClone(c)),
     };
@@ -334,12 +305,11 @@ export class SunLog {
     for (const ch of this.app.mta!.channels.values()) this.channels.set(ch.name, ch);
     this.since = s.since;
     this.clearSeq = s.clearSeq;
-    this.queued = new Map(Object.entries(s.queued));
-    this.pending = new Map(Object.entries(s.pending));
     for (const c of s.counters) {
       const ch = this.channel(c.name, c.since);
       this.book.load(c, this.app.index, ch.index);
     }
+    this.queue.restore(s.queued, s.pending, this.channels.keys());
     // Connections still open get their association rows back (model snapshots do not
     // keep them); accumulated counts are not bumped again, the open-now gauges recounted.
     this.open.clear();

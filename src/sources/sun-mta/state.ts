@@ -21,11 +21,22 @@ export interface Queued {
   msg: string;
 }
 
-/** A message queued in a channel: recipients still queued, its size. */
+/**
+ * A message queued in a channel: recipients still queued, its size, and what
+ * mtaGroupOldestMessageStored/Id show while it is the channel's oldest: the channel's
+ * name, when it was enqueued (the log's time) and its id (Message-ID, else queue file name,
+ * else '').
+ */
 export interface Pending {
   n: number;
   blocks: number;
+  channel: string;
+  t: number;
+  id: string;
 }
+
+/** A message as checkpointed: checkpoints written before the oldest message was kept lack channel, t and id. */
+export type SavedPending = Pick<Pending, 'n' | 'blocks'> & Partial<Pending>;
 
 export interface OpenConnection {
   assoc: number;
@@ -45,7 +56,8 @@ export interface SunLogState {
   /** the last `counters clear` request applied */
   clearSeq: number;
   queued: Record<string, Queued>;
-  pending: Record<string, Pending>;
+  /** by grouping key, in enqueue order (each channel's first is its oldest) */
+  pending: Record<string, SavedPending>;
   open: Record<string, OpenConnection>;
   counters: ChannelCounters[];
 }
