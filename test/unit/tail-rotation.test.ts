@@ -79,12 +79,17 @@ describe('tail: FileFollower rotation and resume', function () {
         await waitFor(() => c.items.length > seen + 20 || done === 3, 'lines before a rotation');
         fs.renameSync(file, `${file}.${k}`);
         touch(file);
+        const ino = fs.statSync(file).ino;
         setTimeout(() => {
           fs.closeSync(fd);
           fd = fs.openSync(file, 'a'); // the HUP after logrotate's postrotate
         }, 20);
         // the follower switches once the old file is quiet, or after 5 s at the latest: wait past that
         await waitFor(() => f.stats().rotations === k, `rotation ${k}`, 15000);
+        // The count moves before the old file is finished and the new one opened; renaming again
+        // before that would rotate away a file the follower never opened (two rotations within
+        // one switch, a documented limit), so wait for the new file's first batch.
+        await waitFor(() => c.position?.ino === ino, `the file after rotation ${k} opened`, 15000);
       }
       await Promise.all(writers);
       await waitFor(() => c.items.length >= 3 * PER, 'every line', 5000, () => c.items.length);
