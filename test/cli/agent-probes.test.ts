@@ -3,7 +3,6 @@
 // closed port) in madmanProbeTable.
 
 import { spawn } from 'node:child_process';
-import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,16 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { MIB_OPTS, ROOT, snmp } from '../helpers/harness.js';
-import { freePorts } from '../helpers/postfix-server.js';
+import { freePorts, freeUdpPort } from '../helpers/ports.js';
 import { until } from '../helpers/probe-support.js';
-
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('madman agent --config with probes', function () {
   this.timeout(30000);

@@ -24,10 +24,10 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { dovecotConf, passwdLine } from './dovecot-config.js';
+import { freePorts } from './ports.js';
 
 export const DOVECOT = '/usr/sbin/dovecot';
 export const DOVEADM = '/usr/bin/doveadm';
@@ -102,24 +102,6 @@ const DEFAULT_USERS: DovecotUser[] = [
   { user: 'user@example.test', password: 'secret' },
   { user: 'other@example.test', password: 'secret2' },
 ];
-
-/** Free TCP ports on 127.0.0.1 (bound to port 0 together, then closed). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const s = net.createServer();
-      servers.push(s);
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => resolve());
-      });
-    }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
 
 function exec(cmd: string, args: string[], timeoutMs = 20000): Promise<DoveadmResult> {
   return new Promise((resolve) => {

@@ -39,6 +39,9 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync, chmodSync, chownSync, cpSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { freePorts } from './ports.js';
+
+export { freePorts };
 
 export const POSTFIX = '/usr/sbin/postfix';
 export const POSTCONF = '/usr/sbin/postconf';
@@ -209,24 +212,6 @@ function execToFile(cmd: string, args: string[], outFile: string, timeoutMs = 30
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Free TCP ports on 127.0.0.1 (bound to port 0 together, then closed). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const s = net.createServer();
-      servers.push(s);
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => resolve());
-      });
-    }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
 
 /** A minimal SMTP server (no PIPELINING, no STARTTLS) standing for a remote MTA. */
 export async function startSmtpSink(mode: 'accept' | 'reject-rcpt'): Promise<SmtpSink> {

@@ -12,9 +12,9 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freeTcpPort } from './ports.js';
 
 export const SLAPD = '/usr/sbin/slapd';
 export const SUFFIX = 'dc=example,dc=test';
@@ -40,17 +40,6 @@ function exec(cmd: string, args: string[], input?: string): Promise<{ code: numb
     });
     if (input !== undefined) child.stdin?.end(input);
   });
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 function readPid(file: string): number | undefined {
@@ -147,7 +136,7 @@ export async function startSlapd(): Promise<SlapdServer> {
         '',
       ].join('\n'),
     );
-    const port = await freePort();
+    const port = await freeTcpPort();
     const url = `ldap://127.0.0.1:${port}/`;
     const outFile = path.join(dir, 'slapd.out');
     const fd = openSync(outFile, 'a');

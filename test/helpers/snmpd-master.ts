@@ -4,37 +4,16 @@
 // Daemons write to files, never to pipes; stop() waits for the process to exit.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from './harness.js';
+import { freeTcpPort, freeUdpPort } from './ports.js';
+
+export { freeTcpPort, freeUdpPort };
 
 /** Host-resources modules: leaving them out of the master frees 1.3.6.1.2.1.25 for a subagent. */
 export const HR_MODULES =
   'hr_system,hr_storage,hr_device,hr_other,hr_proc,hr_network,hr_print,hr_disk,hr_partition,hr_filesys,hr_swrun,hr_swinst,hrSWRunTable,hrSWInstalledTable,hrh_storage,hrh_filesys,hrSWRunPerfTable';
-
-export async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-export async function freeTcpPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** Polls `check` every 50 ms until it returns a value other than undefined; throws after timeoutMs. */
 export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {

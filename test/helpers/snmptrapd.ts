@@ -5,10 +5,12 @@
 // process 'exit' handler. down() and up() stop it and start it again on the same port.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freeUdpPort } from './ports.js';
+
+export { freeUdpPort };
 
 export const SNMPTRAPD = '/usr/sbin/snmptrapd';
 
@@ -55,14 +57,6 @@ export interface Snmptrapd {
   down(): Promise<void>;
   /** starts it again on the same port */
   up(): Promise<void>;
-}
-
-export async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 function parseLine(line: string): Received | undefined {
