@@ -1,22 +1,13 @@
 // The agentx setting: from the file or --agentx, checked; with it, UDP only when asked for.
 
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { ConfigError, settingsFrom } from '../../src/config/config.js';
+import { configFiles } from '../helpers/config-files.js';
 import { parseMasterAddress } from '../../src/snmp/agentx/session.js';
 
 describe('unit: agentx settings', () => {
-  let dir: string;
-  let n = 0;
-  const file = (text: string): string => {
-    const f = path.join(dir, `c-${++n}.yaml`);
-    writeFileSync(f, text);
-    return f;
-  };
-  before(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'madman-agentx-config-'))));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const cf = configFiles('agentx-config');
+  const file = cf.file;
 
   it('parses unix:PATH, a bare path and tcp:HOST:PORT; refuses the rest', () => {
     expect(parseMasterAddress('unix:/run/agentx/master')).to.deep.equal({ kind: 'unix', path: '/run/agentx/master' });

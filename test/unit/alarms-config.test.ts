@@ -1,34 +1,18 @@
 // Config of disks, alarms and notification sinks (src/config/alarms.ts): what is read,
 // and bad input as errors naming the key and the line.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { probesUnderResponseThreshold } from '../../src/alarms/definitions.js';
 import { parseSink } from '../../src/config/alarms.js';
-import { ConfigError, settingsFrom } from '../../src/config/config.js';
+import { settingsFrom } from '../../src/config/config.js';
+import { configFiles } from '../helpers/config-files.js';
 import { ROOT, run } from '../helpers/harness.js';
 
 describe('alarm and notification config', () => {
-  let dir: string;
-  let n = 0;
-  const file = (lines: string[]): string => {
-    const f = path.join(dir, `c${++n}.yaml`);
-    writeFileSync(f, lines.join('\n') + '\n');
-    return f;
-  };
-  const error = (lines: string[]): string => {
-    try {
-      settingsFrom({ config: file(lines) });
-    } catch (err) {
-      expect(err).to.be.instanceOf(ConfigError);
-      return (err as Error).message.replace(/^.*\/c\d+\.yaml/, 'FILE');
-    }
-    throw new Error('no error');
-  };
-  before(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'madman-alarmcfg-'))));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const cf = configFiles('alarmcfg');
+  const file = cf.file;
+  const error = (lines: string[]): string => cf.error(file(lines)).message.replace(/^.*\/config-\d+\.yaml/, 'FILE');
 
   it('reads disks, alarm overrides and sinks in snmpd.conf vocabulary', () => {
     const s = settingsFrom({
@@ -49,7 +33,7 @@ describe('alarm and notification config', () => {
         '  mail: { to: ops@example.test, port: 2525 }',
       ]),
     });
-    expect(s.disks).to.deep.equal({ paths: [path.join(dir, 'spool'), '/var/mail'], interval: 60 });
+    expect(s.disks).to.deep.equal({ paths: [path.join(cf.dir, 'spool'), '/var/mail'], interval: 60 });
     const rule = (name: string) => s.alarms.rules.find((r) => r.name === name);
     expect(rule('diskavail')).to.include({ threshold: 20, clearThreshold: 22, direction: 'below', statInterval: 3600, warningInterval: 1800 });
     expect(rule('serverresponse')).to.include({ threshold: 2.5, clearThreshold: 1.5, statInterval: 30, warningInterval: 86400 });

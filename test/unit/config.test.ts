@@ -1,34 +1,15 @@
 // Config files: YAML checked against the schema, errors naming the key and line.
 
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { alarmDefaults } from '../../src/config/alarms.js';
 import { ConfigError, defaults, readConfigFile, settingsFrom } from '../../src/config/config.js';
+import { configFiles } from '../helpers/config-files.js';
 
 describe('config files', () => {
-  let dir: string;
-  let n = 0;
-  const file = (text: string): string => {
-    const f = path.join(dir, `config-${++n}.yaml`);
-    writeFileSync(f, text);
-    return f;
-  };
-  const configError = (f: string): ConfigError => {
-    try {
-      readConfigFile(f);
-    } catch (err) {
-      expect(err).to.be.instanceOf(ConfigError);
-      return err as ConfigError;
-    }
-    throw new Error('readConfigFile did not throw');
-  };
-
-  before(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'madman-config-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const cf = configFiles('config');
+  const file = cf.file;
+  const configError = (f: string): ConfigError => cf.error(f, readConfigFile);
 
   it('reads a valid file into settings', () => {
     const f = file(
@@ -57,7 +38,7 @@ describe('config files', () => {
         { community: 'public', sources: ['127.0.0.0/8', '::1/128'] },
         { community: 'ops', sources: [] },
       ],
-      stateDir: path.join(dir, 'state'),
+      stateDir: path.join(cf.dir, 'state'),
       demo: true,
       fromStart: false,
       maxMessageSize: 1472,
@@ -145,7 +126,7 @@ describe('config files', () => {
   });
 
   it('reports a missing file without a line', () => {
-    const e = configError(path.join(dir, 'nope.yaml'));
+    const e = configError(path.join(cf.dir, 'nope.yaml'));
     expect([e.key, e.line]).to.deep.equal(['', undefined]);
     expect(e.message).to.match(/nope\.yaml: cannot read: /);
   });

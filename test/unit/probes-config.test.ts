@@ -1,34 +1,15 @@
 // The probes: list of the config file: defaults, paths relative to the file, and errors
 // that name the key and the line.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, settingsFrom } from '../../src/config/config.js';
+import { settingsFrom } from '../../src/config/config.js';
+import { configFiles } from '../helpers/config-files.js';
 
 describe('probes config', () => {
-  let dir: string;
-  let n = 0;
-  const file = (lines: string[]): string => {
-    const f = path.join(dir, `probes-${++n}.yaml`);
-    writeFileSync(f, `${lines.join('\n')}\n`);
-    return f;
-  };
-  const error = (f: string): string => {
-    try {
-      settingsFrom({ config: f });
-    } catch (err) {
-      expect(err).to.be.instanceOf(ConfigError);
-      return (err as Error).message.slice(f.length);
-    }
-    throw new Error('no error');
-  };
-
-  before(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'madman-probes-config-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const cf = configFiles('probes-config');
+  const file = cf.file;
+  const error = (f: string): string => cf.error(f).message.slice(f.length);
 
   it('reads entries with their defaults; paths are relative to the file', () => {
     const f = file([
@@ -64,7 +45,7 @@ describe('probes config', () => {
       port: 993,
       tls: 'implicit',
       user: 'probe@example.test',
-      passwordFile: path.join(dir, 'secrets/imap'),
+      passwordFile: path.join(cf.dir, 'secrets/imap'),
       caFile: '/etc/ssl/ca.pem',
       timeout: 5,
       interval: 30,

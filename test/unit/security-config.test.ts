@@ -2,37 +2,19 @@
 // and errors naming key and line (exit 2 from the CLI), the secrets file's mode.
 
 import { expect } from 'chai';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, settingsFrom } from '../../src/config/config.js';
+import { configFiles } from '../helpers/config-files.js';
 import { Level } from '../../src/snmp/usm/usm.js';
 import { ROOT, run } from '../helpers/harness.js';
 
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 
 describe('security configuration', () => {
-  let dir: string;
-  let n = 0;
-  const file = (text: string): string => {
-    const f = path.join(dir, `config-${++n}.yaml`);
-    writeFileSync(f, text);
-    return f;
-  };
-  const error = (text: string): ConfigError => {
-    try {
-      settingsFrom({ config: file(text) });
-    } catch (err) {
-      expect(err).to.be.instanceOf(ConfigError);
-      return err as ConfigError;
-    }
-    throw new Error('no error');
-  };
-
-  before(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'madman-secconf-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const cf = configFiles('secconf');
+  const file = cf.file;
+  const error = (text: string): ConfigError => cf.error(file(text));
 
   it('reads views, communities, users and agentaddress', () => {
     const s = settingsFrom({
@@ -138,18 +120,18 @@ describe('security configuration', () => {
   });
 
   it('takes createUser lines from a secrets file readable only by its owner', () => {
-    const secrets = path.join(dir, 'secrets.conf');
+    const secrets = path.join(cf.dir, 'secrets.conf');
     writeFileSync(secrets, '# pass phrases\ncreateUser alice SHA-256 "alice auth pass" AES "alice priv pass"\n', { mode: 0o600 });
     chmodSync(secrets, 0o600);
     const s = settingsFrom({ config: file(['secrets: secrets.conf', 'rouser:', '  - alice priv'].join('\n')) });
     expect(s.security!.users.map((u) => [u.name, u.priv?.pass])).to.deep.equal([['alice', 'alice priv pass']]);
-    writeFileSync(path.join(dir, 'bad-secrets.conf'), 'rouser alice\n', { mode: 0o600 });
+    writeFileSync(path.join(cf.dir, 'bad-secrets.conf'), 'rouser alice\n', { mode: 0o600 });
     const e = error('secrets: bad-secrets.conf');
-    expect([e.line, e.message]).to.deep.equal([1, `${path.join(dir, 'bad-secrets.conf')}:1: createUser: line 1: only createUser lines belong in the secrets file`]);
+    expect([e.line, e.message]).to.deep.equal([1, `${path.join(cf.dir, 'bad-secrets.conf')}:1: createUser: line 1: only createUser lines belong in the secrets file`]);
   });
 
   it('refuses a group- or world-readable secrets file: the CLI exits 2 and says why', async () => {
-    const secrets = path.join(dir, 'open-secrets.conf');
+    const secrets = path.join(cf.dir, 'open-secrets.conf');
     writeFileSync(secrets, 'createUser alice SHA-256 "alice auth pass"\n');
     chmodSync(secrets, 0o644);
     const f = file('secrets: open-secrets.conf\n');
