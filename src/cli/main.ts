@@ -4,10 +4,12 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../agent.js';
 import { agentCommand } from './agent.js';
+import { alarmsCommand } from './alarms.js';
 import { countersCommand } from './counters.js';
 import { mibList, mibPath } from './mib.js';
 import { probeCommand } from './probe.js';
 import { quotaCommand } from './quota.js';
+import { statCommand } from './stat.js';
 
 // `madman mib list | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -88,6 +90,36 @@ program
   .action(async (opts) => {
     exitCode = await quotaCommand(opts);
   });
+
+/** The options by which `stat` and `alarms` reach the agent (the config file's, by default). */
+function agentOptions(c: Command): Command {
+  return c
+    .option('--config <file>', 'the agent\'s configuration file (default $MADMAN_CONFIG, else /etc/madman/madman.yml if present)')
+    .option('--agent <addr>', 'the agent\'s address, e.g. udp:127.0.0.1:1161 (default: its first listen address)')
+    .option('--community <name>', 'read with this community (default: the first this host may use)')
+    .option('--user <name>', 'read as this SNMPv3 user of the configuration (createUser)')
+    .option('-t, --timeout <seconds>', 'wait this long for each answer (default 3)');
+}
+agentOptions(
+  program
+    .command('stat [object]')
+    .description('counter objects of the running agent, like counterutil -o OBJECT (exit 0 ok, 2 usage, 3 agent not running, 4 credentials refused, 5 object not configured)')
+    .option('-i, --interval <seconds>', 'sample every SECS seconds, with the change of each running total')
+    .option('-n, --count <count>', 'number of samples (default 1, or until interrupted with -i)')
+    .option('-l, --list', 'list the counter objects and how many instances each has (counterutil -l)')
+    .option('--json', 'one JSON object per sample, one per line'),
+).action(async (object: string | undefined, opts) => {
+  exitCode = await statCommand(object, opts);
+});
+agentOptions(
+  program
+    .command('alarms')
+    .description('alarm instances of the running agent and their state (--raised: exit 1 when any is raised)')
+    .option('--raised', 'only the raised alarms; exit 1 when there is one, 0 when none')
+    .option('--json', 'print JSON'),
+).action(async (opts) => {
+  exitCode = await alarmsCommand(opts);
+});
 
 const mib = program.command('mib').description('the MIB modules madman serves');
 mib.command('list').description('every object served, with OID and type').action(() => {
