@@ -15,6 +15,7 @@ import { sunMtaSchema, sunMtaSettings, type SunMtaFile, type SunMtaSettings } fr
 import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type DiskSettings, type NotifySettings } from './alarms.js';
 import { dovecotFromFile, dovecotFromFlags, dovecotSchema, type DovecotFile, type DovecotSettings } from './dovecot.js';
 import { AGENTX_FORMAT_MESSAGE, agentxAddress, agentxSchema, isAgentxAddress } from './agentx.js';
+import { quotaNoticeFromFile, quotaNoticeSchema, type QuotaNoticeFile, type QuotaNoticeSettings } from './quota-notice.js';
 
 export interface Settings {
   listen: string[];
@@ -39,6 +40,8 @@ export interface Settings {
   notify: NotifySettings;
   /** AgentX master to serve through (unix:PATH or tcp:HOST:PORT) */
   agentx?: string;
+  /** `madman quota -e`'s mail (config/quota-notice.ts) */
+  quotaNotice?: QuotaNoticeSettings;
 }
 
 export interface PostfixSettings {
@@ -130,6 +133,7 @@ const schema = {
     ...securitySchemaProperties,
     ...alarmSchemas,
     agentx: agentxSchema,
+    quotaNotice: quotaNoticeSchema,
   },
 } as const;
 
@@ -165,6 +169,7 @@ interface FileSettings extends SecurityFileSettings, AlarmFileSettings {
   /** the security lines, checked and resolved */
   resolved?: ReturnType<typeof securitySettings>;
   agentx?: string;
+  quotaNotice?: QuotaNoticeFile;
 }
 
 /** Reads and checks a config file; throws ConfigError. */
@@ -305,6 +310,7 @@ export function settingsFrom(flags: Flags): Settings {
     if (f.logLevel) s.logLevel = f.logLevel;
     if (f.system) s.system = { ...s.system, ...f.system };
     if (f.probes) s.probes = probeSpecs(f.probes, path.dirname(flags.config));
+    if (f.quotaNotice) s.quotaNotice = quotaNoticeFromFile(f.quotaNotice, path.dirname(flags.config));
   }
   if (flags.listen?.length || flags.agentaddress?.length) {
     const listen = [...(flags.listen ?? []), ...(flags.agentaddress ?? [])];

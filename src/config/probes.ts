@@ -19,6 +19,8 @@ export interface Endpoint {
   user?: string;
   /** the password is read from this file (first line) at each check, never taken from argv */
   passwordFile?: string;
+  /** SMTP: log in only when the server offers AUTH (`madman probe --user` shared with IMAP/POP) */
+  authIfOffered?: boolean;
 }
 
 export interface ProbeSpec extends Endpoint {

@@ -44,7 +44,7 @@ export function percentOf(used: number, limit: number | undefined): number {
 }
 
 /** The larger of the storage and message percentages: what a warning threshold compares. */
-export function quotaPercent(q: QuotaUsage): number {
+export function quotaPercent(q: Pick<QuotaUsage, 'storageKb' | 'storageLimitKb' | 'messages' | 'messageLimit'>): number {
   return Math.max(percentOf(q.storageKb, q.storageLimitKb), percentOf(q.messages, q.messageLimit));
 }
 
