@@ -5,7 +5,7 @@
 // without bound (the views wrap them for the wire).
 
 import { AlarmStore } from './alarms.js';
-import type { ServiceCheck } from './checks.js';
+import { WatcherEvents, type ServiceCheck } from './checks.js';
 import type { DiskUsage } from './disks.js';
 import type { QuotaUsage, ServiceStats } from './services.js';
 
@@ -183,6 +183,8 @@ export class MailSystem {
   readonly inputs = new Map<number, SourceInput>();
   /** Probed services (model/checks.ts), by index. */
   readonly checks = new Map<number, ServiceCheck>();
+  /** The restart watcher's actions (model/checks.ts), as they happen. */
+  readonly watcherEvents = new WatcherEvents();
   /** IMAP/POP/... service statistics (model/services.ts), by index. */
   readonly services = new Map<number, ServiceStats>();
   /** Mailbox quotas (model/services.ts), by index. */

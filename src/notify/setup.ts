@@ -12,7 +12,7 @@ import type { ViewContext } from '../mib/view.js';
 import type { MailSystem } from '../model/mail-system.js';
 import type { NotificationHub } from '../snmp/notifications.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
-import { alarmNotification } from './build.js';
+import { alarmNotification, watcherNotification } from './build.js';
 import { MailNotice } from './mail.js';
 import type { RetryOptions } from './retry-queue.js';
 import { SnmpSink } from './snmp-sinks.js';
@@ -54,6 +54,11 @@ export function startAlarming(
     // outside any request: take the clock now, for sysUpTime in the notification
     ctx.tick();
     hub.emit(alarmNotification(tree, e, ctx));
+  });
+  // the watcher's restarts and give-ups, as they happen
+  model.watcherEvents.on((e) => {
+    ctx.tick();
+    hub.emit(watcherNotification(tree, e, ctx));
   });
   const mail = settings.notify.mail ? new MailNotice(settings.notify.mail, log.child({ notify: 'mail' }), retry) : undefined;
   if (mail) engine.onEvent(mail.onEvent);

@@ -1,17 +1,16 @@
-// The watcher: runs a service's restart command after it failed N consecutive checks.
+// The watcher: runs a service's restart command after it failed N consecutive checks, or
+// at once when the process it watches (pidfile or systemd unit: process.ts) has died.
 // Sun's rule: a service that fails more than twice within the window (600 s by default)
-// is not restarted again; the watcher says so in the log and the MIB, and resumes when a
-// check succeeds again (someone fixed it).
+// is not restarted again; the watcher says so in the log, the MIB and a notification
+// (model.watcherEvents), and resumes when a check succeeds again (someone fixed it).
 
 import { execFile } from 'node:child_process';
 import type { Logger } from '../../log.js';
-import type { ServiceCheck } from '../../model/checks.js';
+import type { RestartSettings } from '../../config/probes.js';
+import type { ServiceCheck, WatcherEvent } from '../../model/checks.js';
 
-export interface RestartSpec {
-  command: string;
-  afterFailures: number;
-  windowSeconds: number;
-}
+/** What a watcher needs of its service's `restart:` settings. */
+export type RestartSpec = RestartSettings;
 
 export interface CommandResult {
   code: number;
@@ -35,12 +34,15 @@ export const shellRunner: CommandRunner = (command) =>
 export class Watcher {
   private restartTimes: number[] = [];
   private failuresSinceRestart = 0;
+  /** a restart command under way: the probe and the process look must not both run it */
+  private running = false;
 
   constructor(
     private readonly spec: RestartSpec,
     private readonly log: Logger,
     private readonly runner: CommandRunner = shellRunner,
     private readonly now: () => number = Date.now,
+    private readonly onEvent: (e: WatcherEvent) => void = () => {},
   ) {}
 
   /** Told after each check; runs the restart command when it is due (`onRestart` first). */
@@ -54,25 +56,43 @@ export class Watcher {
       return;
     }
     if (++this.failuresSinceRestart < this.spec.afterFailures) return;
+    await this.restart(check, `${check.consecutiveFailures} failed check${check.consecutiveFailures === 1 ? '' : 's'}: ${check.reason}`, onRestart);
+  }
+
+  /** Told that the watched process has died (`detail` says how): restarts at once. */
+  async processDied(check: ServiceCheck, detail: string, onRestart?: () => void): Promise<void> {
+    await this.restart(check, detail, onRestart);
+  }
+
+  private async restart(check: ServiceCheck, reason: string, onRestart?: () => void): Promise<void> {
     this.failuresSinceRestart = 0;
-    if (check.watcher === 'suspended') return;
+    if (this.running || check.watcher === 'suspended') return;
     const at = this.now();
     this.restartTimes = this.restartTimes.filter((t) => at - t < this.spec.windowSeconds * 1000);
     if (this.restartTimes.length >= MAX_RESTARTS) {
       check.watcher = 'suspended';
+      check.restartReason = reason;
       this.log.error(
-        { service: check.name, restarts: this.restartTimes.length, windowSeconds: this.spec.windowSeconds, reason: check.reason },
+        { service: check.name, restarts: this.restartTimes.length, windowSeconds: this.spec.windowSeconds, reason },
         'service still failing after restarts; restarts suspended',
       );
+      this.onEvent({ check, action: 'suspended', reason, at });
       return;
     }
-    this.restartTimes.push(at);
-    check.restarts = (check.restarts ?? 0) + 1;
-    check.lastRestart = at;
-    this.log.warn({ service: check.name, failures: check.consecutiveFailures, reason: check.reason, command: this.spec.command }, 'restarting service');
-    onRestart?.();
-    const r = await this.runner(this.spec.command);
-    if (r.code !== 0) this.log.error({ service: check.name, code: r.code, output: r.output }, 'restart command failed');
-    else this.log.info({ service: check.name }, 'restart command done');
+    this.running = true;
+    try {
+      this.restartTimes.push(at);
+      check.restarts = (check.restarts ?? 0) + 1;
+      check.lastRestart = at;
+      check.restartReason = reason;
+      this.log.warn({ service: check.name, reason, command: this.spec.command }, 'restarting service');
+      onRestart?.();
+      this.onEvent({ check, action: 'restarted', reason, at });
+      const r = await this.runner(this.spec.command);
+      if (r.code !== 0) this.log.error({ service: check.name, code: r.code, output: r.output }, 'restart command failed');
+      else this.log.info({ service: check.name }, 'restart command done');
+    } finally {
+      this.running = false;
+    }
   }
 }
