@@ -209,9 +209,18 @@ export class AgentReader {
 
   static open(target: AgentTarget, opts: ReaderOptions = {}): AgentReader {
     const timeoutMs = opts.timeoutMs ?? 3000;
-    const common = { port: target.port, timeout: timeoutMs, retries: opts.retries ?? 1, transport: target.family, version: api.Version2c };
+    const common = { port: target.port, timeout: timeoutMs, retries: opts.retries ?? 1, transport: target.family };
     const c = target.credentials;
-    const session = c.kind === 'community' ? api.createSession(target.host, c.community, common) : api.createV3Session(target.host, v3User(c.user), common);
+    let session: PackageSession;
+    try {
+      session =
+        c.kind === 'community'
+          ? api.createSession(target.host, c.community, { ...common, version: api.Version2c })
+          : api.createV3Session(target.host, v3User(c.user), common);
+    } catch (err) {
+      if (err instanceof AgentError) throw err;
+      throw new AgentError(STAT_EXIT.failed, `cannot open an SNMP session with ${targetLabel(target)}: ${(err as Error).message}`);
+    }
     // a socket error also fails the request under way, which says what happened
     session.on('error', () => undefined);
     return new AgentReader(session, target, timeoutMs);

@@ -101,7 +101,8 @@ export function formatSample(count: number, at: number, instances: StatInstance[
     const d = deltas(inst, previous?.get(inst.instance));
     for (const f of inst.fields) {
       const moved = d.get(f.name);
-      lines.push(`${inst.instance}.${f.name}: ${valueText(f)}${moved === undefined ? '' : ` (${moved >= 0 ? '+' : ''}${moved})`}`);
+      const text = `${valueText(f)}${moved === undefined ? '' : ` (${moved >= 0 ? '+' : ''}${moved})`}`;
+      lines.push(`${inst.instance}.${f.name}:${text ? ` ${text}` : ''}`);
     }
   }
   return `${lines.join('\n')}\n`;
