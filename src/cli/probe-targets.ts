@@ -1,7 +1,7 @@
 // The services `madman probe` names on its command line, written as immonitor-access writes
 // them: `[USER@]HOST[:PORT][=THRESHOLD]` (`=WARNING,CRITICAL` also), each with its own
 // credentials (user@ in the target, else --smtp-user/--imap-user/--pop-user, else --user)
-// and thresholds (its own, else -w/-c), or, with --roundtrip, one SMTP and one IMAP or POP3
+// and thresholds (its own, which replace -w/-c for it, else -w/-c), or, with --roundtrip, one SMTP and one IMAP or POP3
 // target joined into the round trip the config's `roundtrip` probe makes.
 
 import { defaultPort, type Endpoint, type ProbeSpec, type TlsMode } from '../config/probes.js';
@@ -41,12 +41,12 @@ export interface TargetFlags {
 }
 
 /** Seconds from a flag or a target's threshold; as in the config, at most a day. */
-export function seconds(v: string | undefined, what: string): number | undefined {
+export function seconds(v: string | undefined, what: string, subject = `${what} ${v}`): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${what} needs a positive number of seconds, not "${v}"`);
   // longer would also overflow setTimeout (2^31 ms) and fire at once
-  if (n > 86400) throw new UsageError(`${what} ${v}: at most 86400 seconds`);
+  if (n > 86400) throw new UsageError(`${subject}: at most 86400 seconds`);
   return n;
 }
 
@@ -67,10 +67,10 @@ export function splitTarget(v: string, withUser: boolean): TargetText {
   // a URL's query has '=' too: only a trailing "=number[,number]" is a threshold there
   if (t && (withUser || /^=[\d.]+(,[\d.]+)?$/.test(t[0]))) {
     rest = rest.slice(0, t.index);
-    if (t[2] === undefined) critical = seconds(t[1], `the threshold of "${v}"`);
+    if (t[2] === undefined) critical = seconds(t[1], `the threshold of "${v}"`, `"${v}"`);
     else {
-      warning = seconds(t[1], `the warning threshold of "${v}"`);
-      critical = seconds(t[2], `the critical threshold of "${v}"`);
+      warning = seconds(t[1], `the warning threshold of "${v}"`, `"${v}"`);
+      critical = seconds(t[2], `the critical threshold of "${v}"`, `"${v}"`);
     }
   }
   let user: string | undefined;
@@ -131,12 +131,11 @@ export function adHocSpecs(f: TargetFlags): ProbeSpec[] {
   const critical = seconds(f.critical, '-c');
   if (warning !== undefined && critical !== undefined && warning > critical) throw new UsageError('-w is greater than -c');
   const common = { tls, tlsVerify: !f.insecure, caFile: f.caFile, timeout: seconds(f.timeout, '--timeout') ?? 10, interval: 60 };
-  /** its own thresholds, else the global ones; a global -w above its own critical is an error */
+  /** a target with its own threshold(s) has only those; the others have -w/-c */
   const thresholds = (t: TargetText, v: string) => {
-    const c = t.critical ?? critical;
-    const w = t.warning ?? (t.critical !== undefined && warning !== undefined && warning > t.critical ? badWarning(v) : warning);
-    if (w !== undefined && c !== undefined && w > c) throw new UsageError(`"${v}": the warning threshold is greater than the critical one`);
-    return { warning: w, critical: c };
+    if (t.critical === undefined) return { warning, critical };
+    if (t.warning !== undefined && t.warning > t.critical) throw new UsageError(`"${v}": the warning threshold is greater than the critical one`);
+    return { warning: t.warning, critical: t.critical };
   };
   const specs: ProbeSpec[] = [];
   const lists: Array<[string[] | undefined, CheckProtocol]> = [
@@ -208,8 +207,4 @@ export function adHocSpecs(f: TargetFlags): ProbeSpec[] {
     }
   }
   return specs;
-}
-
-function badWarning(v: string): never {
-  throw new UsageError(`"${v}": -w is greater than its threshold (give "=WARNING,CRITICAL")`);
 }
