@@ -124,7 +124,8 @@ export class ProbesSource implements Source {
     while (!this.stopped) {
       const st = await processState(r);
       if (this.stopped) return;
-      if (st.alive === false) await watcher.processDied(check, st.detail, restarting);
+      if (st.alive === false) await watcher.processDied(check, st.detail, st.pid, restarting);
+      else if (st.alive) watcher.processAlive(st.pid);
       else if (st.alive === undefined && st.detail !== unknown) log.warn({ service: check.name, detail: st.detail }, 'cannot tell whether the watched process runs');
       unknown = st.alive === undefined ? st.detail : '';
       if (this.stopped) return;

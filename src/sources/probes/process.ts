@@ -19,6 +19,8 @@ export interface ProcessState {
   alive: boolean | undefined;
   /** "pid 812", or why it is dead or unknown */
   detail: string;
+  /** the process the pidfile names */
+  pid?: number;
 }
 
 function zombie(pid: number): boolean {
@@ -42,14 +44,16 @@ export async function pidfileState(pidfile: string): Promise<ProcessState> {
   const pid = Number(text.trim().split(/\s+/)[0]);
   // an empty file is a daemon that has not written it yet: not a verdict
   if (!Number.isInteger(pid) || pid <= 1) return { alive: undefined, detail: `pidfile ${pidfile} holds no process id` };
+  let exists = true;
   try {
     process.kill(pid, 0);
   } catch (err) {
     // EPERM: it exists, owned by someone else
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return { alive: false, detail: `process ${pid} (from ${pidfile}) is gone` };
+    exists = (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  if (zombie(pid)) return { alive: false, detail: `process ${pid} (from ${pidfile}) has died (zombie)` };
-  return { alive: true, detail: `pid ${pid}` };
+  // a zombie has died too: its parent (init, in a container maybe none) has not reaped it yet
+  if (!exists || zombie(pid)) return { alive: false, detail: `process ${pid} (from ${pidfile}) is gone`, pid };
+  return { alive: true, detail: `pid ${pid}`, pid };
 }
 
 const ALIVE_UNIT = new Set(['active', 'activating', 'reloading', 'deactivating', 'refreshing']);

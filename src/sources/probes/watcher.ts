@@ -22,6 +22,13 @@ export type CommandRunner = (command: string) => Promise<CommandResult>;
 /** At most this many restarts within the window. */
 export const MAX_RESTARTS = 2;
 
+/**
+ * After a restart, how long the old process's pidfile (or none) is taken for a daemon still
+ * starting, not for one that died again: a daemon may write its pidfile after the command
+ * that starts it has returned. A process the restart started that dies counts at once.
+ */
+export const START_GRACE_MS = 30_000;
+
 /** Runs a restart command with /bin/sh (it comes from the config file, as an operator would type it). */
 export const shellRunner: CommandRunner = (command) =>
   new Promise((resolve) => {
@@ -36,6 +43,9 @@ export class Watcher {
   private failuresSinceRestart = 0;
   /** a restart command under way: the probe and the process look must not both run it */
   private running = false;
+  /** the watched process last seen alive, and after a restart the one it replaced and until when */
+  private alivePid?: number;
+  private replaced?: { pid?: number; until: number };
 
   constructor(
     private readonly spec: RestartSpec,
@@ -59,12 +69,23 @@ export class Watcher {
     await this.restart(check, `${check.consecutiveFailures} failed check${check.consecutiveFailures === 1 ? '' : 's'}: ${check.reason}`, onRestart);
   }
 
-  /** Told that the watched process has died (`detail` says how): restarts at once. */
-  async processDied(check: ServiceCheck, detail: string, onRestart?: () => void): Promise<void> {
-    await this.restart(check, detail, onRestart);
+  /** Told that the watched process runs (its pid, when a pidfile names it). */
+  processAlive(pid: number | undefined): void {
+    this.alivePid = pid;
   }
 
-  private async restart(check: ServiceCheck, reason: string, onRestart?: () => void): Promise<void> {
+  /**
+   * Told that the watched process has died (`detail` says how; `pid` the one the pidfile
+   * names, undefined when there is none): restarts at once, unless it is still the process a
+   * restart replaced and the new one may not have written its pidfile yet.
+   */
+  async processDied(check: ServiceCheck, detail: string, pid: number | undefined, onRestart?: () => void): Promise<void> {
+    const r = this.replaced;
+    if (r && this.now() < r.until && (pid === undefined || pid === r.pid)) return;
+    await this.restart(check, detail, onRestart, pid);
+  }
+
+  private async restart(check: ServiceCheck, reason: string, onRestart?: () => void, deadPid = this.alivePid): Promise<void> {
     this.failuresSinceRestart = 0;
     if (this.running || check.watcher === 'suspended') return;
     const at = this.now();
@@ -92,6 +113,7 @@ export class Watcher {
       if (r.code !== 0) this.log.error({ service: check.name, code: r.code, output: r.output }, 'restart command failed');
       else this.log.info({ service: check.name }, 'restart command done');
     } finally {
+      this.replaced = { pid: deadPid, until: this.now() + START_GRACE_MS };
       this.running = false;
     }
   }
