@@ -32,6 +32,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
+[ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
@@ -67,7 +68,7 @@ apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # With systemd, the policy above does not stop units from being enabled: leave none of
 # the system services running or enabled; tests run their own.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  for unit in snmpd snmptrapd dovecot slapd; do
+  for unit in snmpd snmptrapd dovecot slapd nginx; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi
