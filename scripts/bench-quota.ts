@@ -21,10 +21,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startAgent } from '../src/agent.js';
 import { defaults } from '../src/config/config.js';
-import { dovecotDefaults } from '../src/config/dovecot.js';
+import { dovecotDefaults } from '../src/sources/dovecot/config.js';
 import { silentLogger } from '../src/log.js';
 import { MailSystem } from '../src/model/mail-system.js';
-import type { DovecotSource } from '../src/sources/dovecot/index.js';
+import type { DovecotSource } from '../src/sources/dovecot/source.js';
 import { bulkwalkArgs, countWalk, median, runToFiles } from './bench-procs.js';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '100000' }, repeat: { type: 'string', default: '3' } } });

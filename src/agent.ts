@@ -114,7 +114,7 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   const { tree, index, ctx } = buildServing(model, stats, settings.system, log, security, mibs);
 
   const notifications = new NotificationHub((sink, err) => log.warn({ sink, err: err.message }, 'notification not sent'));
-  const sources = [...(parts.sources ?? []), ...configuredSources(settings)];
+  const sources = [...(parts.sources ?? []), ...(await configuredSources(settings))];
   for (const s of sources) await s.start(model, log.child({ source: s.name }));
   // The AgentX sink is in the hub before alarming starts: its first check runs at once,
   // and the sink queues what it raises until the master has opened the session.

@@ -16,7 +16,7 @@ import { expect } from 'chai';
 import { MIB_OPTS, ROOT, snmp, startTestAgent, type TestAgent } from '../helpers/harness.js';
 import { MailSystem } from '../../src/model/mail-system.js';
 import { PostfixLog, type PostfixLogStats } from '../../src/sources/postfix/apply.js';
-import type { PostfixCheckpoint } from '../../src/sources/postfix/index.js';
+import type { PostfixCheckpoint } from '../../src/sources/postfix/source.js';
 import { prng } from '../helpers/prng.js';
 
 const FIXTURES = ['real-3.7.log', 'sample-3.7.log', 'inbound.log', 'delivery.log'];

@@ -9,10 +9,10 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import si from 'systeminformation';
-import type { Logger } from '../log.js';
-import type { DiskUsage } from '../model/disks.js';
-import type { MailSystem, SourceInput } from '../model/mail-system.js';
-import { registerSource, type Source } from './registry.js';
+import type { Logger } from '../../log.js';
+import type { DiskUsage } from '../../model/disks.js';
+import type { MailSystem, SourceInput } from '../../model/mail-system.js';
+import type { Source } from '../registry.js';
 
 export interface Mounted {
   mount: string;
@@ -143,5 +143,3 @@ export class DiskSource implements Source {
     if (this.timer) clearInterval(this.timer);
   }
 }
-
-registerSource('disks', (settings) => (settings.disks.paths.length ? new DiskSource(settings.disks.paths, settings.disks.interval) : undefined));
