@@ -39,7 +39,6 @@ export function addService(model: MailSystem, spec: ProbeSpec): { app: Applicati
       restarts: 0,
     };
     model.checks.set(app.index, check);
-    model.checksVersion++;
   }
   return { app, check };
 }
@@ -49,7 +48,7 @@ export function recordOutcome(model: MailSystem, app: Application, check: Servic
   const j = judge(o, spec);
   const samePhases = check.phases.length === o.phases.length && check.phases.every((p, i) => p.name === o.phases[i]!.name);
   // the phase table's rows follow the phases: re-sort only when they change
-  if (!samePhases) model.checksVersion++;
+  if (!samePhases) model.checks.touch();
   check.status = j.status;
   check.lastCheck = at;
   check.responseMs = o.totalMs;

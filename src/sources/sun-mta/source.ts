@@ -4,29 +4,27 @@
 // clear` requests, and checkpoints MTA-MIB counters, imsimta counters, queued recipients,
 // open connections and the log position together (as the Postfix source does).
 
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import type { SunMtaSettings } from './config.js';
 import type { Logger } from '../../log.js';
-import type { MailSystem, SourceInput } from '../../model/mail-system.js';
-import { restoreModel, snapshotModel, type ModelSnapshot } from '../../model/persist.js';
-import { Checkpoint } from '../../state/checkpoint.js';
-import { CheckpointSaver } from '../../state/checkpoint-saver.js';
+import type { MailSystem } from '../../model/mail-system.js';
 import { readClearRequest } from '../../state/counters-clear.js';
+import { LogSource, type LogCheckpoint } from '../kit/log-source.js';
 import type { Source } from '../registry.js';
-import { FileFollower, type FilePosition, type FollowerStatus } from '../tail/index.js';
 import { SunLog, type SunLogState } from './apply.js';
+import type { SunMtaSettings } from './config.js';
+import { SUN_CHECKPOINT } from './counters.js';
 
-export interface SunMtaCheckpoint {
-  version: 1;
-  model: ModelSnapshot;
+export { SUN_CHECKPOINT } from './counters.js';
+
+/** The reader's keys of the checkpoint (sun-mta.json); LogSource adds the model, counts and position. */
+export interface SunState {
   log: SunLogState;
-  position?: FilePosition;
 }
 
-export const SUN_CHECKPOINT = 'sun-mta';
+export type SunMtaCheckpoint = LogCheckpoint<SunState>;
 
+/** Is `v` a Sun MTA checkpoint (of this version or one written before the source kit)? */
 export function isSunCheckpoint(v: unknown): v is SunMtaCheckpoint {
   const o = v as Partial<SunMtaCheckpoint> | null;
   return typeof o === 'object' && o !== null && o.version === 1 && typeof o.model === 'object' && typeof o.log === 'object';
@@ -67,13 +65,8 @@ export async function backfillFiles(log: string): Promise<string[]> {
 
 export class SunMtaSource implements Source {
   readonly name = 'sun-mta';
-  private slog?: SunLog;
-  private follower?: FileFollower;
-  private readonly checkpoint: Checkpoint<SunMtaCheckpoint>;
-  private model?: MailSystem;
+  private tail?: LogSource<SunState, SunLog>;
   private log?: Logger;
-  private input?: SourceInput;
-  private saver?: CheckpointSaver<SunMtaCheckpoint, FilePosition>;
   private clearTimer?: NodeJS.Timeout;
   private ready = false;
 
@@ -81,102 +74,59 @@ export class SunMtaSource implements Source {
     private readonly settings: SunMtaSettings,
     private readonly stateDir: string,
     private readonly fromStart: boolean,
-  ) {
-    this.checkpoint = new Checkpoint(stateDir, SUN_CHECKPOINT, isSunCheckpoint);
-  }
+  ) {}
 
   async start(model: MailSystem, log: Logger): Promise<void> {
-    this.model = model;
     this.log = log;
-    this.saver = new CheckpointSaver(this.checkpoint, (position) => this.body(position), log, (at) => {
-      if (this.input) this.input.lastCheckpoint = at;
-    });
-    const saved = this.checkpoint.load();
-    if (saved) restoreModel(model, saved.model);
-    const slog = (this.slog = new SunLog(model, saved?.log.appName ?? this.settings.application));
-    if (saved) {
-      slog.restore(saved.log);
-      log.info({ file: this.checkpoint.file, lines: saved.log.stats.lines }, 'resumed from checkpoint');
-    }
-    this.input = model.addInput('sun-mta log', this.settings.log);
-    if (this.fromStart && !saved) {
-      for (const f of await backfillFiles(this.settings.log)) {
-        await this.readWhole(f);
-        this.counted();
-      }
-    }
-    this.counted();
-    this.ready = true;
+    const tail = (this.tail = new LogSource<SunState, SunLog>(model, log, {
+      checkpoint: SUN_CHECKPOINT,
+      input: 'sun-mta log',
+      log: { file: this.settings.log },
+      stateDir: this.stateDir,
+      fromStart: this.fromStart,
+      isState: (v) => typeof v.log === 'object' && v.log !== null,
+      reader: (saved) => {
+        const slog = new SunLog(model, saved?.log.appName ?? this.settings.application);
+        if (saved) slog.restore(saved.log);
+        return slog;
+      },
+      owns: (app) => app.name === this.tail?.reader.appName,
+      legacyCounts: (saved) => ({ lines: (saved.log.stats as { lines?: number }).lines ?? 0, unparsed: unparsedOf(saved.log) }),
+      backfill: () => backfillFiles(this.settings.log),
+      // the MTA is as readable as its log (its state is unknown otherwise)
+      onStatus: (s) => LogSource.setStatus([tail.reader.app], s.ok ? 'up' : 'down'),
+    }));
+    tail.open();
+    await tail.backfill();
     // a clear asked for while the agent was stopped: applied now, saved with the first batch
     // (a checkpoint without the log position would skip the current file on a restart)
+    this.ready = true;
     this.checkClear(false);
-    this.follower = new FileFollower(this.settings.log, {
-      fromStart: this.fromStart && !saved,
-      position: saved?.position,
-      onStatus: (s) => this.status(s),
-      onError: (err) => log.error({ err: err.message }, 'applying log lines failed'),
-      onBatch: (lines, pos) => {
-        for (const l of lines) slog.line(l);
-        this.counted();
-        this.saver?.saved(pos, lines.length === 0);
-      },
-    });
-    this.follower.start();
+    await tail.follow();
     this.clearTimer = setInterval(() => this.checkClear(), CLEAR_POLL_MS);
     this.clearTimer.unref();
   }
 
-  /** A rotated file, start to end (backfill only: it is written no more). */
-  private async readWhole(file: string): Promise<void> {
-    const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const l of rl) this.slog!.line(l);
-    this.log?.info({ file }, 'backfilled');
-  }
-
   /** A new `madman counters clear` request zeroes the counters (once per request). */
   private checkClear(save = true): void {
-    if (!this.ready || !this.slog) return;
+    const slog = this.ready ? this.tail?.reader : undefined;
+    if (!slog) return;
     const req = readClearRequest(this.stateDir);
-    if (!req || req.seq <= this.slog.clearSeq) return;
-    this.slog.clear(req.seq, req.at);
+    if (!req || req.seq <= slog.clearSeq) return;
+    slog.clear(req.seq, req.at);
     this.log?.info({ seq: req.seq, at: new Date(req.at).toISOString() }, 'channel counters cleared');
-    if (save) this.saver?.save(this.follower?.position());
-  }
-
-  private counted(): void {
-    if (!this.input || !this.slog) return;
-    this.input.lines = this.slog.stats.lines;
-    this.input.unparsed = this.slog.unparsed();
-  }
-
-  private status(s: FollowerStatus): void {
-    if (!this.model || !this.input || !this.slog) return;
-    this.model.inputStatus(this.input, s.ok, s.ok ? '' : s.reason);
-    const app = this.slog.app;
-    const want = s.ok ? 'up' : 'down';
-    if (app.operStatus !== want) {
-      app.operStatus = want;
-      app.lastChange = Date.now();
-    }
-    if (!s.ok) this.log?.error({ log: this.settings.log, reason: s.reason }, 'sun-mta log unreadable; retrying');
-  }
-
-  /** What is checkpointed (by this.saver, at most once a second, on a clear and at stop). */
-  private body(position: FilePosition | undefined): SunMtaCheckpoint | undefined {
-    if (!this.slog || !this.model) return undefined;
-    const name = this.slog.appName;
-    return {
-      version: 1,
-      model: snapshotModel(this.model, (app) => app.name === name),
-      log: this.slog.snapshot(),
-      position,
-    };
+    if (save) this.tail?.save();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.clearTimer);
-    await this.follower?.stop();
-    if (this.ready) this.saver?.flush(this.follower?.position());
-    else this.saver?.cancel();
+    await this.tail?.stop();
   }
+}
+
+/** Unparsed lines of a checkpoint written before the source kit. */
+function unparsedOf(s: SunLogState): number {
+  let n = 0;
+  for (const v of Object.values(s.stats.unparsed)) n += v ?? 0;
+  return n;
 }
