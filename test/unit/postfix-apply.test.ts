@@ -345,7 +345,7 @@ describe('PostfixLog: stale state and odd input', () => {
     let fed = 0;
     const line = (l: string) => {
       fed++;
-      expect(line(l)).to.be.a('boolean');
+      expect(log.line(l)).to.be.a('boolean');
     };
     const base = 'Nov 29 08:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from a[1.2.3.4]: 550 5.1.1 <x>: no; from=<a> to=<b> proto=ESMTP helo=<h>';
     for (let i = 0; i <= base.length; i++) line(base.slice(0, i));

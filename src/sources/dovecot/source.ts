@@ -16,7 +16,7 @@ import type { Source } from '../registry.js';
 import type { ServiceSnapshot } from './session.js';
 import { doveadmArgs, type DovecotSettings } from './config.js';
 import { readImapQuotas } from './imap-quota.js';
-import { parseLine, parseMessage } from './parse.js';
+import { DovecotLineParser, parseMessage } from './parse.js';
 import { QuotaTable, readDoveadmQuotas } from './quota.js';
 import { DovecotStats } from './stats.js';
 import { parseWho, reconcile } from './who.js';
@@ -57,9 +57,10 @@ export class DovecotSource implements Source {
         isState: (v) => Array.isArray(v.services),
         reader: (saved) => {
           if (saved) stats.restore(saved.services);
+          const parser = new DovecotLineParser();
           return {
             line: (l) => {
-              const ev = parseLine(l);
+              const ev = parser.parseLine(l);
               if (ev) stats.apply(ev);
               return ev?.kind !== 'unparsed';
             },

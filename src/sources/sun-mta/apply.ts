@@ -284,7 +284,9 @@ export class SunLog {
   /** Continues from a snapshot, into a model holding the MTA-MIB counters saved with it. */
   restore(s: SunLogState): void {
     if (s.version !== 1) throw new Error(`unknown SunLog state version ${String(s.version)}`);
-    this.stats = structuredClone(s.stats);
+    // checkpoints older than the source kit also hold the lines read (the LogSource counts them now)
+    const { lines: _lines, ...stats } = s.stats as SunLogStats & { lines?: number };
+    this.stats = structuredClone(stats);
     this.lastKey = s.lastKey;
     this.countersByName.clear();
     for (const ch of this.app.mta!.channels.values()) this.channels.set(ch.name, ch);
