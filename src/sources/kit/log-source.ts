@@ -166,12 +166,13 @@ export class LogSource<State extends object, R extends LogReader<State>> {
         onStatus,
         onError,
         onBatch: (entries, p) => {
-          for (const e of entries) {
-            this.lines++;
-            if (!reader.entry!(e)) this.unparsed++;
+          let i = 0;
+          let bad = 0;
+          try {
+            for (; i < entries.length; i++) if (!reader.entry!(entries[i]!)) bad++;
+          } finally {
+            this.applied(entries.length, bad + entries.length - i, p);
           }
-          this.counted();
-          this.saver.saved(p, entries.length === 0);
         },
       });
     } else {
@@ -181,12 +182,13 @@ export class LogSource<State extends object, R extends LogReader<State>> {
         onStatus,
         onError,
         onBatch: (lines, p) => {
-          for (const l of lines) {
-            this.lines++;
-            if (!reader.line(l)) this.unparsed++;
+          let i = 0;
+          let bad = 0;
+          try {
+            for (; i < lines.length; i++) if (!reader.line(lines[i]!)) bad++;
+          } finally {
+            this.applied(lines.length, bad + lines.length - i, p);
           }
-          this.counted();
-          this.saver.saved(p, lines.length === 0);
         },
       });
       this.follower = follower;
@@ -224,6 +226,17 @@ export class LogSource<State extends object, R extends LogReader<State>> {
   /** The applications of the model this source's checkpoint keeps. */
   applications(): Application[] {
     return [...this.model.applications.values()].filter((a) => this.opts.owns(a));
+  }
+
+  /**
+   * After a batch: `n` read, `bad` of them not understood (a line the reader threw on, and
+   * those after it, count as not understood: the follower does not deliver them again).
+   */
+  private applied(n: number, bad: number, p: LogPosition): void {
+    this.lines += n;
+    this.unparsed += bad;
+    this.counted();
+    this.saver.saved(p, n === 0);
   }
 
   private counted(): void {
