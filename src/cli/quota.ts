@@ -7,7 +7,7 @@
 // notice instead of printing the report (quota-notice.ts); `--dry-run` prints the mails.
 
 import { settingsFrom, type Settings } from '../config/config.js';
-import { dovecotDefaults, doveadmArgs, type DovecotSettings } from '../config/dovecot.js';
+import { dovecotDefaults, doveadmArgs, type DovecotSettings } from '../sources/dovecot/config.js';
 import { overQuota, percentOf } from '../model/services.js';
 import { domainQuotaRoots } from '../sources/dovecot/domain-quota.js';
 import { readDoveadmQuotaReport, type QuotaFigures } from '../sources/dovecot/quota.js';
