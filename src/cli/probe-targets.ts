@@ -4,7 +4,7 @@
 // and thresholds (its own, which replace -w/-c for it, else -w/-c), or, with --roundtrip, one SMTP and one IMAP or POP3
 // target joined into the round trip the config's `roundtrip` probe makes.
 
-import { defaultPort, type Endpoint, type ProbeSpec, type TlsMode } from '../config/probes.js';
+import { defaultPort, type Endpoint, type ProbeSpec, type TlsMode } from '../sources/probes/config.js';
 import type { CheckProtocol } from '../model/checks.js';
 
 /** Bad arguments: `madman probe` says UNKNOWN (exit 3), as the monitoring plugins do. */

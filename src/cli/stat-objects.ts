@@ -271,7 +271,7 @@ export const STAT_OBJECTS: readonly StatObject[] = [
   },
   serviceObject('imapstat', 'imap', 'IMAP', 'no IMAP service statistics (dovecot: log)'),
   serviceObject('popstat', 'pop3', 'POP3', 'no POP3 service statistics (dovecot: log)'),
-  serviceObject('httpstat', 'http', 'webmail (HTTP)', 'no webmail statistics (httpstat: source)'),
+  serviceObject('httpstat', 'http', 'webmail (HTTP)', 'no webmail statistics (webmail: in the configuration)'),
   serviceObject('submissionstat', 'submission', 'submission', 'no submission service statistics (dovecot: log)'),
   serviceObject('lmtpstat', 'lmtp', 'LMTP', 'no LMTP service statistics (dovecot: log)'),
   {

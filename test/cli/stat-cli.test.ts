@@ -225,7 +225,7 @@ describe('madman stat and madman alarms against a real agent (Postfix, Dovecot, 
 
   it('errors: one line each, with distinct exit codes', async () => {
     const none = await stat('httpstat');
-    expect([none.code, none.stdout, none.stderr]).to.deep.equal([5, '', `madman stat: the agent at udp:127.0.0.1:${port} has no httpstat: no webmail statistics (httpstat: source)\n`]);
+    expect([none.code, none.stdout, none.stderr]).to.deep.equal([5, '', `madman stat: the agent at udp:127.0.0.1:${port} has no httpstat: no webmail statistics (webmail: in the configuration)\n`]);
     const community = await stat('imapstat', '--community', 'nope', '-t', '1');
     expect([community.code, community.stderr]).to.deep.equal([4, `madman stat: the agent at udp:127.0.0.1:${port} does not answer community "nope" (unknown, or not allowed from this host)\n`]);
     // the same user with another pass phrase: the agent's Report says wrong digests

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { ProbeSpec } from '../../src/config/probes.js';
+import type { ProbeSpec } from '../../src/sources/probes/config.js';
 import { startTestAgent, type TestAgent } from '../helpers/harness.js';
 import { DOVECOT, alive, startDovecot, type DovecotServer } from '../helpers/dovecot-server.js';
 import { until, walkRows } from '../helpers/probe-support.js';

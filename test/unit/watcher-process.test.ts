@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { silentLogger } from '../../src/log.js';
 import type { WatcherEvent } from '../../src/model/checks.js';
 import { MailSystem } from '../../src/model/mail-system.js';
-import { addService } from '../../src/sources/probes/index.js';
+import { addService } from '../../src/sources/probes/source.js';
 import { pidfileState, unitState } from '../../src/sources/probes/process.js';
 import { START_GRACE_MS, Watcher, type CommandRunner } from '../../src/sources/probes/watcher.js';
 import { spec } from '../helpers/probe-support.js';

@@ -6,7 +6,7 @@
 
 import { execFile } from 'node:child_process';
 import type { Logger } from '../../log.js';
-import type { RestartSettings } from '../../config/probes.js';
+import type { RestartSettings } from './config.js';
 import type { ServiceCheck, WatcherEvent } from '../../model/checks.js';
 
 /** What a watcher needs of its service's `restart:` settings. */

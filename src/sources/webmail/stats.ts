@@ -61,7 +61,6 @@ export class WebmailStats {
     };
     this.server = saved?.server;
     model.services.set(this.stats.index, this.stats);
-    model.servicesVersion++;
     this.toApplication();
   }
 
