@@ -5,10 +5,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
+import { settingsFrom, type Flags } from '../../src/config/config.js';
 import { MailSystem } from '../../src/model/mail-system.js';
 import { parseLoginLine, parseMessage, roundcubeDate } from '../../src/sources/webmail/roundcube.js';
 import { parseServerStatus, StatusFormatError } from '../../src/sources/webmail/server-status.js';
 import { WEBMAIL_SERVICE_INDEX, WebmailStats } from '../../src/sources/webmail/stats.js';
+import { configFiles } from '../helpers/config-files.js';
 import { ROOT } from '../helpers/harness.js';
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/webmail/userlogins.log');
@@ -81,5 +83,34 @@ describe('webmail: httpstat figures', () => {
     const again = new WebmailStats(b, 'webmail', JSON.parse(JSON.stringify(w.state())));
     again.reading(nginx(1, 15), 2000);
     expect(b.services.get(WEBMAIL_SERVICE_INDEX)!.numConnections).to.equal(9 + 4);
+  });
+});
+
+describe('webmail: config', () => {
+  const cf = configFiles('webmail-config');
+  const error = (f: string): string => cf.error(f).message.slice(f.length);
+
+  it('reads the section with its defaults (paths from the file), and the flags over it', () => {
+    const f = cf.file(['webmail:', '  log: logs/userlogins.log', '  status: http://127.0.0.1/nginx_status']);
+    expect(settingsFrom({ config: f }).webmail).to.deep.equal({
+      instance: 'webmail',
+      log: path.join(path.dirname(f), 'logs/userlogins.log'),
+      journal: undefined,
+      syslogId: 'roundcube',
+      status: 'http://127.0.0.1/nginx_status',
+      statusInterval: 30,
+      statusTimeout: 10,
+    });
+    const flags = settingsFrom({ webmailLog: 'u.log', webmailStatus: 'https://web/server-status?auto' } as Flags).webmail!;
+    expect([flags.log, flags.status]).to.deep.equal([path.resolve('u.log'), 'https://web/server-status?auto']);
+    expect(() => settingsFrom({ webmailStatus: 'web:80' } as Flags)).to.throw('--webmail-status web:80: not an http(s) URL');
+    expect(settingsFrom({}).webmail).to.equal(undefined);
+  });
+
+  it('names key and line of what it cannot use', () => {
+    expect(error(cf.file(['listen: [udp:127.0.0.1:1161]', 'webmail:', '  instance: webmail']))).to.equal(':3: webmail: needs log, journal or status');
+    expect(error(cf.file(['webmail:', '  log: x.log', '  journal: true']))).to.equal(':3: webmail.journal: give log or journal, not both');
+    expect(error(cf.file(['webmail:', '  status: ftp://web/']))).to.equal(':2: webmail.status: must match pattern "^https?://"');
+    expect(error(cf.file(['webmail:', '  log: x.log', '  statusInterval: 0']))).to.equal(':3: webmail.statusInterval: must be >= 1');
   });
 });
