@@ -1,7 +1,6 @@
 // Puts the agent together: model, sources, MIB, views, index, transport.
 // Data flows one way: sources -> model -> views -> index -> UDP.
 
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Settings } from './config/config.js';
 import type { Logger } from './log.js';
@@ -30,10 +29,9 @@ import { engineEnterprise, ephemeralEngine, startSecurity, type SecurityState } 
 import './sources/index.js';
 import { configuredSources, type Source } from './sources/registry.js';
 import { StableIndexes } from './state/stable-indexes.js';
+import { VERSION } from './version.js';
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export { VERSION };
 
 export interface RunningAgent {
   model: MailSystem;

@@ -1,15 +1,10 @@
 #!/usr/bin/env node
-// The `madman` command.
+// The `madman` command. Each command's module is imported when it runs, so that `madman stat`
+// does not load the probes' IMAP and LDAP clients, nor `madman probe` the agent.
 
 import { Command, Option } from 'commander';
-import { VERSION } from '../agent.js';
-import { agentCommand } from './agent.js';
-import { alarmsCommand } from './alarms.js';
+import { VERSION } from '../version.js';
 import { countersCommand } from './counters.js';
-import { mibList, mibPath } from './mib.js';
-import { probeCommand } from './probe.js';
-import { quotaCommand } from './quota.js';
-import { statCommand } from './stat.js';
 import '../sources/index.js';
 import { sourceDeclarations } from '../sources/registry.js';
 
@@ -48,7 +43,7 @@ agent
   .option('--check-config <file>', 'validate a configuration file and exit (2 when bad)')
   .addOption(new Option('-v, --verbose', 'log more (twice for debug)').argParser((_v, prev: number = 0) => prev + 1))
   .action(async (opts) => {
-    exitCode = await agentCommand(opts);
+    exitCode = await (await import('./agent.js')).agentCommand(opts);
   });
 
 program
@@ -84,7 +79,7 @@ program
   .option('--filter <filter>', 'LDAP: look up the entry this filter matches, e.g. (uid=tester)')
   .option('--json', 'print the results as JSON')
   .action(async (opts) => {
-    exitCode = await probeCommand(opts);
+    exitCode = await (await import('./probe.js')).probeCommand(opts);
   });
 countersCommand(program, (code) => (exitCode = code));
 program
@@ -101,7 +96,7 @@ program
   .option('--dry-run', 'with -e: print the notices, send none')
   .option('-t, --template <file>', 'with -e: the notice template (Subject: line, blank line, body with %U% %Q% %R% %M% %C%)')
   .action(async (opts) => {
-    exitCode = await quotaCommand(opts);
+    exitCode = await (await import('./quota.js')).quotaCommand(opts);
   });
 
 /** The options by which `stat` and `alarms` reach the agent (the config file's, by default). */
@@ -122,7 +117,7 @@ agentOptions(
     .option('-l, --list', 'list the counter objects and how many instances each has (counterutil -l)')
     .option('--json', 'one JSON object per sample, one per line'),
 ).action(async (object: string | undefined, opts) => {
-  exitCode = await statCommand(object, opts);
+  exitCode = await (await import('./stat.js')).statCommand(object, opts);
 });
 agentOptions(
   program
@@ -131,15 +126,15 @@ agentOptions(
     .option('--raised', 'only the raised alarms; exit 1 when there is one, 0 when none')
     .option('--json', 'print JSON'),
 ).action(async (opts) => {
-  exitCode = await alarmsCommand(opts);
+  exitCode = await (await import('./alarms.js')).alarmsCommand(opts);
 });
 
 const mib = program.command('mib').description('the MIB modules madman serves');
-mib.command('list').description('every object served, with OID and type').action(() => {
-  exitCode = mibList();
+mib.command('list').description('every object served, with OID and type').action(async () => {
+  exitCode = (await import('./mib.js')).mibList();
 });
-mib.command('path').description('directories to add to MIBDIRS (snmpwalk -M +DIR)').action(() => {
-  exitCode = mibPath();
+mib.command('path').description('directories to add to MIBDIRS (snmpwalk -M +DIR)').action(async () => {
+  exitCode = (await import('./mib.js')).mibPath();
 });
 
 try {
