@@ -8,7 +8,11 @@
 # snmptrapd (receives the agent's notifications), dovecot-imapd and dovecot-pop3d (IMAP
 # and POP3 servers for the probes and the Dovecot source), slapd and ldap-utils (an LDAP
 # server for the probes) and monitoring-plugins-basic (check_smtp, check_imap, check_pop,
-# check_http: the reference for `madman probe`'s output and exit codes).
+# check_http: the reference for `madman probe`'s output and exit codes), m4 (builds the
+# test Sendmail's .cf).
+# Sendmail itself is never installed (it would remove Postfix): scripts/extract-debs.sh
+# downloads sendmail-bin, sendmail-base and sendmail-cf and extracts them under
+# /var/cache/madman-test/sendmail (test/helpers/sendmail-server.ts runs it from there).
 # Every service these packages would start is kept from starting: tests run their own
 # private instances on loopback ports.
 # Needs root when something is missing; does nothing (and is quick) when all is there.
@@ -31,7 +35,12 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
-if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+command -v m4 >/dev/null 2>&1 || need+=(m4)
+here=$(cd "$(dirname "$0")" && pwd)
+extract_mtas() {
+  bash "$here/extract-debs.sh" sendmail sendmail-bin sendmail-base sendmail-cf
+}
+if [ ${#need[@]} -eq 0 ]; then extract_mtas; exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
   echo "test-deps: need root to install ${need[*]} (or install them by hand)" >&2
@@ -78,3 +87,4 @@ if [ "$installing_postfix" = yes ]; then
     /usr/sbin/postfix stop >/dev/null 2>&1 || true
   fi
 fi
+extract_mtas
