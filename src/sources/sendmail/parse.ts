@@ -376,7 +376,7 @@ export function parseSendmailMessage(text: string): SendmailEvent | null {
   if (m && !qid) return { kind: 'connect', relay: m[1]! };
   m = /^starting daemon \(([^)]+)\)/.exec(rest);
   if (m) return { kind: 'daemon-start', version: m[1]! };
-  if (NOTES.some((n) => rest.startsWith(n))) return NOTE;
+  if (NOTES.some((n) => rest.startsWith(n)) || /: \d+ aliases, longest \d+ bytes, \d+ bytes total$/.test(rest)) return NOTE;
   return null;
 }
 
