@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { daemonPort, parseSendmailCf } from '../../src/sources/sendmail/cf.js';
 import { expandQueuePath, parseQf, QueueScanner } from '../../src/sources/sendmail/queue-dir.js';
-import { parseStatistics, STAT_MAGIC, statisticsTotals } from '../../src/sources/sendmail/statistics.js';
+import { kbytes, parseStatistics, STAT_MAGIC, statisticsTotals } from '../../src/sources/sendmail/statistics.js';
 import { ROOT } from '../helpers/harness.js';
 import { parseMailstatsP } from '../helpers/sendmail-server.js';
 
@@ -159,6 +159,10 @@ describe('statistics file reader', function () {
     expect([s0.version, s0.initTime, s0.mailers[3]!.from, s0.mailers[4]!.kbytesTo, s0.mailers[4]!.rejected]).to.deep.equal([0, 900000000000, 11, 12, 0]);
   });
 
+  it("kbytes: sendmail's kilobytes are 1000 octets, rounded up per message (a real 8.17 counted 964 octets as 1, 1014 as 2)", function () {
+    expect([kbytes(0), kbytes(1), kbytes(964), kbytes(1000), kbytes(1014), kbytes(1024), kbytes(2001)]).to.deep.equal([0, 1, 1, 1, 2, 2, 3]);
+  });
+
   it('reads an empty file (created for sendmail, nothing counted yet) as zeros', function () {
     const st = parseStatistics(Buffer.alloc(0));
     expect([st.version, st.initTime, statisticsTotals(st).from, st.mailers.length]).to.deep.equal([null, null, 0, 25]);
@@ -214,9 +218,9 @@ describe('queue directory scanner', function () {
       { name: 'gone', path: path.join(dir, 'nowhere') },
     ]);
     const [m, s, g] = await scanner.scan();
-    expect(m).to.deep.equal({ name: 'mqueue', dirs: [flat], messages: 2, volume: 1510, dataFileSizes: m!.dataFileSizes, recipients: 3, oldest: { id: 'AAAAAAAAAAAAA2', at: 1000000 }, errors: [] });
-    expect([...m!.dataFileSizes].sort((a, b) => a - b)).to.deep.equal([10, 1500]);
-    expect(s).to.deep.include({ dirs: [path.join(dir, 'slow/q1/qf'), path.join(dir, 'slow/q2')], messages: 2, volume: 2048, recipients: 4, oldest: { id: 'BBBBBBBBBBBBB2', at: 2500000 } });
+    // sendmail's kilobytes per df file: 1500 -> 2, 10 -> 1
+    expect(m).to.deep.equal({ name: 'mqueue', dirs: [flat], messages: 2, volume: 1510, kbytes: 3, recipients: 3, oldest: { id: 'AAAAAAAAAAAAA2', at: 1000000 }, errors: [] });
+    expect(s).to.deep.include({ dirs: [path.join(dir, 'slow/q1/qf'), path.join(dir, 'slow/q2')], messages: 2, volume: 2048, kbytes: 3, recipients: 4, oldest: { id: 'BBBBBBBBBBBBB2', at: 2500000 } });
     expect(g!.messages).to.equal(0);
     expect(g!.errors).to.have.length(1);
     expect(g!.errors[0]).to.match(/nowhere: ENOENT/);

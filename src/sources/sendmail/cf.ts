@@ -30,10 +30,18 @@ export interface DaemonSpec {
   family: string;
 }
 
+/** A mailer's P= (program, or [IPC] for a network connection) and A= (its arguments). */
+export interface MailerSpec {
+  path: string;
+  args: string;
+}
+
 /** What a sendmail.cf says, in the terms monitoring needs. */
 export interface SendmailCf {
   /** mailer names by mailer number (index 0 is prog) */
   mailers: string[];
+  /** P= and A= of the mailers the .cf defines, by name */
+  mailerSpecs: Map<string, MailerSpec>;
   statusFile?: string;
   /** `O QueueDirectory` (the default queue group "mqueue"), then each `Q` line in order */
   queueGroups: QueueGroupSpec[];
@@ -91,6 +99,7 @@ function logicalLines(text: string): Array<{ n: number; line: string }> {
 export function parseSendmailCf(text: string): SendmailCf {
   const cf: SendmailCf = {
     mailers: [...BUILTIN_MAILERS],
+    mailerSpecs: new Map(),
     queueGroups: [],
     daemons: [],
     version: '',
@@ -107,6 +116,8 @@ export function parseSendmailCf(text: string): SendmailCf {
           cf.warnings.push(`line ${n}: mailer definition without a name`);
           break;
         }
+        const fields = keyValues(line.slice(1 + name.length));
+        cf.mailerSpecs.set(name, { path: fields.get('p') ?? '', args: fields.get('a') ?? '' });
         if (cf.mailers.includes(name)) break; // redefinition: keeps its number
         if (cf.mailers.length >= MAX_MAILERS) {
           cf.warnings.push(`line ${n}: mailer ${name} is beyond sendmail's ${MAX_MAILERS} mailers`);
@@ -176,4 +187,14 @@ export function parseSendmailCf(text: string): SendmailCf {
   for (const g of groups) byName.set(g.name, g.path);
   for (const [name, path] of byName) cf.queueGroups.push({ name, path });
   return cf;
+}
+
+/**
+ * The TCP port a mailer connects to: its A= port (`TCP $h 2525`, `TCP $h lmtp`) for a
+ * P=[IPC] or [TCP] mailer, else 25; undefined for mailers that run a program.
+ */
+export function mailerPort(spec: MailerSpec | undefined): number | undefined {
+  if (!spec || !/^\[(IPC|TCP)\]$/i.test(spec.path)) return undefined;
+  const m = /^TCP\s+\S+\s+(\S+)/i.exec(spec.args);
+  return m ? daemonPort(m[1]) : 25;
 }

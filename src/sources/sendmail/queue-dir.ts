@@ -10,6 +10,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { QueueGroupSpec } from './cf.js';
+import { kbytes } from './statistics.js';
 
 /** What one qf file says. */
 export interface QueuedMessage {
@@ -32,8 +33,8 @@ export interface QueueGroupScan {
   messages: number;
   /** octets in its df files */
   volume: number;
-  /** df files by size, for the per-file rounding Net-SNMP applies (see docs/sendmail.md) */
-  dataFileSizes: number[];
+  /** sendmail's kilobytes of its df files, each rounded up (what mta_sendmail serves as mtaGroupStoredVolume) */
+  kbytes: number;
   recipients: number;
   /** the message queued longest ago (by its T line) */
   oldest?: { id: string; at: number };
@@ -112,7 +113,7 @@ export class QueueScanner {
   }
 
   private async scanGroup(g: QueueGroupSpec, seen: Set<string>): Promise<QueueGroupScan> {
-    const r: QueueGroupScan = { name: g.name, dirs: [], messages: 0, volume: 0, dataFileSizes: [], recipients: 0, errors: [] };
+    const r: QueueGroupScan = { name: g.name, dirs: [], messages: 0, volume: 0, kbytes: 0, recipients: 0, errors: [] };
     let dirs: string[];
     try {
       dirs = await expandQueuePath(g.path);
@@ -149,7 +150,7 @@ export class QueueScanner {
         try {
           const s = await stat(path.join(dfDir, n));
           r.volume += s.size;
-          r.dataFileSizes.push(s.size);
+          r.kbytes += kbytes(s.size);
         } catch {
           // delivered and removed between readdir and stat: no longer queued
         }

@@ -16,7 +16,22 @@ import { MAX_MAILERS } from './cf.js';
 /** sendmail's STAT_MAGIC */
 export const STAT_MAGIC = 0x1b1de;
 
-/** One mailer's slot. Volumes are kilobytes as sendmail counts them: each message rounded up. */
+/**
+ * Sendmail's kilobytes of a message of `octets`: 1000 octets each, rounded up per message
+ * (stats.c; 8.17 still counts so: a 1014-octet message adds 2).
+ */
+export function kbytes(octets: number): number {
+  return Math.ceil(octets / 1000);
+}
+
+/**
+ * How the model holds a volume counted in sendmail's kilobytes: the model's unit is the
+ * octet and the MIB views serve ceil(octets / 1024) K-octets, so k sendmail kilobytes are
+ * kept as k x 1024 to be served as k, the number mailstats and mta_sendmail show.
+ */
+export const MODEL_OCTETS_PER_KBYTE = 1024;
+
+/** One mailer's slot. Volumes are kilobytes as sendmail counts them (kbytes()). */
 export interface MailerStatistics {
   /** messages received from this mailer (msgsfr) */
   from: number;
