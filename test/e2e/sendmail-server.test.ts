@@ -12,6 +12,7 @@
 // fixture log is only checked to still hold every shape asserted here.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -49,6 +50,11 @@ function shapes(): Record<string, RegExp> {
     deferred: r(`${QID}: to=<someone@remote\\.test>, ${DELAYS}, mailer=smtp8, pri=\\d+, relay=\\[127\\.0\\.0\\.1\\] \\[127\\.0\\.0\\.1\\], dsn=4\\.4\\.1, stat=Deferred: Connection refused by \\[127\\.0\\.0\\.1\\]`),
     fromMsa: r(from(SM_ADDR.remoteSender, 1, 'MSA', LOCALHOST)),
     relayDenied: r(`${QID}: ruleset=check_rcpt, arg1=<x@far\\.example>, relay=\\[127\\.0\\.0\\.3\\], reject=550 5\\.7\\.1 <x@far\\.example>\\.\\.\\. Relaying denied\\. IP name lookup failed \\[127\\.0\\.0\\.3\\]`),
+    lostInput: r(`${QID}: lost input channel from ${LOCALHOST} to MTA after rcpt`),
+    lostInputFrom: r(`${QID}: from=<a@far\\.example>, size=0, class=0, nrcpts=1, proto=ESMTP, daemon=MTA, relay=${LOCALHOST}`),
+    idle: r(`${QID}: ${LOCALHOST} did not issue MAIL/EXPN/VRFY/ETRN during connection to MSA`),
+    hops: r(`${QID}: SYSERR\\(root\\): Too many hops 3\\d \\(25 max\\): from <sender@example\\.test> via localhost, to <bob@example\\.test>`),
+    hopsDsn: r(`${QID}: ${QID}: DSN: Too many hops 3\\d \\(25 max\\): from <sender@example\\.test> via localhost, to <bob@example\\.test>`),
   };
 }
 
@@ -58,7 +64,29 @@ function expectShapes(log: string, what: string): void {
     .filter(([, re]) => !lines.some((l) => re.test(l)))
     .map(([name, re]) => `${name}: ${re.source}`);
   expect(missing, `${what}: no line of these shapes`).to.deep.equal([]);
-  expect(lines.filter((l) => /SYSERR|cannot bind/.test(l)), `${what}: errors`).to.deep.equal([]);
+  // the only SYSERR is the hop-count loop provoked on purpose
+  expect(lines.filter((l) => /SYSERR|cannot bind/.test(l) && !/Too many hops/.test(l)), `${what}: errors`).to.deep.equal([]);
+}
+
+/** Says each of `commands` after the greeting and each reply, then drops the connection. */
+function smtpDialogue(port: number, commands: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(port, '127.0.0.1');
+    const todo = [...commands];
+    let buf = '';
+    c.setEncoding('latin1');
+    c.on('data', (d: string) => {
+      buf += d;
+      // a complete reply: its last line has a space after the code
+      if (!/^\d{3} .*\r?\n$/m.test(buf)) return;
+      buf = '';
+      const next = todo.shift();
+      if (next === undefined) c.destroy();
+      else c.write(`${next}\r\n`);
+    });
+    c.on('close', () => resolve());
+    c.on('error', reject);
+  });
 }
 
 /** `snmpwalk -On` of a subtree as OID -> value text ("Counter32: 4" -> "4"). */
@@ -99,6 +127,14 @@ describe('a real Sendmail 8.17 on loopback (test/helpers/sendmail-server.ts) and
     const deferred = await s.send({ from: SM_ADDR.sender, to: [SM_ADDR.deferred] });
     const msa = await s.send({ from: SM_ADDR.remoteSender, to: [SM_ADDR.local], port: s.msaPort });
     await s.send({ from: SM_ADDR.remoteSender, to: ['x@far.example'], localInterface: '127.0.0.3', expectReject: true });
+    // a client that goes away after RCPT, one that says nothing (to the MSA), a message with 30 Received: headers
+    await smtpDialogue(s.port, ['EHLO x.example', 'MAIL FROM:<a@far.example>', 'RCPT TO:<bob@example.test>']);
+    await smtpDialogue(s.msaPort, []);
+    const hops = Array.from({ length: 30 }, (_, i) => `Received: from h${i}.example by h${i + 1}.example; Mon, 7 Dec 2026 10:00:00 +0000`);
+    await s.send({ from: SM_ADDR.sender, to: [SM_ADDR.local], headers: hops });
+    await s.waitForLog(shapes().hops!, 20000);
+    // a queue run: the deferred message is tried again, the looping one bounced
+    await s.queueRun();
     expect(rejected.queueId).to.equal(null);
     const ids = [relay, two, bounce, deferred, msa].map((r) => r.queueId);
     for (const id of ids) expect(id).to.match(new RegExp(`^${QID}$`));
@@ -139,10 +175,10 @@ describe('a real Sendmail 8.17 on loopback (test/helpers/sendmail-server.ts) and
     }
     const { name: _t, ...total } = ms.total;
     expect(statisticsTotals(st)).to.deep.equal(total);
-    // what this traffic must have made: esmtp received 4 (3 accepted from remote senders,
-    // counted per sender mailer, plus none from the rejected transactions), local delivered 3
+    // what this traffic must have made: esmtp refused 2 transactions (counted on the sender's mailer),
+    // local delivered 4 (two to bob and carol in one call, bob by the MSA, two DSNs)
     expect(ms.mailers.get(names.indexOf('esmtp'))).to.deep.include({ name: 'esmtp', to: 1, rejected: 2 });
-    expect(ms.mailers.get(names.indexOf('local'))).to.deep.include({ name: 'local', to: 3 });
+    expect(ms.mailers.get(names.indexOf('local'))).to.deep.include({ name: 'local', to: 4 });
   });
 
   it("parseSendmailCf and the queue scanner see what Net-SNMP's mta_sendmail serves from the same files", async function () {

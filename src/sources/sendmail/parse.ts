@@ -280,7 +280,7 @@ function toLine(qid: string, rest: string): ToEvent | undefined {
   const to = f.get('to');
   const mailer = f.get('mailer');
   const stat = f.get('stat');
-  if (to === undefined || mailer === undefined || stat === undefined || !/^[A-Za-z0-9_*-]+$/.test(mailer)) return undefined;
+  if (to === undefined || mailer === undefined || stat === undefined || !/^[A-Za-z0-9_*.-]{1,64}$/.test(mailer)) return undefined;
   const dsn = f.get('dsn');
   if (dsn !== undefined && !STATUS.test(dsn)) return undefined;
   let outcome: DeliveryOutcome;

@@ -50,12 +50,11 @@ export class SendmailLog {
     if (!this.programs.has(l.program)) return true;
     const e = parseSendmailMessage(l.message);
     if (!e) return false;
-    this.apply(e, l.time, l.pid);
-    return true;
+    return this.apply(e, l.time, l.pid) !== false;
   }
 
-  /** One event of the MTA, at time `t` from process `pid`. */
-  apply(e: SendmailEvent, t: number, pid?: number): void {
+  /** One event of the MTA, at time `t` from process `pid`; false when it names a group that cannot be (unknown mailer, too many groups). */
+  apply(e: SendmailEvent, t: number, pid?: number): boolean | void {
     switch (e.kind) {
       case 'from':
         return this.arrival(e, t, pid);
@@ -178,17 +177,18 @@ export class SendmailLog {
     if (p.reply) ch.inboundRejectionReason = p.reply;
   }
 
-  private arrival(e: FromEvent, t: number, pid: number | undefined): void {
+  private arrival(e: FromEvent, t: number, pid: number | undefined): boolean {
     const group = e.daemon ?? CMDLINE_GROUP;
     if (e.daemon) this.named(pid, e.daemon, t);
     const s = e.daemon && pid !== undefined ? this.sessions.map.get(pid) : undefined;
     // a transaction that carried no message: all recipients refused, or aborted
-    if (e.nrcpts === 0 || (s && s.aborted.includes(e.qid))) return;
-    if (this.messages.map.has(e.qid)) return; // logged twice (a restart re-reading?): one arrival
+    if (e.nrcpts === 0 || (s && s.aborted.includes(e.qid))) return true;
+    if (this.messages.map.has(e.qid)) return true; // logged twice (a restart re-reading?): one arrival
     const ch = this.rows.inbound(group, t);
-    if (!ch) return;
+    if (!ch) return false;
     this.rows.received(ch, e.nrcpts, e.size, t);
     this.messages.set(e.qid, { size: e.size, group });
+    return true;
   }
 
   /** A DSN (or warning, or postmaster copy) sendmail made: a new message on the DSN group. */
@@ -200,9 +200,9 @@ export class SendmailLog {
     this.messages.set(qid, { group: DSN_GROUP });
   }
 
-  private delivery(e: ToEvent, t: number): void {
+  private delivery(e: ToEvent, t: number): boolean {
     const ch = this.rows.mailer(e.mailer, t);
-    if (!ch) return;
+    if (!ch) return false;
     const msg = this.messages.get(e.qid);
     const n = e.recipients.length;
     const remote = e.relay !== undefined && ch.protocol !== undefined;
@@ -227,7 +227,7 @@ export class SendmailLog {
         }
       }
       if (remote) this.outboundAssociation(ch);
-      return;
+      return true;
     }
     const connectFailed = remote && e.reply === undefined && CONNECT_FAILURE.test(e.stat);
     if (connectFailed) {
@@ -241,6 +241,7 @@ export class SendmailLog {
       if (msg) msg.deferred = true;
       this.rows.count(ch, 'attempted', t, 1, n, msg?.size);
     } else this.rows.count(ch, 'failed', t, 1, n, msg?.size);
+    return true;
   }
 
   /** A connection to a remote server was made. */

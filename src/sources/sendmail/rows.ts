@@ -70,8 +70,12 @@ export class SendmailRows {
     return ch;
   }
 
-  /** A mailer's group (made on first use when the .cf did not name it). */
+  /**
+   * A mailer's group (made on first use when no .cf was read). Undefined for a name the .cf
+   * does not define (a forged line: sendmail logs only its own mailers) and past MAX_GROUPS.
+   */
   mailer(name: string, at: number, preferred?: number): Channel | undefined {
+    if (this.cf && !this.cf.mailers.includes(name) && !this.byName.has(name)) return undefined;
     const spec = this.cf?.mailerSpecs.get(name);
     const port = mailerPort(spec);
     const what = spec?.path && !/^\[/.test(spec.path) ? `, ${spec.path}` : port !== undefined ? `, SMTP${port !== 25 ? ` port ${port}` : ''}` : '';
