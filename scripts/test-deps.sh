@@ -10,7 +10,7 @@
 # server for the probes) and monitoring-plugins-basic (check_smtp, check_imap, check_pop,
 # check_http: the reference for `madman probe`'s output and exit codes), m4 (builds the
 # test Sendmail's .cf) and sma (the Sendmail log analyser: cross-check and benchmark peer
-# of the Sendmail log reader).
+# of the Sendmail log reader) and libsendmail-pmilter-perl (a milter for the test Sendmail).
 # Sendmail itself is never installed (it would remove Postfix): scripts/extract-debs.sh
 # downloads sendmail-bin, sendmail-base and sendmail-cf and extracts them under
 # /var/cache/madman-test/sendmail (test/helpers/sendmail-server.ts runs it from there).
@@ -38,6 +38,8 @@ command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
 command -v m4 >/dev/null 2>&1 || need+=(m4)
 command -v sma >/dev/null 2>&1 || need+=(sma)
+# a real milter for the test Sendmail (Sendmail::PMilter, pure Perl)
+perl -MSendmail::PMilter -e1 >/dev/null 2>&1 || need+=(libsendmail-pmilter-perl)
 here=$(cd "$(dirname "$0")" && pwd)
 extract_mtas() {
   bash "$here/extract-debs.sh" sendmail sendmail-bin sendmail-base sendmail-cf

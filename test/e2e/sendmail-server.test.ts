@@ -54,6 +54,10 @@ function shapes(): Record<string, RegExp> {
     lostInputFrom: r(`${QID}: from=<a@far\\.example>, size=0, class=0, nrcpts=1, proto=ESMTP, daemon=MTA, relay=${LOCALHOST}`),
     idle: r(`${QID}: ${LOCALHOST} did not issue MAIL/EXPN/VRFY/ETRN during connection to MSA`),
     hops: r(`${QID}: SYSERR\\(root\\): Too many hops 3\\d \\(25 max\\): from <sender@example\\.test> via localhost, to <bob@example\\.test>`),
+    milterReject: r(`${QID}: Milter: to=<milter-reject@example\\.test>, reject=550 5\\.7\\.1 Rejected by the test milter`),
+    milterTempfail: r(`${QID}: Milter: to=<milter-tempfail@example\\.test>, reject=451 4\\.7\\.1 Try again later \\(test milter\\)`),
+    milterDiscard: r(`${QID}: Milter: data, discard`),
+    discarded: r(`${QID}: discarded`),
     hopsDsn: r(`${QID}: ${QID}: DSN: Too many hops 3\\d \\(25 max\\): from <sender@example\\.test> via localhost, to <bob@example\\.test>`),
   };
 }
@@ -108,7 +112,7 @@ describe('a real Sendmail 8.17 on loopback (test/helpers/sendmail-server.ts) and
   let tmp = '';
 
   before(async function () {
-    sm = await startSendmail();
+    sm = await startSendmail({ milter: true });
     tmp = mkdtempSync(path.join(os.tmpdir(), 'madman-mta-sendmail-'));
   });
 
@@ -133,6 +137,10 @@ describe('a real Sendmail 8.17 on loopback (test/helpers/sendmail-server.ts) and
     const hops = Array.from({ length: 30 }, (_, i) => `Received: from h${i}.example by h${i + 1}.example; Mon, 7 Dec 2026 10:00:00 +0000`);
     await s.send({ from: SM_ADDR.sender, to: [SM_ADDR.local], headers: hops });
     await s.waitForLog(shapes().hops!, 20000);
+    // the milter refuses one recipient of each of two messages (550, then 451) and discards a third
+    await s.send({ from: SM_ADDR.remoteSender, to: ['milter-reject@example.test', SM_ADDR.local], expectReject: true });
+    await s.send({ from: SM_ADDR.remoteSender, to: ['milter-tempfail@example.test', SM_ADDR.local2] });
+    await s.send({ from: SM_ADDR.remoteSender, to: ['milter-discard@example.test'] });
     // a queue run: the deferred message is tried again, the looping one bounced
     await s.queueRun();
     expect(rejected.queueId).to.equal(null);
@@ -145,8 +153,8 @@ describe('a real Sendmail 8.17 on loopback (test/helpers/sendmail-server.ts) and
 
     expect(s.sink.messages.map((m) => [m.from, m.to])).to.deep.equal([[SM_ADDR.remoteSender, [SM_ADDR.relay]]]);
     expect(s.bounceSink.recipients).to.deep.equal([SM_ADDR.bounce]);
-    expect(readFileSync(path.join(s.mboxDir, 'bob'), 'utf8').match(/^Subject: madman test$/gm)).to.have.length(2);
-    expect(readFileSync(path.join(s.mboxDir, 'carol'), 'utf8').match(/^Subject: madman test$/gm)).to.have.length(1);
+    expect(readFileSync(path.join(s.mboxDir, 'bob'), 'utf8').match(/^Subject: madman test$/gm)).to.have.length(3);
+    expect(readFileSync(path.join(s.mboxDir, 'carol'), 'utf8').match(/^Subject: madman test$/gm)).to.have.length(2);
     expect(readFileSync(path.join(s.mboxDir, 'sender'), 'utf8')).to.match(/^Subject: Returned mail: see transcript for details$/m);
   });
 
@@ -176,9 +184,10 @@ describe('a real Sendmail 8.17 on loopback (test/helpers/sendmail-server.ts) and
     const { name: _t, ...total } = ms.total;
     expect(statisticsTotals(st)).to.deep.equal(total);
     // what this traffic must have made: esmtp refused 2 transactions (counted on the sender's mailer),
-    // local delivered 4 (two to bob and carol in one call, bob by the MSA, two DSNs)
-    expect(ms.mailers.get(names.indexOf('esmtp'))).to.deep.include({ name: 'esmtp', to: 1, rejected: 2 });
-    expect(ms.mailers.get(names.indexOf('local'))).to.deep.include({ name: 'local', to: 4 });
+    // local delivered 6 (bob and carol in one call, bob by the MSA, bob and carol past the milter, two DSNs)
+    // (the milter's refusals at RCPT are not in msgsrej; its discard is in msgsdis and in msgsfr)
+    expect(ms.mailers.get(names.indexOf('esmtp'))).to.deep.include({ name: 'esmtp', from: 6, to: 1, rejected: 2, discarded: 1 });
+    expect(ms.mailers.get(names.indexOf('local'))).to.deep.include({ name: 'local', to: 6 });
   });
 
   it("parseSendmailCf and the queue scanner see what Net-SNMP's mta_sendmail serves from the same files", async function () {

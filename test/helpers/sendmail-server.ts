@@ -22,6 +22,11 @@
 //   *@bounce.test              relay mailer (mailertable) to `bounceSink`: 550 5.1.1 per RCPT
 //   *@remote.test              smtp8 mailer (mailertable) to `closedPort`: Deferred
 //   nobody@example.test        refused at RCPT by the access map (550 5.1.1 User unknown)
+// With `milter: true` every message also passes a real milter (Debian's
+// libsendmail-pmilter-perl, a Perl implementation of the protocol, on a free port):
+//   milter-reject@...          refused at RCPT: 550 5.7.1 Rejected by the test milter
+//   milter-tempfail@...        refused at RCPT: 451 4.7.1 Try again later (test milter)
+//   milter-discard@...         accepted, then discarded at end of data
 // Clients on 127.0.0.1 may relay; swaks from 127.0.0.2 (mail.remote.example) or 127.0.0.3
 // (no name) is an outside client. Daemons: MTA on `port`, MSA on `msaPort` (M=E).
 // Needs root. A start takes about a second.
@@ -78,6 +83,8 @@ export interface SmSendResult {
 export interface SendmailOptions {
   /** more .mc lines, before the MAILER() lines */
   mc?: string[];
+  /** run the test milter (see the header) */
+  milter?: boolean;
   /** leave DIR after stop (the next start of a test process removes it) */
   keepDir?: boolean;
 }
@@ -304,6 +311,29 @@ export function sendmailMc(dir: string, p: { port: number; msaPort: number; sink
   ].join('\n');
 }
 
+/** The test milter (Sendmail::PMilter): refuses or discards by recipient. */
+const MILTER = String.raw`use strict;
+use Sendmail::PMilter qw(:all);
+my ($port) = @ARGV;
+my %cb = (
+  envrcpt => sub {
+    my ($ctx, $rcpt) = @_;
+    if ($rcpt =~ /milter-reject/) { $ctx->setreply('550', '5.7.1', 'Rejected by the test milter'); return SMFIS_REJECT; }
+    if ($rcpt =~ /milter-tempfail/) { $ctx->setreply('451', '4.7.1', 'Try again later (test milter)'); return SMFIS_TEMPFAIL; }
+    $ctx->setpriv(1) if $rcpt =~ /milter-discard/;
+    return SMFIS_CONTINUE;
+  },
+  eom => sub { my ($ctx) = @_; return $ctx->getpriv() ? SMFIS_DISCARD : SMFIS_CONTINUE; },
+);
+my $m = Sendmail::PMilter->new;
+$m->setconn("inet:$port\@127.0.0.1") or die "setconn inet:$port";
+$m->register('test', \%cb, SMFI_CURR_ACTS);
+$| = 1;
+print "ready
+";
+$m->main();
+`;
+
 /** The syslog receiver: one line per datagram, `<PRI>` dropped and a host name put after the stamp. */
 const RECEIVER = String.raw`use strict;
 use IO::Socket::UNIX;
@@ -399,7 +429,7 @@ export async function startSendmail(opts: SendmailOptions = {}): Promise<Sendmai
     cleanups.push(() => sink.close());
     const bounceSink = await startSmtpSink('reject-rcpt');
     cleanups.push(() => bounceSink.close());
-    const [port, msaPort, closedPort] = (await freePorts(3)) as [number, number, number];
+    const [port, msaPort, closedPort, milterPort] = (await freePorts(4)) as [number, number, number, number];
 
     mkdirSync(queueDir, { mode: 0o700 });
     mkdirSync(mboxDir);
@@ -434,6 +464,7 @@ export async function startSendmail(opts: SendmailOptions = {}): Promise<Sendmai
     const mc = sendmailMc(dir, { port, msaPort, sinkPort: sink.port }, [
       `define(\`RELAY_MAILER_ARGS', \`TCP $h ${bounceSink.port}')dnl`,
       `define(\`SMTP8_MAILER_ARGS', \`TCP $h ${closedPort}')dnl`,
+      ...(opts.milter ? [`INPUT_MAIL_FILTER(\`test', \`S=inet:${milterPort}@127.0.0.1, F=T, T=C:5s;S:10s;R:10s;E:30s')dnl`] : []),
       ...(opts.mc ?? []),
     ]);
     writeFileSync(path.join(dir, 'sendmail.mc'), mc);
@@ -460,6 +491,24 @@ export async function startSendmail(opts: SendmailOptions = {}): Promise<Sendmai
     for (const deadline = Date.now() + 10000; !readFileSync(path.join(dir, 'receiver.out'), 'utf8').includes('ready'); ) {
       if (Date.now() > deadline || recv.exitCode !== null) throw new Error(`log receiver did not start: ${readFileSync(path.join(dir, 'receiver.out'), 'utf8')}`);
       await sleep(20);
+    }
+
+    if (opts.milter) {
+      writeFileSync(path.join(dir, 'milter.pl'), MILTER);
+      const out = openSync(path.join(dir, 'milter.out'), 'a');
+      const milter = spawn('perl', [path.join(dir, 'milter.pl'), String(milterPort)], { stdio: ['ignore', out, out], env: { ...process.env, PMILTER_DISPATCHER: 'sequential' } });
+      closeSync(out);
+      cleanups.push(async () => {
+        if (milter.exitCode === null && milter.signalCode === null) {
+          const exited = new Promise((r) => milter.once('exit', r));
+          milter.kill('SIGKILL');
+          await Promise.race([exited, sleep(5000)]);
+        }
+      });
+      for (const deadline = Date.now() + 10000; !readFileSync(path.join(dir, 'milter.out'), 'utf8').includes('ready'); ) {
+        if (Date.now() > deadline || milter.exitCode !== null) throw new Error(`test milter did not start: ${readFileSync(path.join(dir, 'milter.out'), 'utf8')}`);
+        await sleep(20);
+      }
     }
 
     for (const map of ['access', 'mailertable']) {

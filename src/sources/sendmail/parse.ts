@@ -388,4 +388,5 @@ const NOTES = [
   'rejecting connections on daemon', 'accepting connections again', 'daemon ', 'restarting ', 'Too many open files', 'unable to qualify',
   'My unqualified host name', 'Unbalanced', 'lost input channel', 'pickhost', 'SMTP ', 'Fixed MIME', 'headers too large', 'message size',
   'ETRN ', 'User unknown', 'low on space', 'rejecting new messages', 'ERROR: ', 'rcpt: ', 'forward ', 'unable to write ',
+  'discarded',
 ];
