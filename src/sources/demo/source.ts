@@ -4,8 +4,8 @@
 // a bounce). Deterministic, so two runs show the same figures at the same step.
 
 import os from 'node:os';
-import type { Application, Channel, MailSystem } from '../model/mail-system.js';
-import { registerSource, type Source } from './registry.js';
+import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
+import type { Source } from '../registry.js';
 
 type Step = (d: Demo) => void;
 
@@ -152,5 +152,3 @@ export class DemoSource implements Source {
     clearInterval(this.timer);
   }
 }
-
-registerSource('demo', (settings) => (settings.demo ? new DemoSource() : undefined));
