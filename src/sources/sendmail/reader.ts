@@ -4,6 +4,7 @@
 // time of the line that caused it; nothing here reads a clock. The mapping is documented
 // in docs/sendmail.md.
 
+import { channelCountersOf, resetCounters } from '../../model/channel-counters.js';
 import type { Channel } from '../../model/mail-system.js';
 import { parseSendmailMessage, type FromEvent, type SendmailEvent, type ToEvent } from './parse.js';
 import { CMDLINE_GROUP, DSN_GROUP, type SendmailRows } from './rows.js';
@@ -26,6 +27,8 @@ const INTERNAL_CODE = '4.3.0';
 export class SendmailLog {
   private readonly sessions: Lru<number, Session>;
   private readonly messages = new Lru<string, Message>(MAX_MESSAGES);
+  /** the last `madman counters clear` applied */
+  clearSeq = 0;
 
   constructor(
     private readonly rows: SendmailRows,
@@ -35,14 +38,29 @@ export class SendmailLog {
   ) {
     this.sessions = new Lru(MAX_SESSIONS, (_pid, s) => this.attribute(s, s.daemon ?? this.rows.defaultDaemon()));
     if (saved) {
-      for (const [pid, s] of saved.sendmail.sessions) this.sessions.set(pid, s);
-      for (const [qid, m] of saved.sendmail.messages) this.messages.set(qid, m);
+      const s = saved.sendmail;
+      for (const [pid, session] of s.sessions) this.sessions.set(pid, session);
+      for (const [qid, m] of s.messages) this.messages.set(qid, m);
+      this.clearSeq = s.clearSeq;
+      const book = channelCountersOf(rows.model);
+      for (const c of s.counters) {
+        const ch = rows.group(c.name);
+        if (ch) book.load(c, rows.app.index, ch.index);
+      }
     }
   }
 
-  /** The in-flight state, for the checkpoint. */
+  /** The in-flight state and the imsimta counters, for the checkpoint. */
   state(): SendmailState {
-    return { sendmail: { version: 1, sessions: [...this.sessions.map], messages: [...this.messages.map] } };
+    const app = this.rows.app;
+    const counters = [...channelCountersOf(this.rows.model).values()].filter((c) => c.app === app.index).map((c) => structuredClone(c));
+    return { sendmail: { version: 1, appName: app.name, sessions: [...this.sessions.map], messages: [...this.messages.map], counters, clearSeq: this.clearSeq } };
+  }
+
+  /** `madman counters clear`: zeroes the imsimta counters (MTA-MIB's never go back). */
+  clear(seq: number, at: number): void {
+    this.clearSeq = seq;
+    for (const c of channelCountersOf(this.rows.model).values()) if (c.app === this.rows.app.index) resetCounters(c, at);
   }
 
   /** One framed line; false when it is the MTA's and not understood (a line of another program is read past). */

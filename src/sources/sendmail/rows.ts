@@ -58,10 +58,17 @@ export class SendmailRows {
     return this.app.mta!;
   }
 
-  private group(name: string, at: number, init: Partial<Channel>, preferred?: number): Channel | undefined {
+  /** An existing group by name (restored from a checkpoint or made since). */
+  group(name: string): Channel | undefined {
     const cached = this.byName.get(name);
     if (cached && this.mta.channels.get(cached.index) === cached) return cached;
-    let ch = [...this.mta.channels.values()].find((c) => c.name === name);
+    const ch = [...this.mta.channels.values()].find((c) => c.name === name);
+    if (ch) this.byName.set(name, ch);
+    return ch;
+  }
+
+  private make(name: string, at: number, init: Partial<Channel>, preferred?: number): Channel | undefined {
+    let ch = this.group(name);
     if (!ch) {
       if (this.mta.channels.size >= MAX_GROUPS) return undefined;
       ch = this.model.addChannel(this.app, name, { createdAt: at, ...init }, preferred);
@@ -79,21 +86,21 @@ export class SendmailRows {
     const spec = this.cf?.mailerSpecs.get(name);
     const port = mailerPort(spec);
     const what = spec?.path && !/^\[/.test(spec.path) ? `, ${spec.path}` : port !== undefined ? `, SMTP${port !== 25 ? ` port ${port}` : ''}` : '';
-    return this.group(name, at, { hierarchy: MAILER_HIERARCHY, description: `Sendmail mailer ${name}${what}`, protocol: port !== undefined ? tcp(port) : undefined }, preferred);
+    return this.make(name, at, { hierarchy: MAILER_HIERARCHY, description: `Sendmail mailer ${name}${what}`, protocol: port !== undefined ? tcp(port) : undefined }, preferred);
   }
 
   queueGroup(name: string, path: string, at: number, preferred?: number): Channel | undefined {
-    return this.group(name, at, { hierarchy: QUEUE_HIERARCHY, description: `Sendmail queue group ${name} (${path})` }, preferred);
+    return this.make(name, at, { hierarchy: QUEUE_HIERARCHY, description: `Sendmail queue group ${name} (${path})` }, preferred);
   }
 
   /** The group of a way in: a daemon's Name=, CMDLINE_GROUP or DSN_GROUP. */
   inbound(name: string, at: number): Channel | undefined {
-    if (name === CMDLINE_GROUP) return this.group(name, at, { hierarchy: INBOUND_HIERARCHY, description: 'Messages submitted on the command line (sendmail -bm, -bs, -t)' });
-    if (name === DSN_GROUP) return this.group(name, at, { hierarchy: INBOUND_HIERARCHY, description: 'Delivery status notifications Sendmail generated' });
+    if (name === CMDLINE_GROUP) return this.make(name, at, { hierarchy: INBOUND_HIERARCHY, description: 'Messages submitted on the command line (sendmail -bm, -bs, -t)' });
+    if (name === DSN_GROUP) return this.make(name, at, { hierarchy: INBOUND_HIERARCHY, description: 'Delivery status notifications Sendmail generated' });
     const d = this.daemons.get(name);
     const port = d?.port ?? 25;
     const msa = /a/.test(d?.modifiers ?? '') || port === 587 ? ', message submission' : '';
-    return this.group(name, at, { hierarchy: INBOUND_HIERARCHY, description: `Sendmail daemon ${name} (SMTP port ${port}${msa})`, protocol: tcp(port) });
+    return this.make(name, at, { hierarchy: INBOUND_HIERARCHY, description: `Sendmail daemon ${name} (SMTP port ${port}${msa})`, protocol: tcp(port) });
   }
 
   /** The daemon unattributed events go to: the .cf's first, else MTA. */

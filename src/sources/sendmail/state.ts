@@ -1,7 +1,10 @@
 // The Sendmail log reader's in-flight state, kept in its checkpoint so that a restart
 // (kill -9 included) resumes exactly: the SMTP sessions whose daemon the log has not named
 // yet (sendmail writes daemon= only at the end of a transaction, after its refusals), and
-// the messages whose deliveries are still to come (their size, way in, deferrals, loops).
+// the messages whose deliveries are still to come (their size, way in, deferrals, loops),
+// and the imsimta counters.
+
+import type { ChannelCounters } from '../../model/channel-counters.js';
 
 /** An inbound event of a session, held until the session's daemon is known. */
 export interface Pending {
@@ -42,8 +45,14 @@ export interface Message {
 export interface SendmailState {
   sendmail: {
     version: 1;
+    /** the MTA's applName (the checkpoint's application) */
+    appName: string;
     sessions: Array<[number, Session]>;
     messages: Array<[string, Message]>;
+    /** imsimta counters of the MTA's groups (the model snapshot does not hold them) */
+    counters: ChannelCounters[];
+    /** the last `madman counters clear` applied */
+    clearSeq: number;
   };
 }
 
@@ -57,7 +66,9 @@ export const MAX_SESSION_QIDS = 64;
 /** Checks a checkpoint's `sendmail` key. */
 export function isSendmailState(v: Record<string, unknown>): boolean {
   const s = v.sendmail as Record<string, unknown> | undefined;
-  return typeof s === 'object' && s !== null && s.version === 1 && Array.isArray(s.sessions) && Array.isArray(s.messages);
+  return (
+    typeof s === 'object' && s !== null && s.version === 1 && typeof s.appName === 'string' && Array.isArray(s.sessions) && Array.isArray(s.messages) && Array.isArray(s.counters) && typeof s.clearSeq === 'number'
+  );
 }
 
 /** A Map kept in least-recently-used order with a size limit. */
