@@ -27,7 +27,7 @@ import { parseStatistics } from './statistics.js';
 const CLEAR_POLL_MS = 1000;
 
 /** The LogReader the kit's LogSource drives: syslog framing, then the SendmailLog. */
-class SendmailLogReader implements LogReader<SendmailState> {
+export class SendmailLogReader implements LogReader<SendmailState> {
   private readonly framer: SyslogFramer<true>;
 
   constructor(
