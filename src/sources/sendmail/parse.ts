@@ -179,6 +179,14 @@ export function replyCode(reply: string): string | undefined {
 /** "00:00:01" or "1+02:03:04" (days+hh:mm:ss) in seconds. */
 export function parseDelay(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
+  // the common "hh:mm:ss" without a regular expression (one per delivery line)
+  const n = s.length;
+  if (n === 8 && s.charCodeAt(2) === 58 && s.charCodeAt(5) === 58) {
+    const h = Number(s.slice(0, 2));
+    const m = Number(s.slice(3, 5));
+    const sec = Number(s.slice(6, 8));
+    if (Number.isInteger(h) && Number.isInteger(m) && Number.isInteger(sec) && h >= 0 && m >= 0 && sec >= 0) return h * 3600 + m * 60 + sec;
+  }
   const m = /^(?:(\d+)\+)?(\d+):(\d\d):(\d\d)$/.exec(s);
   if (!m) return undefined;
   return Number(m[1] ?? 0) * 86400 + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
@@ -196,18 +204,18 @@ export function readFields(s: string, last: ReadonlySet<string> = new Set()): Ma
   while (i < s.length) {
     const eq = s.indexOf('=', i);
     if (eq < 0) break;
+    if (keyEnd(s, i) !== eq) break;
     const key = s.slice(i, eq);
-    if (!/^[A-Za-z0-9_]+$/.test(key)) break;
     let j = eq + 1;
     if (last.has(key)) {
       if (!out.has(key)) out.set(key, s.slice(j));
       break;
     }
-    if (s[j] === '<') j = closeAngle(s, j);
+    if (s.charCodeAt(j) === 60 /* < */) j = closeAngle(s, j);
     // to the next ", KEY=" at or after j
     let end = s.length;
     for (let k = s.indexOf(', ', j); k >= 0; k = s.indexOf(', ', k + 1)) {
-      if (/^[A-Za-z0-9_]+=/.test(s.slice(k + 2, k + 40))) {
+      if (keyAt(s, k + 2)) {
         end = k;
         break;
       }
@@ -217,6 +225,22 @@ export function readFields(s: string, last: ReadonlySet<string> = new Set()): Ma
     i = end + 2;
   }
   return out;
+}
+
+const isKeyChar = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+
+/** Index of the first character at or after `i` that cannot be in a key (at most 40 on). */
+function keyEnd(s: string, i: number): number {
+  let k = i;
+  const stop = Math.min(s.length, i + 40);
+  while (k < stop && isKeyChar(s.charCodeAt(k))) k++;
+  return k;
+}
+
+/** Does a `KEY=` start at `i`? */
+function keyAt(s: string, i: number): boolean {
+  const k = keyEnd(s, i);
+  return k > i && s.charCodeAt(k) === 61 /* = */;
 }
 
 /** Index just past the `>` closing the `<` at `start` (the end of `s` when unclosed). */

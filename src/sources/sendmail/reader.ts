@@ -8,7 +8,7 @@ import { channelCountersOf, resetCounters } from '../../model/channel-counters.j
 import type { Channel } from '../../model/mail-system.js';
 import { parseSendmailMessage, type FromEvent, type SendmailEvent, type ToEvent } from './parse.js';
 import { CMDLINE_GROUP, DSN_GROUP, type SendmailRows } from './rows.js';
-import { Lru, MAX_MESSAGES, MAX_SESSIONS, remember, type Message, type Pending, type SendmailState, type Session } from './state.js';
+import { Bounded, MAX_MESSAGES, MAX_SESSIONS, remember, type Message, type Pending, type SendmailState, type Session } from './state.js';
 
 /** A syslog line of the MTA, framed: time (ms), program (ident) and pid, and its text. */
 export interface FramedLine {
@@ -25,8 +25,8 @@ const CONNECT_FAILURE = /Connection refused|Connection timed out|Connection rese
 const INTERNAL_CODE = '4.3.0';
 
 export class SendmailLog {
-  private readonly sessions: Lru<number, Session>;
-  private readonly messages = new Lru<string, Message>(MAX_MESSAGES);
+  private readonly sessions: Bounded<number, Session>;
+  private readonly messages = new Bounded<string, Message>(MAX_MESSAGES);
   /** the last `madman counters clear` applied */
   clearSeq = 0;
 
@@ -36,7 +36,7 @@ export class SendmailLog {
     private readonly programs: ReadonlySet<string>,
     saved?: SendmailState,
   ) {
-    this.sessions = new Lru(MAX_SESSIONS, (_pid, s) => this.attribute(s, s.daemon ?? this.rows.defaultDaemon()));
+    this.sessions = new Bounded(MAX_SESSIONS, (_pid, s) => this.attribute(s, s.daemon ?? this.rows.defaultDaemon()));
     if (saved) {
       const s = saved.sendmail;
       for (const [pid, session] of s.sessions) this.sessions.set(pid, session);
@@ -205,7 +205,7 @@ export class SendmailLog {
     const ch = this.rows.inbound(group, t);
     if (!ch) return false;
     this.rows.received(ch, e.nrcpts, e.size, t);
-    this.messages.set(e.qid, { size: e.size, group });
+    this.messages.set(e.qid, { size: e.size, group, left: e.nrcpts });
     return true;
   }
 
@@ -215,7 +215,7 @@ export class SendmailLog {
     const ch = this.rows.inbound(DSN_GROUP, t);
     if (!ch) return;
     this.rows.received(ch, 1, undefined, t);
-    this.messages.set(qid, { group: DSN_GROUP });
+    this.messages.set(qid, { group: DSN_GROUP, left: 1 });
   }
 
   private delivery(e: ToEvent, t: number): boolean {
@@ -245,6 +245,7 @@ export class SendmailLog {
         }
       }
       if (remote) this.outboundAssociation(ch);
+      this.done(e.qid, msg, n);
       return true;
     }
     const connectFailed = remote && e.reply === undefined && CONNECT_FAILURE.test(e.stat);
@@ -258,8 +259,22 @@ export class SendmailLog {
     if (e.outcome === 'deferred') {
       if (msg) msg.deferred = true;
       this.rows.count(ch, 'attempted', t, 1, n, msg?.size);
-    } else this.rows.count(ch, 'failed', t, 1, n, msg?.size);
+    } else {
+      this.rows.count(ch, 'failed', t, 1, n, msg?.size);
+      this.done(e.qid, msg, n);
+    }
     return true;
+  }
+
+  /**
+   * `n` recipients of a message are done (sent or failed): once none is left it is forgotten,
+   * so the in-flight state holds the queue, not the history. (Aliases may give more
+   * deliveries than nrcpts, which only forgets it sooner; fewer leave it to the size limit.)
+   */
+  private done(qid: string, msg: Message | undefined, n: number): void {
+    if (!msg || msg.left === undefined || msg.loop) return;
+    msg.left -= n;
+    if (msg.left <= 0) this.messages.delete(qid);
   }
 
   /** A connection to a remote server was made. */

@@ -39,6 +39,8 @@ export interface Message {
   deferred?: boolean;
   /** its loop was counted */
   loop?: boolean;
+  /** recipients not yet delivered or failed (the entry goes when none is left) */
+  left?: number;
 }
 
 /** What the reader adds to the checkpoint (under the key `sendmail`). */
@@ -56,9 +58,9 @@ export interface SendmailState {
   };
 }
 
-/** sessions remembered at most (the least recently seen are attributed and forgotten first) */
+/** sessions remembered at most (the oldest are attributed and forgotten first) */
 export const MAX_SESSIONS = 10_000;
-/** messages remembered at most (the least recently seen are forgotten first) */
+/** messages remembered at most (the oldest are forgotten first) */
 export const MAX_MESSAGES = 100_000;
 /** queue ids remembered per session */
 export const MAX_SESSION_QIDS = 64;
@@ -71,8 +73,12 @@ export function isSendmailState(v: Record<string, unknown>): boolean {
   );
 }
 
-/** A Map kept in least-recently-used order with a size limit. */
-export class Lru<K, V> {
+/**
+ * A Map with a size limit: past it, the oldest eighth (by first insertion) is dropped at
+ * once. Dropping in batches keeps the cost low: a Map's iteration from its start skips
+ * the slots of deleted entries, so dropping one entry per insertion would cost O(n) each.
+ */
+export class Bounded<K, V> {
   readonly map = new Map<K, V>();
   constructor(
     private readonly limit: number,
@@ -80,19 +86,15 @@ export class Lru<K, V> {
   ) {}
 
   get(k: K): V | undefined {
-    const v = this.map.get(k);
-    if (v !== undefined) {
-      this.map.delete(k);
-      this.map.set(k, v);
-    }
-    return v;
+    return this.map.get(k);
   }
 
   set(k: K, v: V): void {
-    this.map.delete(k);
     this.map.set(k, v);
-    while (this.map.size > this.limit) {
-      const [ok, ov] = this.map.entries().next().value as [K, V];
+    if (this.map.size <= this.limit) return;
+    let n = Math.max(1, Math.floor(this.limit / 8));
+    for (const [ok, ov] of this.map) {
+      if (n-- <= 0) break;
       this.map.delete(ok);
       this.evicted?.(ok, ov);
     }
