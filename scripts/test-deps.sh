@@ -8,9 +8,10 @@
 # snmptrapd (receives the agent's notifications), dovecot-imapd and dovecot-pop3d (IMAP
 # and POP3 servers for the probes and the Dovecot source), slapd and ldap-utils (an LDAP
 # server for the probes) and monitoring-plugins-basic (check_smtp, check_imap, check_pop,
-# check_http: the reference for `madman probe`'s output and exit codes), m4 (builds the
-# test Sendmail's .cf) and sma (the Sendmail log analyser: cross-check and benchmark peer
-# of the Sendmail log reader) and libsendmail-pmilter-perl (a milter for the test Sendmail).
+# check_http: the reference for `madman probe`'s output and exit codes), faketime (runs
+# the unit tests with the clock a year ahead and back: scripts/test-dates.sh), m4 (builds the
+# test Sendmail's .cf), sma (the Sendmail log analyser: cross-check and benchmark peer of the
+# Sendmail log reader) and libsendmail-pmilter-perl (a milter for the test Sendmail).
 # Sendmail itself is never installed (it would remove Postfix): scripts/extract-debs.sh
 # downloads sendmail-bin, sendmail-base and sendmail-cf and extracts them under
 # /var/cache/madman-test/sendmail (test/helpers/sendmail-server.ts runs it from there).
@@ -36,6 +37,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
 command -v m4 >/dev/null 2>&1 || need+=(m4)
 command -v sma >/dev/null 2>&1 || need+=(sma)
 # a real milter for the test Sendmail (Sendmail::PMilter, pure Perl)

@@ -7,8 +7,12 @@
 import { AlarmStore } from './alarms.js';
 import type { ServiceCheck } from './checks.js';
 import type { DiskUsage } from './disks.js';
+import { addTraffic, closed, opened, takeStored, zeroActivity, zeroCounters, type Activity, type Counters, type Traffic, type TrafficDirection } from './counters.js';
 import { RowVersion, Rows } from './rows.js';
 import type { QuotaUsage, ServiceStats } from './services.js';
+
+export { zeroCounters } from './counters.js';
+export type { Activity, Counters, Traffic, TrafficDirection } from './counters.js';
 
 export type OperStatus = 'up' | 'down' | 'halted' | 'congested' | 'restarting' | 'quiescing';
 export type AssociationType = 'uainitiator' | 'uaresponder' | 'peerinitiator' | 'peerresponder';
@@ -38,72 +42,6 @@ export interface ErrorCounts {
 }
 
 export type ErrorDirection = keyof ErrorCounts;
-
-export interface Counters {
-  receivedMessages: number;
-  storedMessages: number;
-  transmittedMessages: number;
-  receivedVolume: number;
-  storedVolume: number;
-  transmittedVolume: number;
-  receivedRecipients: number;
-  storedRecipients: number;
-  transmittedRecipients: number;
-  successfulConvertedMessages: number;
-  failedConvertedMessages: number;
-  loopsDetected: number;
-}
-
-export function zeroCounters(): Counters {
-  return {
-    receivedMessages: 0,
-    storedMessages: 0,
-    transmittedMessages: 0,
-    receivedVolume: 0,
-    storedVolume: 0,
-    transmittedVolume: 0,
-    receivedRecipients: 0,
-    storedRecipients: 0,
-    transmittedRecipients: 0,
-    successfulConvertedMessages: 0,
-    failedConvertedMessages: 0,
-    loopsDetected: 0,
-  };
-}
-
-/** Association activity, shared by applications and channels. */
-export interface Activity {
-  inboundAssociations: number;
-  outboundAssociations: number;
-  accumulatedInboundAssociations: number;
-  accumulatedOutboundAssociations: number;
-  lastInboundActivity?: number;
-  lastOutboundActivity?: number;
-  rejectedInboundAssociations: number;
-  failedOutboundAssociations: number;
-}
-
-function zeroActivity(): Activity {
-  return {
-    inboundAssociations: 0,
-    outboundAssociations: 0,
-    accumulatedInboundAssociations: 0,
-    accumulatedOutboundAssociations: 0,
-    rejectedInboundAssociations: 0,
-    failedOutboundAssociations: 0,
-  };
-}
-
-/** Which counters of Counters a message's traffic moves. */
-export type TrafficDirection = 'received' | 'stored' | 'transmitted';
-
-/** Traffic of one message (or one recipient of it): what it adds to the counters of a direction. */
-export interface Traffic {
-  messages?: number;
-  /** octets */
-  volume?: number;
-  recipients?: number;
-}
 
 export interface Channel extends Counters, Activity {
   index: number;
@@ -407,53 +345,5 @@ export class MailSystem {
     closed(app, inbound, at);
     const ch = a.channel !== undefined ? app.mta?.channels.get(a.channel) : undefined;
     if (ch) closed(ch, inbound, at);
-  }
-}
-
-function addTraffic(c: Counters, d: TrafficDirection, t: Traffic): void {
-  const m = t.messages ?? 0;
-  const v = t.volume ?? 0;
-  const r = t.recipients ?? 0;
-  // field by field (no computed keys): this runs for every message on the ingest path
-  if (d === 'received') {
-    c.receivedMessages += m;
-    c.receivedVolume += v;
-    c.receivedRecipients += r;
-  } else if (d === 'transmitted') {
-    c.transmittedMessages += m;
-    c.transmittedVolume += v;
-    c.transmittedRecipients += r;
-  } else {
-    c.storedMessages += m;
-    c.storedVolume += v;
-    c.storedRecipients += r;
-  }
-}
-
-function takeStored(c: Counters, t: Traffic): void {
-  c.storedMessages = Math.max(0, c.storedMessages - (t.messages ?? 0));
-  c.storedVolume = Math.max(0, c.storedVolume - (t.volume ?? 0));
-  c.storedRecipients = Math.max(0, c.storedRecipients - (t.recipients ?? 0));
-}
-
-function opened(act: Activity, inbound: boolean, at: number): void {
-  if (inbound) {
-    act.inboundAssociations++;
-    act.accumulatedInboundAssociations++;
-    act.lastInboundActivity = at;
-  } else {
-    act.outboundAssociations++;
-    act.accumulatedOutboundAssociations++;
-    act.lastOutboundActivity = at;
-  }
-}
-
-function closed(act: Activity, inbound: boolean, at: number): void {
-  if (inbound) {
-    act.inboundAssociations = Math.max(0, act.inboundAssociations - 1);
-    act.lastInboundActivity = at;
-  } else {
-    act.outboundAssociations = Math.max(0, act.outboundAssociations - 1);
-    act.lastOutboundActivity = at;
   }
 }

@@ -20,6 +20,7 @@
 // a "Login:" line without user=<...>.
 
 import { ACCESS_SERVICES, type AccessService } from '../../model/services.js';
+import type { Clock } from '../../clock.js';
 import { has, SyslogFramer } from '../kit/syslog.js';
 
 export type DovecotService = AccessService;
@@ -60,7 +61,7 @@ export interface LineOptions {
 export class DovecotLineParser {
   private readonly framer: SyslogFramer<true>;
 
-  constructor(clock?: () => number) {
+  constructor(clock?: Clock) {
     this.framer = new SyslogFramer({ program: (name) => (name === 'dovecot' ? true : undefined), clock });
   }
 

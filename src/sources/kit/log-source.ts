@@ -12,6 +12,7 @@
 
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { systemClock } from '../../clock.js';
 import type { Logger } from '../../log.js';
 import type { Application, MailSystem, OperStatus, SourceInput } from '../../model/mail-system.js';
 import { restoreModel, snapshotModel, type ModelSnapshot } from '../../model/persist.js';
@@ -212,7 +213,7 @@ export class LogSource<State extends object, R extends LogReader<State>> {
    * Sets the operational status of applications (e.g. down while their log is unreadable:
    * their state is unknown), stamping lastChange when it changes.
    */
-  static setStatus(apps: Iterable<Application>, status: OperStatus, at = Date.now()): void {
+  static setStatus(apps: Iterable<Application>, status: OperStatus, at = systemClock()): void {
     for (const a of apps) {
       if (a.operStatus === status) continue;
       a.operStatus = status;

@@ -10,6 +10,8 @@
 // framer per stream is fastest. A source says which programs it wants (`program()`, whose
 // answer is cached per name): lines of other programs cost a hash lookup.
 
+import { systemClock, type Clock } from '../../clock.js';
+
 const MONTHS = new Map<number, number>(
   ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((m, i) => [
     (m.charCodeAt(0) << 16) | (m.charCodeAt(1) << 8) | m.charCodeAt(2),
@@ -76,8 +78,8 @@ export interface FrameOptions {
 export interface SyslogFramerOptions<P> {
   /** what the source keeps of a program it wants (cached per name); undefined: not its line */
   program(name: string): P | undefined;
-  /** the wall clock, for BSD year inference and lines without a stamp (default Date.now) */
-  clock?: () => number;
+  /** the wall clock, for BSD year inference and lines without a stamp (default: the system's) */
+  clock?: Clock;
   /** the year of BSD timestamps, when known (no inference) */
   year?: number;
 }
@@ -94,7 +96,7 @@ const MAX_CACHED = 10_000;
 export class SyslogFramer<P> {
   private readonly byHash = new Map<number, ProgramEntry<P>>();
   private readonly byName = new Map<string, P | null>();
-  private readonly clock: () => number;
+  private readonly clock: Clock;
   private lastHost = '';
   // the last BSD timestamp prefix (up to the seconds), its epoch ms and the year asked for
   private lastPrefix = '';
@@ -108,7 +110,7 @@ export class SyslogFramer<P> {
   private end = 0;
 
   constructor(private readonly opts: SyslogFramerOptions<P>) {
-    this.clock = opts.clock ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** The framing of a whole line; undefined when it has none or is of a program not wanted. */

@@ -175,7 +175,8 @@ export class PostfixLog {
         description: `Postfix mail transfer agent (syslog_name ${syslogName}) on ${host}`,
         operStatus: 'up',
       });
-      inst = new Instance(name, syslogName, host, app, this.model.mtaOf(app).counters);
+      this.model.mtaOf(app); // an mtaTable row from the first line on
+      inst = new Instance(name, syslogName, host, app);
       this.instances.set(name, inst);
     }
     return inst;

@@ -4,6 +4,7 @@
 // Programs: `<syslog_name>[/<service>...]/<daemon>` where syslog_name contains "postfix"
 // (`postfix`, `postfix-out`, a custom name). Lines of other programs give undefined.
 
+import type { Clock } from '../../clock.js';
 import { SyslogFramer, type FrameOptions, type SyslogLine } from '../kit/syslog.js';
 import type { ParsedLine } from './events.js';
 import { parseEvent } from './messages.js';
@@ -31,7 +32,7 @@ function postfixProgram(name: string): Program | undefined {
 export class LineParser {
   private readonly framer: SyslogFramer<Program>;
 
-  constructor(opts: { clock?: () => number; year?: number } = {}) {
+  constructor(opts: { clock?: Clock; year?: number } = {}) {
     this.framer = new SyslogFramer({ program: postfixProgram, ...opts });
   }
 
