@@ -28,7 +28,7 @@ describe('source kit: a source registered from a test file', function () {
     const cf = configFiles('kit');
 
     it('is registered after the built-in sources', () => {
-      expect(sourceNames()).to.deep.equal(['demo', 'postfix', 'probes', 'sun-mta', 'disks', 'dovecot', 'tiny']);
+      expect(sourceNames()).to.deep.equal(['demo', 'postfix', 'probes', 'sun-mta', 'disks', 'dovecot', 'sendmail', 'tiny']);
     });
 
     it('is checked with the rest of the file: its schema, its cross-key check and unknown keys name the key and line', () => {

@@ -3,7 +3,7 @@
 // bounces with DSNs), is SIGKILLed after each part, the log grows while it is down and is
 // rotated by rename while it runs; at the end every MTA-MIB value it serves (times aside)
 // equals that of one uninterrupted reading of the same lines, and its checkpoint counted
-// every line once.
+// every line once; `madman counters show` prints the imsimta counters of one reading.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { generateSendmailLog } from '../../scripts/bench-sendmail-gen.js';
+import { channelCountersOf } from '../../src/model/channel-counters.js';
 import { ROOT, run, startTestAgent } from '../helpers/harness.js';
 import { freeUdpPort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/snmpd-master.js';
@@ -114,6 +115,16 @@ describe('Sendmail source: kill -9, growth while down and rotation while running
       await waitFor('one reading to finish', 60000, () => (a.model.inputs.size > 0 && [...a.model.inputs.values()].some((i) => i.name === 'sendmail log' && i.lines === lines.length) ? true : undefined));
       const one = await mtaWalk(a.target);
       expect(one.length).to.be.above(200);
+      // `madman counters show` reads the resumed agent's checkpoint: the imsimta counters of one reading
+      const shown = await run('node', [MAIN, 'counters', 'show', '--config', config, '--json']);
+      expect(shown.code, shown.stderr).to.equal(0);
+      const reports = JSON.parse(shown.stdout) as Array<{ channel: string; source: string; counters: Record<string, unknown>; deliveredFirstTime: number; inAssocs: number; outAssocs: number }>;
+      const book = channelCountersOf(a.model);
+      const want = [...book.values()].map((c) => ({ channel: c.name, delivered: c.values.delivered, received: c.values.received, rejected: c.values.rejected, first: c.deliveredFirstTime, inAssocs: c.inAssocs, outAssocs: c.outAssocs }));
+      const got = reports.map((r) => ({ channel: r.channel, delivered: r.counters.delivered, received: r.counters.received, rejected: r.counters.rejected, first: r.deliveredFirstTime, inAssocs: r.inAssocs, outAssocs: r.outAssocs }));
+      expect(reports.every((r) => r.source === 'sendmail')).to.equal(true);
+      expect(got.sort((x, y) => x.channel.localeCompare(y.channel))).to.deep.equal(want.sort((x, y) => x.channel.localeCompare(y.channel)));
+      expect(want.find((w) => w.channel === 'local')!.delivered.messages).to.be.above(100);
       const differ = resumed.filter((l, i) => l !== one[i]).map((l, i) => `${l}  /  ${one[resumed.indexOf(l)] ?? ''}`);
       expect(differ, 'resumed / one reading').to.deep.equal([]);
       expect(resumed).to.deep.equal(one);

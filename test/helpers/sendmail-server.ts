@@ -31,9 +31,10 @@
 // (no name) is an outside client. Daemons: MTA on `port`, MSA on `msaPort` (M=E).
 // Needs root. A start takes about a second.
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { execToFile, pidAlive, runCommand } from './commands.js';
 import { freePorts } from './ports.js';
 import { startSmtpSink, type SmtpSink } from './postfix-server.js';
 
@@ -163,32 +164,7 @@ export function parseMailstatsP(text: string): MailstatsP {
 }
 
 function exec(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<SmExec> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 30000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-    child.stdin?.end(opts.input ?? '');
-  });
-}
-
-/** For commands that fork daemons: output to a file (never a pipe a daemon would hold), resolved on exit. */
-function execToFile(cmd: string, args: string[], outFile: string, timeoutMs = 30000): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const before = existsSync(outFile) ? readFileSync(outFile, 'utf8').length : 0;
-    const fd = openSync(outFile, 'a');
-    const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), output: readFileSync(outFile, 'utf8').slice(before) });
-    });
-  });
+  return runCommand(cmd, args, opts);
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -215,15 +191,6 @@ function pidsInNs(ns: string | undefined): number[] {
   return out;
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function killAll(pids: number[]): void {
   for (const pid of pids) {

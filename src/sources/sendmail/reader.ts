@@ -152,6 +152,7 @@ export class SendmailLog {
       if (!s.counted) {
         s.counted = true;
         ch.accumulatedInboundAssociations++;
+        this.rows.counters(ch, t).inAssocs++;
         if (!this.rows.statisticsOwned) this.rows.app.accumulatedInboundAssociations++;
         this.rows.app.lastInboundActivity = t;
       }
@@ -244,7 +245,7 @@ export class SendmailLog {
           c.queueFirstCount++;
         }
       }
-      if (remote) this.outboundAssociation(ch);
+      if (remote) this.outboundAssociation(ch, t);
       this.done(e.qid, msg, n);
       return true;
     }
@@ -253,7 +254,7 @@ export class SendmailLog {
       ch.failedOutboundAssociations++;
       this.rows.app.failedOutboundAssociations++;
       ch.outboundConnectFailureReason = e.stat;
-    } else if (remote && e.reply !== undefined) this.outboundAssociation(ch);
+    } else if (remote && e.reply !== undefined) this.outboundAssociation(ch, t);
     const code = e.dsn ?? (e.outcome === 'deferred' ? '4.0.0' : '5.0.0');
     this.rows.model.countError(ch, code, 'outbound');
     if (e.outcome === 'deferred') {
@@ -278,8 +279,9 @@ export class SendmailLog {
   }
 
   /** A connection to a remote server was made. */
-  private outboundAssociation(ch: Channel): void {
+  private outboundAssociation(ch: Channel, t: number): void {
     ch.accumulatedOutboundAssociations++;
+    this.rows.counters(ch, t).outAssocs++;
     if (!this.rows.statisticsOwned) this.rows.app.accumulatedOutboundAssociations++;
   }
 
