@@ -6,4 +6,5 @@ import './probes/index.js';
 import './sun-mta/index.js';
 import './disks/index.js';
 import './dovecot/index.js';
+import './sendmail/index.js';
 import './webmail/index.js';
