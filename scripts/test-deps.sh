@@ -11,7 +11,9 @@
 # check_http: the reference for `madman probe`'s output and exit codes), faketime (runs
 # the unit tests with the clock a year ahead and back: scripts/test-dates.sh), m4 (builds the
 # test Sendmail's .cf), sma (the Sendmail log analyser: cross-check and benchmark peer of the
-# Sendmail log reader) and libsendmail-pmilter-perl (a milter for the test Sendmail).
+# Sendmail log reader), libsendmail-pmilter-perl (a milter for the test Sendmail) and nginx
+# (the web server of the webmail source's tests: its stub_status, run as a private instance
+# on loopback: test/helpers/nginx-server.ts).
 # Sendmail itself is never installed (it would remove Postfix): scripts/extract-debs.sh
 # downloads sendmail-bin, sendmail-base and sendmail-cf and extracts them under
 # /var/cache/madman-test/sendmail (test/helpers/sendmail-server.ts runs it from there).
