@@ -19,6 +19,9 @@ export interface StatFlags extends TargetFlags {
   timeout?: string;
 }
 
+/** The modules whose objects `stat` and `alarms` read (the SNMPv3 ones are the agent's business). */
+const CLIENT_MODULES = ['SNMP-FRAMEWORK-MIB', 'NETWORK-SERVICES-MIB', 'MTA-MIB', 'MADMAN-MIB'];
+
 /** Where the agent's configuration is when --config is not given. */
 export const DEFAULT_CONFIG = '/etc/madman/madman.yml';
 
@@ -51,7 +54,7 @@ export async function openSession(flags: StatFlags): Promise<AgentSession> {
   const target = targetFrom(settingsForClient(flags.config), flags);
   const label = targetLabel(target);
   if (!(await agentAnswers(target, timeout * 1000))) throw new AgentError(STAT_EXIT.notRunning, `no SNMP agent answers at ${label} (is madman agent running?)`);
-  return { reader: AgentReader.open(target, { timeoutMs: timeout * 1000 }), tree: loadMibs(), label, version: '' };
+  return { reader: AgentReader.open(target, { timeoutMs: timeout * 1000 }), tree: loadMibs(undefined, CLIENT_MODULES), label, version: '' };
 }
 
 /** Reads sysUpTime, and checks it is a madman agent that shows us its MIB; then the tables. */
@@ -150,9 +153,14 @@ async function list(s: AgentSession, json: boolean): Promise<number> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function monitor(s: AgentSession, object: StatObject, flags: StatFlags, stopped: () => boolean): Promise<number> {
+/** -i and -n: seconds between samples (none: one sample) and how many. */
+export function sampling(flags: Pick<StatFlags, 'interval' | 'count'>): { interval?: number; count: number } {
   const interval = positive(flags.interval, '-i', false);
-  const count = positive(flags.count, '-n', true) ?? (interval === undefined ? 1 : Infinity);
+  return { interval, count: positive(flags.count, '-n', true) ?? (interval === undefined ? 1 : Infinity) };
+}
+
+async function monitor(s: AgentSession, object: StatObject, flags: StatFlags, stopped: () => boolean): Promise<number> {
+  const { interval, count } = sampling(flags);
   let previous: Map<string, Totals> | undefined;
   for (let n = 1; n <= count && !stopped(); n++) {
     const started = Date.now();
@@ -183,6 +191,8 @@ export async function statCommand(object: string | undefined, flags: StatFlags):
     if (!flags.list) {
       if (object === undefined) throw new AgentError(STAT_EXIT.usage, `name an object (${STAT_OBJECTS.map((o) => o.name).join(', ')}) or give --list`);
       if (!statObject(object)) throw new AgentError(STAT_EXIT.usage, `no counter object ${object} (there are ${STAT_OBJECTS.map((o) => o.name).join(', ')})`);
+      // bad options are told before any agent is asked
+      sampling(flags);
     }
     session = await openSession(flags);
     return flags.list ? await list(session, Boolean(flags.json)) : await monitor(session, statObject(object!)!, flags, () => stop);

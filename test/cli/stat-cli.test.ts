@@ -158,12 +158,10 @@ describe('madman stat and madman alarms against a real agent (Postfix, Dovecot, 
     await golden('stat-list.txt', ['--list']);
   });
 
-  it('as the SNMPv3 user of the same file (authPriv): the same figures', async () => {
-    const v2 = await stat('imapstat', '--json');
-    const v3 = await stat('imapstat', '--json', '--user', 'statuser');
+  it('as the SNMPv3 user of the same file (authPriv): the same text', async () => {
+    const v3 = await stat('imapstat', '--user', 'statuser');
     expect(v3.code, v3.stderr).to.equal(0);
-    const fields = (r: RunResult) => (JSON.parse(r.stdout) as Sample).instances.map((i) => i.fields);
-    expect(fields(v3)).to.deep.equal(fields(v2));
+    expectGolden('stat-imapstat.txt', maskText(v3.stdout, { dir }));
   });
 
   it('-i/-n: one sample per interval with what each running total moved; interrupted cleanly', async () => {
@@ -241,8 +239,6 @@ describe('madman stat and madman alarms against a real agent (Postfix, Dovecot, 
     const badConf = await madman('alarms', '--config', bad);
     expect(badConf.code).to.equal(2);
     expect(badConf.stderr).to.match(new RegExp(`^madman alarms: bad configuration: ${bad}:3: alarms\\.diskavail\\.threshold: `));
-    const flag = await stat('imapstat', '-i', 'soon');
-    expect([flag.code, flag.stderr]).to.deep.equal([2, 'madman stat: -i takes a positive number, not "soon"\n']);
   });
 
   it('agent not running: exit 3, for stat and alarms', async () => {

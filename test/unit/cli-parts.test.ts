@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { STAT_EXIT, targetFrom } from '../../src/cli/agent-client.js';
 import { UsageError, adHocSpecs, splitTarget } from '../../src/cli/probe-targets.js';
 import { fillTemplate, planNotices, DEFAULT_TEMPLATE } from '../../src/cli/quota-notice.js';
-import { deltas, formatSample, valueText } from '../../src/cli/stat.js';
+import { deltas, formatSample, sampling, valueText } from '../../src/cli/stat.js';
 import { dateAndTimeMs, type StatInstance } from '../../src/cli/stat-objects.js';
 import { defaults } from '../../src/config/config.js';
 import { AUTH_PROTOCOLS, PRIV_PROTOCOLS } from '../../src/snmp/usm/crypto.js';
@@ -77,6 +77,14 @@ describe('madman stat values and samples', () => {
       '',
     ]);
     expect(valueText({ name: 'reason', kind: 'text', value: null })).to.equal('');
+  });
+
+  it('-i and -n: one sample by default, endless with -i alone; bad values are usage errors', () => {
+    expect(sampling({})).to.deep.equal({ interval: undefined, count: 1 });
+    expect(sampling({ interval: '5' })).to.deep.equal({ interval: 5, count: Infinity });
+    expect(sampling({ interval: '0.5', count: '10' })).to.deep.equal({ interval: 0.5, count: 10 });
+    expect(() => sampling({ interval: 'soon' })).to.throw('-i takes a positive number, not "soon"').with.property('code', STAT_EXIT.usage);
+    expect(() => sampling({ count: '2.5' })).to.throw('-n takes a positive integer, not "2.5"');
   });
 
   it('DateAndTime back to the instant it was made, with or without its zone; zeros are unknown', () => {
