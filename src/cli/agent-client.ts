@@ -41,6 +41,7 @@ export class AgentError extends Error {
   }
 }
 
+/** How the agent is read: a community (SNMPv2c) or an SNMPv3 user of the configuration. */
 export type Credentials = { kind: 'community'; community: string } | { kind: 'v3'; user: UserSetting };
 
 /** Where the agent is and how to log in. */
@@ -51,6 +52,7 @@ export interface AgentTarget {
   credentials: Credentials;
 }
 
+/** The command-line overrides of where the agent is and how to log in. */
 export interface TargetFlags {
   /** udp:HOST:PORT, as --listen takes it */
   agent?: string;
@@ -106,6 +108,7 @@ export function targetLabel(t: Pick<AgentTarget, 'host' | 'port' | 'family'>): s
 /** A value as the package delivers it: numbers, octets (Buffer) or an OID string. */
 export type SnmpValue = number | bigint | Buffer | string | null;
 
+/** One variable as read: its OID as arcs, its type tag, its value (null for noSuch*/endOfMibView). */
 export interface Varbind {
   oid: number[];
   type: number;
@@ -193,6 +196,7 @@ export function agentAnswers(t: Pick<AgentTarget, 'host' | 'port' | 'family'>, t
   });
 }
 
+/** How long to wait for each answer, and how many times to ask again. */
 export interface ReaderOptions {
   /** per request (default 3000 ms) */
   timeoutMs?: number;

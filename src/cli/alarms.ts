@@ -8,6 +8,7 @@ import { AgentError, STAT_EXIT } from './agent-client.js';
 import { openSession, snapshot, type AgentSession, type StatFlags } from './stat.js';
 import { cellValue, type Snapshot } from './stat-objects.js';
 
+/** The options of `madman alarms`. */
 export interface AlarmsFlags extends StatFlags {
   raised?: boolean;
 }
@@ -29,6 +30,7 @@ export interface AlarmLine {
   description: string;
 }
 
+/** The alarm instances of a snapshot, as `madman alarms` shows them. */
 export async function alarmLines(s: Snapshot): Promise<AlarmLine[]> {
   const num = (v: number | string | null) => (typeof v === 'number' ? v : 0);
   return (await s.table('madmanAlarmEntry')).map((r) => {
@@ -77,6 +79,7 @@ export function formatAlarms(lines: AlarmLine[]): string {
   return `${[line(HEADERS), ...rows.map(line)].join('\n')}\n`;
 }
 
+/** `madman alarms`; returns the exit code (STAT_EXIT), the reason on stderr. */
 export async function alarmsCommand(flags: AlarmsFlags): Promise<number> {
   let session: AgentSession | undefined;
   try {

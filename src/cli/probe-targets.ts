@@ -10,6 +10,7 @@ import type { CheckProtocol } from '../model/checks.js';
 /** Bad arguments: `madman probe` says UNKNOWN (exit 3), as the monitoring plugins do. */
 export class UsageError extends Error {}
 
+/** The options of `madman probe` that name services and how to check them. */
 export interface TargetFlags {
   smtp?: string[];
   submission?: string[];

@@ -22,6 +22,7 @@ Your mailbox is now %Q% full.
 Please clean up unwanted diskspace.
 `;
 
+/** One mail to send: to whom, about which user or domain, and its text. */
 export interface Notice {
   /** the user, or "@domain" for a domain quota */
   about: string;
@@ -31,6 +32,7 @@ export interface Notice {
   percent: number;
 }
 
+/** The template cannot be read or has no Subject: line (exit 2). */
 export class TemplateError extends Error {}
 
 /** The template's text: the configured one (a file is read now), else Sun's sample. */
@@ -75,6 +77,7 @@ export function userAddress(user: string, settings: QuotaNoticeSettings | undefi
   return settings?.userDomain ? `${user}@${settings.userDomain}` : undefined;
 }
 
+/** The notices to send, and the users over the percentage that have no address. */
 export interface NoticePlan {
   notices: Notice[];
   /** users over who have no address (no @ and no quotaNotice.userDomain) */

@@ -12,6 +12,7 @@ import type { AgentReader, SnmpValue } from './agent-client.js';
 /** counter: a running total (its per-interval delta is shown); time: ms since the epoch. */
 export type FieldKind = 'counter' | 'gauge' | 'time' | 'text';
 
+/** One field of an instance, as printed: counterutil's name, its kind, its value and unit. */
 export interface FieldValue {
   name: string;
   kind: FieldKind;
@@ -20,6 +21,7 @@ export interface FieldValue {
   unit?: string;
 }
 
+/** One instance of a counter object (a service, a disk, an alarm instance) and its fields in order. */
 export interface StatInstance {
   instance: string;
   fields: FieldValue[];
@@ -34,11 +36,13 @@ export interface Snapshot {
   table(entry: string): Promise<Row[]>;
 }
 
+/** A table row as walked: its index arcs and its cells by column name. */
 export interface Row {
   index: number[];
   cells: Map<string, SnmpValue>;
 }
 
+/** A counter object of `madman stat`: how it is read from the agent's tables. */
 export interface StatObject {
   name: string;
   /** what it shows, for --list */
@@ -334,6 +338,7 @@ export const STAT_OBJECTS: readonly StatObject[] = [
   },
 ];
 
+/** The object of that name, if madman has it. */
 export function statObject(name: string): StatObject | undefined {
   return STAT_OBJECTS.find((o) => o.name === name);
 }

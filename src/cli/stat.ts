@@ -10,6 +10,7 @@ import { sunTime } from '../notify/sun-time.js';
 import { AgentError, AgentReader, STAT_EXIT, agentAnswers, targetFrom, targetLabel, type TargetFlags } from './agent-client.js';
 import { STAT_OBJECTS, identityOids, snapshotOf, statObject, type FieldValue, type Snapshot, type StatInstance, type StatObject } from './stat-objects.js';
 
+/** The options of `madman stat` (and, through AlarmsFlags, `madman alarms`). */
 export interface StatFlags extends TargetFlags {
   config?: string;
   interval?: string;

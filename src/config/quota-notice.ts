@@ -11,6 +11,7 @@
 
 import path from 'node:path';
 
+/** `madman quota -e`'s mail settings, defaults filled in (host, port and from fall back to notify.mail at use). */
 export interface QuotaNoticeSettings {
   from?: string;
   host?: string;
@@ -21,8 +22,10 @@ export interface QuotaNoticeSettings {
   userDomain?: string;
 }
 
+/** The `quotaNotice:` section as the file holds it. */
 export type QuotaNoticeFile = Omit<QuotaNoticeSettings, 'template' | 'domainRecipient'> & { template?: string | { file: string }; domainRecipient?: string };
 
+/** JSON schema of the `quotaNotice:` section. */
 export const quotaNoticeSchema = {
   type: 'object',
   additionalProperties: false,

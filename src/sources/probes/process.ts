@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
+/** What a watched service names: its daemon's pidfile, or its systemd unit. */
 export interface ProcessWatch {
   pidfile?: string;
   unit?: string;

@@ -11,6 +11,7 @@
 
 import type { FlagDeclaration, SettingsInput } from '../registry.js';
 
+/** The webmail source's settings, defaults filled in. */
 export interface WebmailSettings {
   /** names the rows: "<instance> http" */
   instance: string;
@@ -24,6 +25,7 @@ export interface WebmailSettings {
   statusTimeout: number;
 }
 
+/** The `webmail:` section as the file holds it. */
 export interface WebmailFile {
   instance?: string;
   log?: string;
@@ -36,6 +38,7 @@ export interface WebmailFile {
 
 const seconds = { type: 'number', minimum: 1, maximum: 86400 } as const;
 
+/** JSON schema of the `webmail:` section (checked with the whole file). */
 export const webmailSchema = {
   type: 'object',
   additionalProperties: false,
@@ -50,6 +53,7 @@ export const webmailSchema = {
   },
 } as const;
 
+/** The source's options of `madman agent`. */
 export const webmailFlags: readonly FlagDeclaration[] = [
   { flags: '--webmail-log <path>', description: "follow Roundcube's userlogins log (webmail logins: httpstat)" },
   { flags: '--webmail-status <url>', description: "read the web server's status page: nginx stub_status or Apache server-status?auto" },

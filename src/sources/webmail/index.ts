@@ -6,6 +6,7 @@
 import { registerSource } from '../registry.js';
 import { webmailFlags, webmailSchema, webmailSettings, type WebmailFile, type WebmailSettings } from './config.js';
 
+/** The webmail source's settings (config.ts). */
 export type { WebmailSettings } from './config.js';
 
 declare module '../registry.js' {

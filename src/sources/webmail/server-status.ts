@@ -27,6 +27,7 @@ export interface ServerStatus {
   uptime?: number;
 }
 
+/** The page is neither nginx's stub_status nor Apache's mod_status in its ?auto form. */
 export class StatusFormatError extends Error {}
 
 /** A stub_status or mod_status (?auto) page as figures; throws StatusFormatError on anything else. */

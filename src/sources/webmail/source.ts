@@ -22,6 +22,7 @@ export interface WebmailCheckpoint {
   webmail: WebmailState;
 }
 
+/** The running webmail source: its log follower and its status poller. */
 export class WebmailSource implements Source {
   readonly name = 'webmail';
   private tail?: LogSource<WebmailCheckpoint, LogReader<WebmailCheckpoint>>;

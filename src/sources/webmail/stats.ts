@@ -34,6 +34,7 @@ export interface WebmailState {
   server?: { accepted: number; dropped: number };
 }
 
+/** The webmail's service row and applTable row, and what moves them. */
 export class WebmailStats {
   readonly stats: ServiceStats;
   readonly app: Application;
