@@ -108,7 +108,7 @@ export function targetLabel(t: Pick<AgentTarget, 'host' | 'port' | 'family'>): s
 /** A value as the package delivers it: numbers, octets (Buffer) or an OID string. */
 export type SnmpValue = number | bigint | Buffer | string | null;
 
-/** One variable as read: its OID as arcs, its type tag, its value (null for noSuch*/endOfMibView). */
+/** One variable as read: its OID as arcs, its type tag, its value (null for noSuchObject, noSuchInstance, endOfMibView). */
 export interface Varbind {
   oid: number[];
   type: number;
