@@ -8,7 +8,9 @@
 # snmptrapd (receives the agent's notifications), dovecot-imapd and dovecot-pop3d (IMAP
 # and POP3 servers for the probes and the Dovecot source), slapd and ldap-utils (an LDAP
 # server for the probes) and monitoring-plugins-basic (check_smtp, check_imap, check_pop,
-# check_http: the reference for `madman probe`'s output and exit codes).
+# check_http: the reference for `madman probe`'s output and exit codes), chromium (the
+# headless browser the status page is tested in, driven by puppeteer-core) and prometheus
+# (a real Prometheus server scraping the agent's /metrics, run on loopback in a temp dir).
 # Every service these packages would start is kept from starting: tests run their own
 # private instances on loopback ports.
 # Needs root when something is missing; does nothing (and is quick) when all is there.
@@ -31,6 +33,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || need+=(prometheus)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -65,7 +69,7 @@ apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # With systemd, the policy above does not stop units from being enabled: leave none of
 # the system services running or enabled; tests run their own.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  for unit in snmpd snmptrapd dovecot slapd; do
+  for unit in snmpd snmptrapd dovecot slapd prometheus; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi
