@@ -15,6 +15,7 @@ import { sunMtaSchema, sunMtaSettings, type SunMtaFile, type SunMtaSettings } fr
 import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type DiskSettings, type NotifySettings } from './alarms.js';
 import { dovecotFromFile, dovecotFromFlags, dovecotSchema, type DovecotFile, type DovecotSettings } from './dovecot.js';
 import { AGENTX_FORMAT_MESSAGE, agentxAddress, agentxSchema, isAgentxAddress } from './agentx.js';
+import { httpFromFile, httpSchema, httpWithFlags, type HttpFile, type HttpSettings } from './http.js';
 
 export interface Settings {
   listen: string[];
@@ -39,6 +40,8 @@ export interface Settings {
   notify: NotifySettings;
   /** AgentX master to serve through (unix:PATH or tcp:HOST:PORT) */
   agentx?: string;
+  /** the HTTP front end (config/http.ts); off when absent */
+  http?: HttpSettings;
 }
 
 export interface PostfixSettings {
@@ -130,6 +133,7 @@ const schema = {
     ...securitySchemaProperties,
     ...alarmSchemas,
     agentx: agentxSchema,
+    http: httpSchema,
   },
 } as const;
 
@@ -165,6 +169,9 @@ interface FileSettings extends SecurityFileSettings, AlarmFileSettings {
   /** the security lines, checked and resolved */
   resolved?: ReturnType<typeof securitySettings>;
   agentx?: string;
+  http?: HttpFile;
+  /** the http lines, checked and resolved */
+  httpResolved?: HttpSettings;
 }
 
 /** Reads and checks a config file; throws ConfigError. */
@@ -208,6 +215,13 @@ export function readConfigFile(file: string): FileSettings {
     throw new ConfigError(err.file ?? file, err.file ? 'createUser' : key, err.line ?? (at === undefined ? undefined : lines.linePos(at).line), err.message);
   }
   checkAlarmFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message), settings.probes?.map(probeTimeout));
+  if (settings.http) {
+    settings.httpResolved = httpFromFile(settings.http, settings.secrets, path.dirname(file), (keys, message, at) => {
+      const pos = (doc.getIn(keys, true) as Node | undefined)?.range?.[0];
+      const key = keys.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1);
+      return new ConfigError(at?.file ?? file, key, at?.line ?? (pos === undefined ? undefined : lines.linePos(pos).line), message);
+    });
+  }
   return settings;
 }
 
@@ -261,6 +275,8 @@ export interface Flags extends AlarmFlags {
   verbose?: number;
   /** true: the default master socket */
   agentx?: string | boolean;
+  /** HTTP listen addresses (--http, repeatable) */
+  http?: string[];
 }
 
 export function settingsFrom(flags: Flags): Settings {
@@ -268,6 +284,7 @@ export function settingsFrom(flags: Flags): Settings {
   let fileSunMta: SunMtaFile | undefined;
   let fileAlarms: AlarmFileSettings | undefined;
   let fileAgentx: string | undefined;
+  let fileHttp: HttpSettings | undefined;
   let fileListen = false;
   let fileCommunities = false;
   if (flags.config) {
@@ -275,6 +292,7 @@ export function settingsFrom(flags: Flags): Settings {
     fileSunMta = f.sunMta;
     fileAlarms = f;
     fileAgentx = f.agentx;
+    fileHttp = f.httpResolved;
     fileListen = f.listen !== undefined || f.agentaddress !== undefined;
     fileCommunities = Boolean(f.communities || f.community || f.resolved);
     if (f.listen) s.listen = f.listen;
@@ -331,6 +349,8 @@ export function settingsFrom(flags: Flags): Settings {
   const dovecot = dovecotFromFlags(s.dovecot, flags);
   if (dovecot) s.dovecot = dovecot;
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
+  const http = httpWithFlags(fileHttp, flags.http);
+  if (http) s.http = http;
   const agentx = agentxAddress(fileAgentx, flags.agentx);
   if (agentx !== undefined) {
     s.agentx = agentx;
