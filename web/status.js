@@ -179,6 +179,12 @@
     }
   }
 
+  /** A time axis label: hours and minutes (and seconds when points are seconds apart). @param {number} t seconds */
+  function clock(t) {
+    const opts = historySeconds < 60 ? { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false } : { hour: '2-digit', minute: '2-digit', hour12: false };
+    return new Date(t * 1000).toLocaleTimeString([], /** @type {Intl.DateTimeFormatOptions} */ (opts));
+  }
+
   const COLORS = { received: '#1565c0', transmitted: '#2e7d32', rejected: '#c62828', queued: '#8d6e63' };
 
   /**
@@ -189,7 +195,8 @@
     const key = series.key;
     const kinds = withQueue ? ['received', 'transmitted', 'rejected', 'queued'] : ['received', 'transmitted', 'rejected'];
     const data = [times.map((t) => t / 1000), ...kinds.map((k) => series[k])];
-    const points = times.filter((_, i) => kinds.some((k) => series[k][i] !== null)).length;
+    // points with a rate (the queue has a figure from the first point; a rate needs two)
+    const points = times.filter((_, i) => ['received', 'transmitted', 'rejected'].some((k) => series[k][i] !== null)).length;
     let c = charts.get(key);
     if (c && c.box.parentElement !== parent) {
       c.plot.destroy();
@@ -216,7 +223,7 @@
           })),
         ],
         scales: { rate: { range: (/** @type {any} */ _u, /** @type {number} */ _min, /** @type {number} */ max) => [0, Math.max(1, max)] } },
-        axes: [{}, { scale: 'rate', label: 'messages/min', size: 50 }, ...(withQueue ? [{ scale: 'queue', side: 1, label: 'queued', grid: { show: false } }] : [])],
+        axes: [{ values: (/** @type {any} */ _u, /** @type {number[]} */ ticks) => ticks.map(clock) }, { scale: 'rate', label: 'messages/min', size: 50 }, ...(withQueue ? [{ scale: 'queue', side: 1, label: 'queued', grid: { show: false } }] : [])],
         legend: { live: false },
       };
       const plot = new uPlot(opts, data, box);
