@@ -113,6 +113,7 @@ export function registerHistogram<R>(registry: Registry, h: HistogramRows<R>): v
   const metric = {
     name: h.name,
     help: h.help,
+    labelNames: [...h.labelNames],
     type: 'histogram',
     aggregator: 'sum',
     get() {

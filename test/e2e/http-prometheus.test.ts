@@ -9,6 +9,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { defaultHttpSettings } from '../../src/config/http.js';
 import { ROOT, run, startTestAgent, type TestAgent } from '../helpers/harness.js';
+import { dashboardQueries } from '../helpers/grafana.js';
 import { until } from '../helpers/probe-support.js';
 import { startPrometheus, type PrometheusServer } from '../helpers/prometheus-server.js';
 
@@ -97,5 +98,14 @@ describe('Prometheus scraping the agent (e2e, real prometheus)', function () {
     const inc = await prom.query(`increase(${q}[5m])`);
     expect(inc).to.have.length(1);
     expect(inc[0]!.value).to.be.at.least(0);
+  });
+
+  it('runs every query of the Grafana dashboard; the mail-flow ones return series', async () => {
+    for (const q of dashboardQueries()) {
+      const expr = q.expr.replace(/\$__rate_interval/g, '1m').replace(/\$(instance|mta)/g, '.*');
+      const r = await prom.query(expr);
+      // (a filter such as "> 0" may rightly leave nothing)
+      if (/received|transmitted|stored_messages|oldest|source_|snmp_in/.test(expr) && !/ (>|==) /.test(expr)) expect(r.length, `${q.where}: ${expr}`).to.be.greaterThan(0);
+    }
   });
 });
