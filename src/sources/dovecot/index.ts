@@ -15,7 +15,7 @@ import { restoreModel, snapshotModel } from '../../model/persist.js';
 import { Checkpoint } from '../../state/checkpoint.js';
 import { CheckpointSaver } from '../../state/checkpoint-saver.js';
 import { registerSource, type Source } from '../registry.js';
-import { FileFollower, JournalFollower, type FilePosition, type FollowerStatus, type JournalPosition } from '../tail/index.js';
+import { FileFollower, JournalFollower, trackBackfill, type BackfillReport, type FilePosition, type FollowerStatus, type JournalPosition } from '../tail/index.js';
 import { isDovecotCheckpoint, type DovecotCheckpoint } from './checkpoint.js';
 import { readImapQuotas } from './imap-quota.js';
 import { parseLine, parseMessage } from './parse.js';
@@ -104,6 +104,7 @@ export class DovecotSource implements Source {
         },
       });
     }
+    if (fromStart && this.follower instanceof FileFollower) this.backfill = trackBackfill(this.follower, 'dovecot log', log);
     this.follower?.start();
     const doveadm = [s.doveadm, ...doveadmArgs(s)].join(' ');
     if (s.whoInterval > 0) {
@@ -195,7 +196,10 @@ export class DovecotSource implements Source {
     };
   }
 
+  private backfill?: BackfillReport;
+
   async stop(): Promise<void> {
+    this.backfill?.stop();
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();

@@ -12,7 +12,7 @@ import { restoreModel, snapshotModel, type ModelSnapshot } from '../../model/per
 import { Checkpoint } from '../../state/checkpoint.js';
 import { CheckpointSaver } from '../../state/checkpoint-saver.js';
 import { registerSource, type Source } from '../registry.js';
-import { FileFollower, JournalFollower, type FilePosition, type FollowerStatus, type JournalPosition } from '../tail/index.js';
+import { FileFollower, JournalFollower, trackBackfill, type BackfillReport, type FilePosition, type FollowerStatus, type JournalPosition } from '../tail/index.js';
 import { PostfixLog, type PostfixLogState } from './apply.js';
 import { parseMessage } from './parse.js';
 import { applyQueue, queueCommand, readQueue } from './queue.js';
@@ -38,7 +38,7 @@ export class PostfixSource implements Source {
   private model?: MailSystem;
   private log?: Logger;
   private queueTimer?: NodeJS.Timeout;
-  private progressTimer?: NodeJS.Timeout;
+  private backfill?: BackfillReport;
   private queueError = '';
   private syslogName?: string;
   private logDown = false;
@@ -107,7 +107,7 @@ export class PostfixSource implements Source {
         },
       });
       this.follower = follower;
-      if (this.fromStart && !saved && process.stderr.isTTY) this.showProgress(follower);
+      if (this.fromStart && !saved) this.backfill = trackBackfill(follower, 'postfix log', log);
     }
     this.follower?.start();
     if (this.settings.queue) await this.startQueue(this.settings.queue);
@@ -211,25 +211,10 @@ export class PostfixSource implements Source {
 
   private mailVersion = '';
 
-  private showProgress(f: FileFollower): void {
-    const draw = () => {
-      const { offset, size } = f.progress();
-      const pct = size ? Math.min(100, Math.floor((offset * 100) / size)) : 100;
-      const bar = '#'.repeat(Math.floor(pct / 4)).padEnd(25, '.');
-      process.stderr.write(`\rreading ${this.settings.log} [${bar}] ${pct}%`);
-      if (pct >= 100) {
-        process.stderr.write('\n');
-        clearInterval(this.progressTimer);
-      }
-    };
-    this.progressTimer = setInterval(draw, 200);
-    this.progressTimer.unref();
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.queueTimer);
-    clearInterval(this.progressTimer);
+    this.backfill?.stop();
     await this.follower?.stop();
     this.saver?.flush(this.follower?.position());
   }

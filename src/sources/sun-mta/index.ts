@@ -16,7 +16,7 @@ import { Checkpoint } from '../../state/checkpoint.js';
 import { CheckpointSaver } from '../../state/checkpoint-saver.js';
 import { readClearRequest } from '../../state/counters-clear.js';
 import { registerSource, type Source } from '../registry.js';
-import { FileFollower, type FilePosition, type FollowerStatus } from '../tail/index.js';
+import { FileFollower, trackBackfill, type BackfillReport, type FilePosition, type FollowerStatus } from '../tail/index.js';
 import { SunLog, type SunLogState } from './apply.js';
 
 export interface SunMtaCheckpoint {
@@ -122,6 +122,7 @@ export class SunMtaSource implements Source {
         this.saver?.saved(pos, lines.length === 0);
       },
     });
+    if (this.fromStart && !saved) this.backfill = trackBackfill(this.follower, 'sun-mta log', log);
     this.follower.start();
     this.clearTimer = setInterval(() => this.checkClear(), CLEAR_POLL_MS);
     this.clearTimer.unref();
@@ -174,7 +175,10 @@ export class SunMtaSource implements Source {
     };
   }
 
+  private backfill?: BackfillReport;
+
   async stop(): Promise<void> {
+    this.backfill?.stop();
     clearInterval(this.clearTimer);
     await this.follower?.stop();
     if (this.ready) this.saver?.flush(this.follower?.position());
