@@ -28,6 +28,8 @@ interface Series {
   prev?: Figures;
   /** sample number this series was last seen at */
   seen: number;
+  /** messages (received + transmitted + rejected) over the points in the window: the busiest are graphed */
+  traffic: number;
   received: Uint32Array;
   transmitted: Uint32Array;
   rejected: Uint32Array;
@@ -105,7 +107,8 @@ export class History {
       // gone from the model: a gap now, forgotten once its last point has left the window
       if (this.seq - s.seen >= this.opts.points) this.series.delete(key);
       else {
-        for (const r of [s.received, s.transmitted, s.rejected, s.queued]) r[slot] = NONE;
+        forget(s, slot);
+        s.queued[slot] = NONE;
         s.prev = undefined;
       }
     }
@@ -116,13 +119,15 @@ export class History {
     let s = this.series.get(key);
     if (!s) {
       const n = this.opts.points;
-      s = { key, mta: app.name, group: ch?.name ?? '', seen: this.seq, received: ring(n), transmitted: ring(n), rejected: ring(n), queued: ring(n) };
+      s = { key, mta: app.name, group: ch?.name ?? '', seen: this.seq, traffic: 0, received: ring(n), transmitted: ring(n), rejected: ring(n), queued: ring(n) };
       this.series.set(key, s);
     }
     const p = s.prev;
+    forget(s, slot);
     s.received[slot] = p ? delta(p.received, f.received) : NONE;
     s.transmitted[slot] = p ? delta(p.transmitted, f.transmitted) : NONE;
     s.rejected[slot] = p ? delta(p.rejected, f.rejected) : NONE;
+    for (const r of [s.received, s.transmitted, s.rejected]) if (r[slot] !== NONE) s.traffic += r[slot]!;
     s.queued[slot] = Math.min(f.queued, NONE - 1);
     s.prev = f;
     s.seen = this.seq;
@@ -154,14 +159,9 @@ export class History {
       queued: slots.map((i) => (s.queued[i] === NONE ? null : s.queued[i]!)),
     });
     const all = [...this.series.values()];
-    const busy = (s: Series) => {
-      let t = 0;
-      for (const i of slots) for (const r of [s.received, s.transmitted, s.rejected]) if (r[i] !== NONE) t += r[i]!;
-      return t;
-    };
     const channels = all
       .filter((s) => s.key.startsWith('c'))
-      .map((s) => ({ s, busy: busy(s) }))
+      .map((s) => ({ s, busy: s.traffic }))
       .sort((a, b) => b.busy - a.busy || a.s.key.localeCompare(b.s.key));
     return {
       intervalSeconds: this.opts.intervalMs / 1000,
@@ -170,6 +170,14 @@ export class History {
       channels: channels.slice(0, top).map((c) => json(c.s)),
       more: Math.max(0, channels.length - top),
     };
+  }
+}
+
+/** Empties a slot about to be written (it leaves the window), taking its counts off the traffic. */
+function forget(s: Series, slot: number): void {
+  for (const r of [s.received, s.transmitted, s.rejected]) {
+    if (r[slot] !== NONE) s.traffic -= r[slot]!;
+    r[slot] = NONE;
   }
 }
 

@@ -22,6 +22,7 @@ import { loadAssets } from './assets.js';
 import { Authenticator } from './auth.js';
 import { History } from './history.js';
 import type { AgentFigures } from './metrics-agent.js';
+import { renderMetrics } from './metric-kit.js';
 import { agentMetrics } from './metrics.js';
 import { statusJson } from './status.js';
 
@@ -83,7 +84,7 @@ export async function startHttp(settings: HttpSettings, parts: HttpParts, log: L
     // the same promise while one renders or for RENDER_REUSE_MS after: concurrent scrapes render once
     if (prev) return prev;
     const p = (async (): Promise<Rendered> => {
-      if (route === 'metrics') return { at: now, type: metrics.registry.contentType, body: Buffer.from(await metrics.registry.metrics()) };
+      if (route === 'metrics') return { at: now, type: metrics.registry.contentType, body: Buffer.from(await renderMetrics(metrics.registry)) };
       const json = route === 'status' ? statusJson(model, identity, now, refreshSeconds) : history.toJson(GRAPHED_CHANNELS);
       return { at: now, type: 'application/json; charset=utf-8', body: Buffer.from(JSON.stringify(json)) };
     })();
