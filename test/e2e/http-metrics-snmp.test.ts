@@ -12,6 +12,7 @@ import { expect } from 'chai';
 import { settingsFrom } from '../../src/config/config.js';
 import { COUNTER_KINDS } from '../../src/model/channel-counters.js';
 import { MIB_OPTS, ROOT, snmp, startTestAgent, type TestAgent } from '../helpers/harness.js';
+import { until } from '../helpers/probe-support.js';
 import { parseExposition, type Exposition } from '../helpers/prometheus-text.js';
 
 const POSTFIX_LOG = path.join(ROOT, 'test/fixtures/postfix/real-3.7.log');
@@ -42,14 +43,6 @@ async function scrape(url: string): Promise<{ text: string; e: Exposition }> {
   return { text, e: parseExposition(text) };
 }
 
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** "5.1.1" from mtaGroupErrorTable's index 5001001. */
 const codeOf = (n: number) => `${Math.floor(n / 1_000_000)}.${Math.floor(n / 1000) % 1000}.${n % 1000}`;
 
@@ -70,7 +63,7 @@ describe('HTTP /metrics equals SNMP, figure by figure (e2e)', function () {
   const allRead = async () => {
     const pf = readFileSync(path.join(dir, 'mail.log'), 'utf8').trimEnd().split('\n').length;
     const sun = readFileSync(path.join(dir, 'mail.log_current'), 'utf8').trimEnd().split('\n').length;
-    await until('both logs read and the probe checked', () => linesRead('postfix log') === pf && linesRead('sun-mta log') === sun && [...agent!.model.checks.values()].every((c) => c.checks === 1));
+    await until('both logs read and the probe checked', () => linesRead('postfix log') === pf && linesRead('sun-mta log') === sun && [...agent!.model.checks.values()].every((c) => c.checks === 1), 60_000);
   };
 
   before(async () => {

@@ -91,4 +91,24 @@ describe('HTTP /metrics from the model', () => {
     expect(valueOf(e, 'madman_agent_indexed_objects')).to.equal(321);
     expect(valueOf(e, 'madman_snmp_in_packets_total')).to.equal(12);
   });
+
+  it('renders in slices exactly what prom-client renders in one go (9,000 series in one metric)', async () => {
+    const model = new MailSystem();
+    const app = model.addApplication('postfix MTA on mx');
+    for (let i = 1; i <= 1000; i++) {
+      const ch = model.addChannel(app, `channel-${i}`, { receivedMessages: i });
+      model.countError(ch, '4.7.1', 'inbound', i);
+      model.countError(ch, '5.1.1', 'outbound', 2);
+      model.countError(ch, '5.7.1', 'inbound', 1);
+    }
+    const m = agentMetrics(model, { version: '1', startedAt: 0, stats: new SnmpStats(), instances: () => 0 }, () => 1_800_000_000_000);
+    const sliced = await renderMetrics(m.registry);
+    const whole = await m.registry.metrics();
+    const lines = (t: string) => t.split('\n').filter((l) => l !== '');
+    expect(lines(sliced)).to.deep.equal(lines(whole));
+    const e = parseExposition(sliced);
+    expect(e.samples.filter((s) => s.name === 'madman_mta_group_errors_total')).to.have.length(9000);
+    expect(sliced.match(/^# TYPE madman_mta_group_errors_total counter$/gm)).to.have.length(1);
+    expect(valueOf(e, 'madman_mta_group_errors_total', { group: 'channel-777', code: '4.7.1', direction: 'inbound' })).to.equal(777);
+  });
 });
