@@ -272,8 +272,10 @@ describe('HTTP /metrics equals SNMP, figure by figure (e2e)', function () {
 
   it('reports the agent\'s own SNMP counters (snmpInPkts counts the walk just made)', async () => {
     const before = Number((await snmp('snmpget', [...MIB_OPTS, '-Oqv', agent!.target, 'snmpInPkts.0'])).stdout);
+    // the get is counted before it is answered, so the value it read includes itself, and no
+    // packet comes after it; a scrape within 250 ms of the previous one is that one again
+    await until('the scrape to show the get', async () => (await scrape(url)).e.samples.find((s) => s.name === 'madman_snmp_in_packets_total')!.value === before, 10_000);
     const { e } = await scrape(url);
-    // the get is counted before it is answered, so the value it read includes itself: no packet came since
     expect(e.samples.find((s) => s.name === 'madman_snmp_in_packets_total')!.value).to.equal(before);
     expect(e.samples.find((s) => s.name === 'madman_snmp_in_bad_versions_total')!.value).to.equal(0);
   });
@@ -301,8 +303,10 @@ describe('HTTP /metrics equals SNMP, figure by figure (e2e)', function () {
     appendFileSync(path.join(dir, 'mail.log'), `${lines.join('\n')}\n`);
     await allRead();
     const k = (n: string) => [...before.keys()].find((x) => x.startsWith(`${n}{`) && x.includes('"group":"smtpd"') && x.includes('postfix'))!;
-    const next = counters((await scrape(url)).e);
     const received = k('madman_mta_group_received_messages_total');
+    // (a scrape within 250 ms of the previous one is that one again)
+    await until('the new message scraped', async () => counters((await scrape(url)).e).get(received) !== before.get(received), 10_000);
+    const next = counters((await scrape(url)).e);
     expect(next.get(received)).to.equal(before.get(received)! + 1);
   });
 });
