@@ -15,6 +15,7 @@ import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securi
 import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type NotifySettings } from './alarms.js';
 import { AGENTX_FORMAT_MESSAGE, agentxAddress, agentxSchema, isAgentxAddress } from './agentx.js';
 import { quotaNoticeFromFile, quotaNoticeSchema, type QuotaNoticeFile, type QuotaNoticeSettings } from './quota-notice.js';
+import { httpFromFile, httpSchema, httpWithFlags, type HttpFile, type HttpSettings } from './http.js';
 import '../sources/index.js';
 import { registryVersion, sourceDeclarations, type SourceSettings } from '../sources/registry.js';
 
@@ -39,6 +40,8 @@ export interface Settings extends Partial<SourceSettings> {
   agentx?: string;
   /** `madman quota -e`'s mail (config/quota-notice.ts) */
   quotaNotice?: QuotaNoticeSettings;
+  /** the HTTP front end (config/http.ts); off when absent */
+  http?: HttpSettings;
 }
 
 export function defaultStateDir(): string {
@@ -102,6 +105,7 @@ const coreSchema = {
     ...alarmSchemas,
     agentx: agentxSchema,
     quotaNotice: quotaNoticeSchema,
+    http: httpSchema,
   },
 } as const;
 
@@ -150,6 +154,9 @@ interface FileSettings extends SecurityFileSettings, AlarmFileSettings {
   resolved?: ReturnType<typeof securitySettings>;
   agentx?: string;
   quotaNotice?: QuotaNoticeFile;
+  http?: HttpFile;
+  /** the http lines, checked and resolved */
+  httpResolved?: HttpSettings;
 }
 
 /** Reads and checks a config file; throws ConfigError. */
@@ -191,6 +198,12 @@ export function readConfigFile(file: string): FileSettings {
     throw new ConfigError(err.file ?? file, err.file ? 'createUser' : dotted(err.path), err.line ?? (at === undefined ? undefined : lines.linePos(at).line), err.message);
   }
   checkAlarmFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message));
+  if (settings.http) {
+    settings.httpResolved = httpFromFile(settings.http, settings.secrets, path.dirname(file), (keys, message, at) => {
+      const pos = (doc.getIn(keys, true) as Node | undefined)?.range?.[0];
+      return new ConfigError(at?.file ?? file, dotted(keys), at?.line ?? (pos === undefined ? undefined : lines.linePos(pos).line), message);
+    });
+  }
   return settings;
 }
 
@@ -242,6 +255,8 @@ export interface Flags extends AlarmFlags {
   verbose?: number;
   /** true: the default master socket */
   agentx?: string | boolean;
+  /** HTTP listen addresses (--http, repeatable) */
+  http?: string[];
   [sourceFlag: string]: unknown;
 }
 
@@ -250,12 +265,14 @@ export function settingsFrom(flags: Flags): Settings {
   let file: FileSettings | undefined;
   let fileAlarms: AlarmFileSettings | undefined;
   let fileAgentx: string | undefined;
+  let fileHttp: HttpSettings | undefined;
   let fileListen = false;
   let fileCommunities = false;
   if (flags.config) {
     const f = (file = readConfigFile(flags.config));
     fileAlarms = f;
     fileAgentx = f.agentx;
+    fileHttp = f.httpResolved;
     fileListen = f.listen !== undefined || f.agentaddress !== undefined;
     fileCommunities = Boolean(f.communities || f.community || f.resolved);
     if (f.listen) s.listen = f.listen;
@@ -292,6 +309,8 @@ export function settingsFrom(flags: Flags): Settings {
   }
   applyAlarmSettings(s, fileAlarms, flags);
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
+  const http = httpWithFlags(fileHttp, flags.http);
+  if (http) s.http = http;
   const agentx = agentxAddress(fileAgentx, flags.agentx);
   if (agentx !== undefined) {
     s.agentx = agentx;
