@@ -29,6 +29,7 @@ import { engineEnterprise, ephemeralEngine, startSecurity, type SecurityState } 
 import './sources/index.js';
 import { configuredSources, type Source } from './sources/registry.js';
 import { StableIndexes } from './state/stable-indexes.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -128,12 +129,14 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
           uptime: () => sysUpTime(ctx),
           beginRequest: () => ctx.tick(),
           onEncodeError: () => stats.encodeErrors++,
+          caps: settings.limits.bulk,
           description: `madman ${VERSION}`,
           log,
         });
   if (agentx) notifications.add(agentx.sink);
   const alarming = startAlarming(settings, model, tree, ctx, notifications, log, security.engine.id);
 
+  const packetLog = packetLogs(log);
   const udp = new UdpAgent({
     listen: settings.listen,
     access: new CommunityAccess(settings.communities),
@@ -142,8 +145,12 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     views: security.views,
     v3: security.v3,
     maxMessageSize: settings.maxMessageSize,
+    caps: settings.limits.bulk,
+    recvBufferSize: settings.limits.serverRecvBuf,
     beginRequest: () => ctx.tick(),
-    onDrop: (reason, from) => log.info({ from, reason }, 'request dropped'),
+    // at the default level nothing is logged per packet: skip even the counting
+    onDrop: log.isLevelEnabled('info') ? (reason, from) => packetLog.dropped.note(reason, { from }) : undefined,
+    onInternalError: (err, from) => packetLog.internal.note(err.stack?.split('\n').slice(0, 2).join(' ') ?? err.message, { from, stack: err.stack }),
   });
   let endpoints: Endpoint[];
   try {
@@ -154,9 +161,10 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     await agentx?.stop();
     await notifications.close();
     for (const s of sources) await s.stop();
+    packetLog.stop();
     throw err;
   }
-  log.info({ endpoints, objects: index.objects.length }, 'agent listening');
+  log.info({ endpoints, objects: index.objects.length, recvBufferBytes: udp.recvBufferSizes() }, 'agent listening');
   return {
     model,
     index,
@@ -169,11 +177,31 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     agentx,
     async stop() {
       await udp.stop();
+      packetLog.stop();
       alarming.stop();
       await agentx?.stop();
       for (const s of sources) await s.stop();
       await notifications.close();
       stable?.flush();
+    },
+  };
+}
+
+/**
+ * The UDP handler's two logs, one line per cause per minute with counts: requests
+ * dropped (info, seen with -v) and bugs met while answering (errors, always seen).
+ */
+function packetLogs(log: Logger): { dropped: RateLimitedLog; internal: RateLimitedLog; stop(): void } {
+  const dropped = new RateLimitedLog((reason, count, f) => log.info({ ...f, reason, count }, 'request dropped'));
+  const internal = new RateLimitedLog((cause, count, f) => log.error({ ...f, cause, count }, 'internal error answering a request'));
+  dropped.startTimer();
+  internal.startTimer();
+  return {
+    dropped,
+    internal,
+    stop() {
+      dropped.stop();
+      internal.stop();
     },
   };
 }

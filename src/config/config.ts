@@ -15,6 +15,9 @@ import { sunMtaSchema, sunMtaSettings, type SunMtaFile, type SunMtaSettings } fr
 import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type DiskSettings, type NotifySettings } from './alarms.js';
 import { dovecotFromFile, dovecotFromFlags, dovecotSchema, type DovecotFile, type DovecotSettings } from './dovecot.js';
 import { AGENTX_FORMAT_MESSAGE, agentxAddress, agentxSchema, isAgentxAddress } from './agentx.js';
+import { checkListenFile, keyText, listenConflict, servingDefaults, servingFromFile, servingSchemaProperties, type ServingFile, type ServingLimits } from './serving.js';
+import { stateDirProblem } from './state-dir.js';
+import { findAliasBomb } from './yaml-aliases.js';
 
 export interface Settings {
   listen: string[];
@@ -39,6 +42,8 @@ export interface Settings {
   notify: NotifySettings;
   /** AgentX master to serve through (unix:PATH or tcp:HOST:PORT) */
   agentx?: string;
+  /** GetBulk caps and the socket receive buffer (config/serving.ts) */
+  limits: ServingLimits;
 }
 
 export interface PostfixSettings {
@@ -70,6 +75,7 @@ export function defaults(): Settings {
     logLevel: 'warn',
     system: { contact: 'postmaster@localhost', location: 'unknown' },
     ...alarmDefaults(),
+    limits: servingDefaults(),
   };
 }
 
@@ -130,6 +136,7 @@ const schema = {
     ...securitySchemaProperties,
     ...alarmSchemas,
     agentx: agentxSchema,
+    ...servingSchemaProperties,
   },
 } as const;
 
@@ -148,7 +155,7 @@ function tryOk(f: () => unknown): boolean {
   }
 }
 
-interface FileSettings extends SecurityFileSettings, AlarmFileSettings {
+interface FileSettings extends SecurityFileSettings, AlarmFileSettings, ServingFile {
   listen?: string[];
   community?: string;
   communities?: Array<{ name: string; source?: string[] }>;
@@ -181,7 +188,10 @@ export function readConfigFile(file: string): FileSettings {
     const e = doc.errors[0]!;
     throw new ConfigError(file, '', lines.linePos(e.pos[0]).line, `not valid YAML: ${e.message.split('\n')[0]}`);
   }
-  const data: unknown = doc.toJS() ?? {};
+  const bomb = findAliasBomb(doc);
+  if (bomb) throw new ConfigError(file, keyText(bomb.path), bomb.offset === undefined ? undefined : lines.linePos(bomb.offset).line, bomb.message);
+  // findAliasBomb bounds the expansion by size, which replaces the parser's count of aliases
+  const data: unknown = doc.toJS({ maxAliasCount: -1 }) ?? {};
   if (!validate(data)) {
     const e = validate.errors![0]!;
     const { key, line } = locate(doc, lines, e);
@@ -208,6 +218,12 @@ export function readConfigFile(file: string): FileSettings {
     throw new ConfigError(err.file ?? file, err.file ? 'createUser' : key, err.line ?? (at === undefined ? undefined : lines.linePos(at).line), err.message);
   }
   checkAlarmFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message), settings.probes?.map(probeTimeout));
+  checkListenFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message));
+  const stateDir = settings.stateDir && stateDirProblem(path.resolve(path.dirname(file), settings.stateDir));
+  if (stateDir) {
+    const at = (doc.getIn(['stateDir'], true) as Node | undefined)?.range?.[0];
+    throw new ConfigError(file, 'stateDir', at === undefined ? undefined : lines.linePos(at).line, stateDir);
+  }
   return settings;
 }
 
@@ -270,6 +286,7 @@ export function settingsFrom(flags: Flags): Settings {
   let fileAgentx: string | undefined;
   let fileListen = false;
   let fileCommunities = false;
+  let fileStateDir = false;
   if (flags.config) {
     const f = readConfigFile(flags.config);
     fileSunMta = f.sunMta;
@@ -288,6 +305,7 @@ export function settingsFrom(flags: Flags): Settings {
       s.security = f.resolved.security;
     }
     if (f.stateDir) s.stateDir = path.resolve(path.dirname(flags.config), f.stateDir);
+    fileStateDir = f.stateDir !== undefined;
     if (f.demo !== undefined) s.demo = f.demo;
     if (f.fromStart !== undefined) s.fromStart = f.fromStart;
     if (f.postfix) {
@@ -305,15 +323,23 @@ export function settingsFrom(flags: Flags): Settings {
     if (f.logLevel) s.logLevel = f.logLevel;
     if (f.system) s.system = { ...s.system, ...f.system };
     if (f.probes) s.probes = probeSpecs(f.probes, path.dirname(flags.config));
+    s.limits = servingFromFile(f, s.limits);
   }
   if (flags.listen?.length || flags.agentaddress?.length) {
     const listen = [...(flags.listen ?? []), ...(flags.agentaddress ?? [])];
     for (const l of listen) parseEndpoint(l);
+    const conflict = listenConflict(listen);
+    if (conflict) throw new Error(`--listen: ${conflict.message}`);
     s.listen = listen;
   }
   // --community adds one (any source, no view) to those configured; it replaces only the default.
   if (flags.community) s.communities = [...(fileCommunities ? s.communities : []), { community: flags.community, sources: [] }];
   if (flags.stateDir) s.stateDir = path.resolve(flags.stateDir);
+  if (flags.stateDir || !fileStateDir) {
+    // a file's stateDir was checked with its line (readConfigFile)
+    const problem = stateDirProblem(s.stateDir);
+    if (problem) throw new Error(`${flags.stateDir ? '--state-dir' : `stateDir (default ${s.stateDir})`}: ${problem}`);
+  }
   if (flags.demo) s.demo = true;
   if (flags.fromStart) s.fromStart = true;
   if (flags.postfixLog || flags.postfixJournal || flags.postfixQueue) {

@@ -9,6 +9,7 @@ import snmp from 'net-snmp';
 import type { SinkSettings } from '../config/alarms.js';
 import type { Logger } from '../log.js';
 import type { Notification, NotificationSink, NotificationVarbind } from '../snmp/notifications.js';
+import { RateLimitedLog, type Clock } from '../rate-limited-log.js';
 import { RetryQueue, type RetryOptions } from './retry-queue.js';
 
 // The parts of the package's session API used here (its typings declare them as any).
@@ -96,6 +97,8 @@ export interface SnmpSinkOptions {
   timeoutMs: number;
   /** SNMPv1 agent-addr: the agent's IPv4 address (default 127.0.0.1) */
   agentAddr?: string;
+  /** for the rate limit of warnings (tests) */
+  clock?: Clock;
 }
 
 export class SnmpSink implements NotificationSink {
@@ -104,6 +107,7 @@ export class SnmpSink implements NotificationSink {
   private readonly queue?: RetryQueue<Notification>;
   /** notifications handed to the transport (traps) or acknowledged (informs) */
   sent = 0;
+  private readonly warnings: RateLimitedLog;
 
   constructor(
     private readonly settings: SinkSettings,
@@ -113,13 +117,16 @@ export class SnmpSink implements NotificationSink {
     const version = settings.kind === 'trapsess' ? `v3 ${settings.inform ? 'inform' : 'trap'}` : settings.kind;
     this.name = `${version} ${settings.host}:${settings.port}`;
     this.session = openSession(settings, opts.timeoutMs);
-    this.session.on('error', (err) => log.warn({ sink: this.name, err: err.message }, 'notification socket error'));
+    // A dead receiver fails every notification: one line per cause per minute, with counts.
+    this.warnings = new RateLimitedLog((msg, count, f) => log.warn({ sink: this.name, ...f, count }, msg), { clock: opts.clock });
+    this.warnings.startTimer();
+    this.session.on('error', (err) => this.warnings.note('notification socket error', { err: err.message }));
     if (settings.inform) {
       this.queue = new RetryQueue(
         (n) => this.inform(n),
         opts.retry,
-        (err, wait, queued) => log.warn({ sink: this.name, err: err.message, retryInMs: wait, queued }, 'inform not acknowledged; will retry'),
-        (dropped) => log.warn({ sink: this.name, dropped }, 'inform queue full; oldest notification dropped'),
+        (err, wait, queued) => this.warnings.note('inform not acknowledged; will retry', { err: err.message, retryInMs: wait, queued }),
+        (dropped) => this.warnings.note('inform queue full; oldest notification dropped', { dropped }),
       );
     }
   }
@@ -136,7 +143,7 @@ export class SnmpSink implements NotificationSink {
     }
     const v1 = this.settings.kind === 'trapsink';
     this.session.trap(v1 ? v1TrapOid(n.oid) : n.oid.join('.'), n.varbinds.map(packageVarbind), { upTime: n.uptime, agentAddr: this.opts.agentAddr }, (err) => {
-      if (err) this.log.warn({ sink: this.name, notification: n.name, err: err.message }, 'trap not sent');
+      if (err) this.warnings.note('trap not sent', { notification: n.name, err: err.message });
       else this.sent++;
     });
   }
@@ -155,6 +162,7 @@ export class SnmpSink implements NotificationSink {
 
   async close(): Promise<void> {
     this.queue?.close();
+    this.warnings.stop();
     try {
       this.session.close();
     } catch {

@@ -65,20 +65,40 @@ export class UnexpectedPduError extends Error {
 
 const REQUEST_TYPES: ReadonlySet<number> = new Set([Tag.GetRequest, Tag.GetNextRequest, Tag.GetBulkRequest, Tag.SetRequest]);
 
-export function decodeMessage(buf: Buffer): RequestMessage {
+/** A community message's header: read before the PDU, so a wrong community costs no PDU decoding. */
+export interface CommunityHeader {
+  version: CommunityVersion;
+  community: Buffer;
+  /** positioned at the PDU */
+  rest: BerReader;
+}
+
+/** Version and community of an SNMPv1/v2c message; throws BadVersionError for any other version. */
+export function decodeHeader(buf: Buffer): CommunityHeader {
   const top = new BerReader(buf);
-  const msg = top.sequence();
+  const rest = top.sequence();
   if (!top.done) throw new BerError('bytes after the message');
-  const version = msg.integer();
+  const version = rest.integer();
   if (version !== Version.v1 && version !== Version.v2c) throw new BadVersionError(version);
-  const community = msg.octets();
+  const community = rest.octets();
+  return { version, community, rest };
+}
+
+/** The PDU after a header from decodeHeader. */
+export function decodeBody(h: CommunityHeader, buf: Buffer): RequestMessage {
+  const msg = h.rest;
   const start = msg.pos;
   const { tag } = msg.readHeader();
   msg.pos = start;
-  if (tag === Tag.GetBulkRequest && version === Version.v1) throw new BerError('GetBulk in an SNMPv1 message');
+  if (tag === Tag.GetBulkRequest && h.version === Version.v1) throw new BerError('GetBulk in an SNMPv1 message');
   const pdu = decodePdu(msg, buf);
   if (!msg.done) throw new BerError('bytes after the PDU');
-  return { version, community, pdu };
+  return { version: h.version, community: h.community, pdu };
+}
+
+/** A whole SNMPv1/v2c request message. */
+export function decodeMessage(buf: Buffer): RequestMessage {
+  return decodeBody(decodeHeader(buf), buf);
 }
 
 /** A request PDU at `msg`'s position (varbinds keep their raw bytes from `buf`). */
