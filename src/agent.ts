@@ -1,7 +1,6 @@
 // Puts the agent together: model, sources, MIB, views, index, transport.
 // Data flows one way: sources -> model -> views -> index -> UDP.
 
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Settings } from './config/config.js';
 import type { Logger } from './log.js';
@@ -29,11 +28,11 @@ import { engineEnterprise, ephemeralEngine, startSecurity, type SecurityState } 
 import './sources/index.js';
 import { configuredSources, type Source } from './sources/registry.js';
 import { StableIndexes } from './state/stable-indexes.js';
+import { VERSION } from './version.js';
 import { RateLimitedLog } from './rate-limited-log.js';
+import { warmUp } from './snmp/warm-up.js';
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export { VERSION };
 
 export interface RunningAgent {
   model: MailSystem;
@@ -136,6 +135,10 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   if (agentx) notifications.add(agentx.sink);
   const alarming = startAlarming(settings, model, tree, ctx, notifications, log, security.engine.id);
 
+  // compiled code and sorted rows before the first request arrives
+  ctx.tick();
+  const warm = warmUp(index, { caps: settings.limits.bulk });
+  log.debug(warm, 'serving paths warmed up');
   const packetLog = packetLogs(log);
   const udp = new UdpAgent({
     listen: settings.listen,

@@ -5,7 +5,7 @@
 // sysUpTime is passed with each one (the package's default is the process uptime in a
 // 32-bit field, which overflows after 497 days). send() never blocks nor throws.
 
-import snmp from 'net-snmp';
+import { createRequire } from 'node:module';
 import type { SinkSettings } from '../config/alarms.js';
 import type { Logger } from '../log.js';
 import type { Notification, NotificationSink, NotificationVarbind } from '../snmp/notifications.js';
@@ -35,7 +35,12 @@ interface SessionApi {
   createSession(target: string, community: string, options: Record<string, unknown>): Session;
   createV3Session(target: string, user: Record<string, unknown>, options: Record<string, unknown>): Session;
 }
-const api = snmp as unknown as SessionApi;
+// Loaded at the first sink: an agent that sends no SNMP notification never pays for the package.
+let loaded: SessionApi | undefined;
+function sessionApi(): SessionApi {
+  loaded ??= createRequire(import.meta.url)('net-snmp') as SessionApi;
+  return loaded;
+}
 
 const TYPES: Record<string, string> = {
   Integer32: 'Integer',
@@ -51,7 +56,7 @@ const TYPES: Record<string, string> = {
 };
 
 export function packageVarbind(v: NotificationVarbind): PackageVarbind {
-  const type = api.ObjectType[TYPES[v.syntax.kind]!]!;
+  const type = sessionApi().ObjectType[TYPES[v.syntax.kind]!]!;
   let value: unknown = v.value;
   if (typeof value === 'string') {
     if (v.syntax.kind === 'Integer32') value = v.syntax.enums?.[value];
@@ -71,15 +76,15 @@ function openSession(s: SinkSettings, timeoutMs: number): Session {
     const u = s.user!;
     const user = {
       name: u.name,
-      level: api.SecurityLevel.authPriv,
-      authProtocol: api.AuthProtocols[AUTH[u.authProtocol]!],
+      level: sessionApi().SecurityLevel.authPriv,
+      authProtocol: sessionApi().AuthProtocols[AUTH[u.authProtocol]!],
       authKey: u.authPassword,
-      privProtocol: api.PrivProtocols[PRIV[u.privProtocol]!],
+      privProtocol: sessionApi().PrivProtocols[PRIV[u.privProtocol]!],
       privKey: u.privPassword,
     };
-    return api.createV3Session(s.host, user, { ...common, engineID: s.engineId });
+    return sessionApi().createV3Session(s.host, user, { ...common, engineID: s.engineId });
   }
-  return api.createSession(s.host, s.community ?? 'public', { ...common, version: s.kind === 'trapsink' ? api.Version1 : api.Version2c });
+  return sessionApi().createSession(s.host, s.community ?? 'public', { ...common, version: s.kind === 'trapsink' ? sessionApi().Version1 : sessionApi().Version2c });
 }
 
 /**

@@ -178,10 +178,11 @@ export class UdpAgent {
   private onMessage(sock: dgram.Socket, ep: Endpoint, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     const { stats } = this.opts;
     stats.inPkts++;
-    const from = `${rinfo.address}:${rinfo.port}`;
+    // made only for a packet that is dropped
+    const from = () => `${rinfo.address}:${rinfo.port}`;
     const drop = (reason: string) => {
       stats.droppedRequests++;
-      this.opts.onDrop?.(reason, from);
+      this.opts.onDrop?.(reason, from());
     };
     try {
       const max = Math.min(this.opts.maxMessageSize, UDP_LIMIT[ep.family]);
@@ -194,7 +195,7 @@ export class UdpAgent {
           const out = serveV3(this.opts.v3, msg, { index: this.opts.index, stats, maxSize: max, beginRequest: this.opts.beginRequest, caps: this.opts.caps });
           if (out.message) sock.send(out.message, rinfo.port, rinfo.address);
           else stats.droppedRequests++;
-          if (out.note) this.opts.onDrop?.(out.note, from);
+          if (out.note) this.opts.onDrop?.(out.note, from());
           return;
         }
         if (err instanceof BadVersionError) {
@@ -228,7 +229,7 @@ export class UdpAgent {
     } catch (err) {
       // A bug, not an input: keep serving, but say so.
       stats.droppedRequests++;
-      this.opts.onInternalError?.(err instanceof Error ? err : new Error(String(err)), from);
+      this.opts.onInternalError?.(err instanceof Error ? err : new Error(String(err)), from());
     }
   }
 
