@@ -191,7 +191,13 @@ export function readConfigFile(file: string): FileSettings {
   const bomb = findAliasBomb(doc);
   if (bomb) throw new ConfigError(file, keyText(bomb.path), bomb.offset === undefined ? undefined : lines.linePos(bomb.offset).line, bomb.message);
   // findAliasBomb bounds the expansion by size, which replaces the parser's count of aliases
-  const data: unknown = doc.toJS({ maxAliasCount: -1 }) ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: -1 }) ?? {};
+  } catch (err) {
+    // what the parser still refuses when making data (a tag it cannot resolve, ...)
+    throw new ConfigError(file, '', undefined, `not usable YAML: ${(err as Error).message}`);
+  }
   if (!validate(data)) {
     const e = validate.errors![0]!;
     const { key, line } = locate(doc, lines, e);

@@ -1,7 +1,8 @@
 // YAML aliases may repeat a node that holds aliases itself, so a few lines can stand
 // for billions of values ("billion laughs"). Before a config document is turned into
 // data, count the values it expands to and name the alias where the count passes the
-// limit, so the error reads like every other config error: key and line.
+// limit, or an alias whose anchor is not defined before it, so the error reads like
+// every other config error: key and line.
 
 import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 
@@ -49,7 +50,11 @@ export function findAliasBomb(doc: Document, limit = MAX_EXPANDED_VALUES): Alias
     if (found || !node || typeof node !== 'object') return;
     if (isAlias(node)) {
       const src = anchors.get(node.source);
-      total += src ? size(src) : 1;
+      if (!src) {
+        found = { path, offset: node.range?.[0], message: `alias *${node.source} names no anchor defined before it` };
+        return;
+      }
+      total += size(src);
       if (total > limit) {
         found = {
           path,
