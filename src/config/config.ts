@@ -2,7 +2,7 @@
 // The file is checked against a JSON schema (ajv); an error names the key and
 // the line it is on, and the CLI exits 2.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -178,6 +178,8 @@ interface FileSettings extends SecurityFileSettings, AlarmFileSettings, ServingF
 export function readConfigFile(file: string): FileSettings {
   let text: string;
   try {
+    // a FIFO would block the read until some writer came along
+    if (!statSync(file).isFile()) throw new Error('not a regular file');
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(file, '', undefined, `cannot read: ${(err as Error).message}`);

@@ -219,6 +219,8 @@ function readSecrets(file: string, addUser: (at: Array<string | number>, line: s
   } catch (err) {
     throw new SecurityConfigError(['secrets'], `cannot read ${file}: ${(err as Error).message}`);
   }
+  // a FIFO would block the read until some writer came along
+  if (!st.isFile()) throw new SecurityConfigError(['secrets'], `${file} is not a regular file`);
   if (st.mode & 0o077) {
     const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
     throw new SecurityConfigError(['secrets'], `${file} holds pass phrases but is readable or writable by others than its owner (mode ${mode}): chmod 600 it`);

@@ -74,8 +74,11 @@ export function listenConflict(listen: readonly string[]): ListenConflict | unde
   const eps = listen.map((l) => parseEndpoint(l));
   for (let j = 0; j < eps.length; j++) {
     const b = eps[j]!;
-    if (b.family === 'udp6' && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(canonical(b))) {
-      return { at: j, message: `${listen[j]}: a v4-mapped address cannot be bound on an IPv6-only socket; use udp:${canonical(b).slice(7)}` };
+    const mapped = b.family === 'udp6' ? /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical(b)) : null;
+    if (mapped) {
+      const [hi, lo] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
+      const v4 = [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+      return { at: j, message: `${listen[j]}: a v4-mapped address cannot be bound on an IPv6-only socket; use udp:${v4}` };
     }
     for (let i = 0; i < j; i++) {
       const a = eps[i]!;
