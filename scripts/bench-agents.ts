@@ -24,8 +24,17 @@ export interface AgentProcess {
   stop(): Promise<void>;
 }
 
-/** `madman agent --listen udp:127.0.0.1:PORT --state-dir DIR ARGS...`, ready once it prints its listening line. */
-export async function startMadman(dir: string, args: string[], nodeArgs: string[] = []): Promise<AgentProcess> {
+/** The node flags of the `madman` command's #! line, which operators get when they run `madman`. */
+export function shippedNodeArgs(): string[] {
+  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0]!;
+  return first.replace(/^#!\S*env -S node/, '').split(' ').filter(Boolean);
+}
+
+/**
+ * `madman agent --listen udp:127.0.0.1:PORT --state-dir DIR ARGS...` with the node flags
+ * of the #! line (or `nodeArgs`), ready once it prints its listening line.
+ */
+export async function startMadman(dir: string, args: string[], nodeArgs: string[] = shippedNodeArgs()): Promise<AgentProcess> {
   const port = await freeUdpPort();
   const t0 = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '--listen', `udp:127.0.0.1:${port}`, '--state-dir', path.join(dir, `state-${port}`), ...args], {

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadAverage, ms, runLoad, startMadman, startPlainSnmpd, type AgentProcess } from './bench-agents.js';
+import { shippedNodeArgs, loadAverage, ms, runLoad, startMadman, startPlainSnmpd, type AgentProcess } from './bench-agents.js';
 import { median, onCleanup, runBench } from './bench-procs.js';
 import type { LoadResult } from './load-client.js';
 
@@ -24,7 +24,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '3' },
     clients: { type: 'string', default: '4' },
-    'node-args': { type: 'string', default: '' },
+    'node-args': { type: 'string' },
     'no-snmpd': { type: 'boolean', default: false },
   },
 });
@@ -32,7 +32,8 @@ const rates = values.rates.split(',').map(Number);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const clients = Number(values.clients);
-const nodeArgs = values['node-args'].split(' ').filter(Boolean);
+// the node flags of the madman command's #! line unless told otherwise
+const nodeArgs = values['node-args'] ? values['node-args'].split(' ').filter(Boolean) : shippedNodeArgs();
 const OIDS = ['1.3.6.1.2.1.1.3.0', '1.3.6.1.2.1.1.5.0', '1.3.6.1.2.1.11.1.0'];
 
 type Key = `${string} ${'cold' | 'warm'} ${number}`;

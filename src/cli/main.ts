@@ -1,5 +1,8 @@
-#!/usr/bin/env node
-// The `madman` command.
+#!/usr/bin/env -S node --max-semi-space-size=1
+// The `madman` command. The young generation is kept at 1 MiB: V8 grows it to 16 MiB
+// under the agent's allocation rate (requests make short-lived garbage only) and never
+// gives it back, which was 8-14 MiB of the idle agent's memory; scavenges get shorter
+// and more frequent (docs/benchmarks.md, bench:memory and bench:load).
 
 import { Command, Option } from 'commander';
 import { VERSION } from '../version.js';

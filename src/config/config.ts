@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
@@ -144,7 +144,10 @@ const ajv = new Ajv({ allErrors: false });
 ajv.addFormat('endpoint', (s: string) => tryOk(() => parseEndpoint(s)));
 ajv.addFormat('network', (s: string) => tryOk(() => parseNetwork(s)));
 ajv.addFormat('agentx', isAgentxAddress);
-const validate = ajv.compile(schema);
+// Compiled at the first config file read (an agent started without one never pays for
+// the ~10 MB the compiled schema costs); a process reads one file, so it is compiled once.
+let compiled: ValidateFunction | undefined;
+const validator = (): ValidateFunction => (compiled ??= ajv.compile(schema));
 
 function tryOk(f: () => unknown): boolean {
   try {
@@ -200,6 +203,7 @@ export function readConfigFile(file: string): FileSettings {
     // what the parser still refuses when making data (a tag it cannot resolve, ...)
     throw new ConfigError(file, '', undefined, `not usable YAML: ${(err as Error).message}`);
   }
+  const validate = validator();
   if (!validate(data)) {
     const e = validate.errors![0]!;
     const { key, line } = locate(doc, lines, e);
