@@ -98,6 +98,13 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   });
 }
 
+/** CPU time (user + system) a process has used so far, in ms (from /proc/PID/stat, in clock ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11]) + Number(rest[12])) * 10;
+}
+
 /** Resident set size of a process, in MiB. */
 export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { shippedNodeArgs, loadAverage, ms, runLoad, startMadman, startPlainSnmpd, type AgentProcess } from './bench-agents.js';
+import { cpuMs, shippedNodeArgs, loadAverage, ms, runLoad, startMadman, startPlainSnmpd, type AgentProcess } from './bench-agents.js';
 import { median, onCleanup, runBench } from './bench-procs.js';
 import type { LoadResult } from './load-client.js';
 
@@ -37,8 +37,9 @@ const nodeArgs = values['node-args'] ? values['node-args'].split(' ').filter(Boo
 const OIDS = ['1.3.6.1.2.1.1.3.0', '1.3.6.1.2.1.1.5.0', '1.3.6.1.2.1.11.1.0'];
 
 type Key = `${string} ${'cold' | 'warm'} ${number}`;
-const results = new Map<Key, LoadResult[]>();
-const record = (k: Key, r: LoadResult) => results.set(k, [...(results.get(k) ?? []), r]);
+type Measured = LoadResult & { cpuUsPerAnswer: number };
+const results = new Map<Key, Measured[]>();
+const record = (k: Key, r: Measured) => results.set(k, [...(results.get(k) ?? []), r]);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'madman-bench-load-'));
@@ -52,25 +53,31 @@ async function main(): Promise<void> {
       for (const [name, start] of agents) {
         const spec = { rate, seconds, clients, oids: OIDS, community: 'public', timeoutMs: 1000 };
         const a = await start();
-        const cold = await runLoad({ ...spec, port: a.port });
-        const warm = await runLoad({ ...spec, port: a.port });
+        const c0 = cpuMs(a.pid);
+        const cold: Measured = { ...(await runLoad({ ...spec, port: a.port })), cpuUsPerAnswer: 0 };
+        const c1 = cpuMs(a.pid);
+        const warm: Measured = { ...(await runLoad({ ...spec, port: a.port })), cpuUsPerAnswer: 0 };
+        const c2 = cpuMs(a.pid);
         await a.stop();
+        // CPU the agent spent per answered request: a figure the machine's load hardly moves
+        cold.cpuUsPerAnswer = ((c1 - c0) * 1000) / Math.max(1, cold.answered);
+        warm.cpuUsPerAnswer = ((c2 - c1) * 1000) / Math.max(1, warm.answered);
         record(`${name} cold ${rate}`, cold);
         record(`${name} warm ${rate}`, warm);
         console.log(
-          `round ${round} ${name.padEnd(6)} ${String(rate).padStart(5)}/s  cold p50 ${ms(cold.p50)} p99 ${ms(cold.p99)} max ${ms(cold.max)} lost ${cold.lost}` +
-            `  | warm p50 ${ms(warm.p50)} p99 ${ms(warm.p99)} max ${ms(warm.max)} lost ${warm.lost}   (load ${loadAverage()})`,
+          `round ${round} ${name.padEnd(6)} ${String(rate).padStart(5)}/s  cold p50 ${ms(cold.p50)} p99 ${ms(cold.p99)} max ${ms(cold.max)} lost ${cold.lost} cpu ${cold.cpuUsPerAnswer.toFixed(0)} µs` +
+            `  | warm p50 ${ms(warm.p50)} p99 ${ms(warm.p99)} max ${ms(warm.max)} lost ${warm.lost} cpu ${warm.cpuUsPerAnswer.toFixed(0)} µs   (load ${loadAverage()})`,
         );
       }
     }
   }
-  console.log('\n| agent | phase | GET/s | p50 ms | p99 ms | max ms | lost of sent | (per round p99) |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---|');
+  console.log('\n| agent | phase | GET/s | p50 ms | p99 ms | max ms | lost of sent | CPU µs per answer | (per round p99) |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---|');
   for (const [k, rs] of results) {
     const [name, phase, rate] = k.split(' ');
-    const med = (f: (r: LoadResult) => number) => median(rs.map(f));
+    const med = (f: (r: Measured) => number) => median(rs.map(f));
     console.log(
-      `| ${name} | ${phase} | ${rate} | ${ms(med((r) => r.p50))} | ${ms(med((r) => r.p99))} | ${ms(Math.max(...rs.map((r) => r.max)))} | ${rs.map((r) => r.lost).join(', ')} of ${rs[0]!.sent} | ${rs.map((r) => ms(r.p99)).join(', ')} |`,
+      `| ${name} | ${phase} | ${rate} | ${ms(med((r) => r.p50))} | ${ms(med((r) => r.p99))} | ${ms(Math.max(...rs.map((r) => r.max)))} | ${rs.map((r) => r.lost).join(', ')} of ${rs[0]!.sent} | ${med((r) => r.cpuUsPerAnswer).toFixed(0)} | ${rs.map((r) => ms(r.p99)).join(', ')} |`,
     );
   }
   console.log(`\n# medians over rounds (max: the worst round); load average at end: ${loadAverage()}`);
