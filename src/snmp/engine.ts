@@ -58,6 +58,15 @@ export function answer(
   try {
     if (pdu.type === Tag.GetBulkRequest) return bulk(index, req, maxSize, counters, view, caps);
     const size = responseSizer(req);
+    // The least each varbind's answer can take (its OID for a GET; for a GETNEXT the
+    // shortest instance we serve, or its own OID with endOfMibView), with a 2-octet value:
+    // when even that does not fit, nothing is looked up. (v1 may owe noSuchName instead.)
+    if (!v1) {
+      let least = 0;
+      const next = index.minInstanceOidLength;
+      for (const vb of pdu.varbinds) least += tlvSize(tlvSize(pdu.type === Tag.GetRequest ? vb.oidLength : Math.min(next, vb.oidLength)) + 2);
+      if (size(least) > maxSize) return fit(req, ErrorStatus.tooBig, 0, [], maxSize, counters);
+    }
     const out: Buffer[] = [];
     let used = 0;
     for (let i = 0; i < pdu.varbinds.length; i++) {
