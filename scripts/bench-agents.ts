@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freeUdpPort, onCleanup, startSnmpd, type Snmpd } from './bench-procs.js';
+import { freeUdpPort, startSnmpd, stopper, type Snmpd } from './bench-procs.js';
 import type { LoadResult, LoadSpec } from './load-client.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,21 +40,7 @@ export async function startMadman(dir: string, args: string[], nodeArgs: string[
   const child = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '--listen', `udp:127.0.0.1:${port}`, '--state-dir', path.join(dir, `state-${port}`), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let exited = false;
-  const exit = new Promise<void>((r) =>
-    child.once('exit', () => {
-      exited = true;
-      r();
-    }),
-  );
-  const stop = async () => {
-    if (exited) return;
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 10000);
-    await exit;
-    clearTimeout(t);
-  };
-  onCleanup(stop);
+  const stop = stopper(child, 10000);
   await new Promise<void>((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => reject(new Error('madman did not start within 60 s')), 60000);

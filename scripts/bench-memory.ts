@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { shippedNodeArgs, anonMiB, loadAverage, rssMiB, sleep, startMadman, startPlainSnmpd } from './bench-agents.js';
-import { onCleanup, runBench, runToFiles } from './bench-procs.js';
+import { onCleanup, runBench, runToFiles, stopper } from './bench-procs.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,14 +43,7 @@ const rows: Array<[string, Figures]> = [];
 /** bench-memory-agent.js in its own process: port, then figures on request. */
 async function memoryAgent(args: string[]): Promise<{ pid: number; port: number; figures(): Promise<{ afterGc: { heapUsed: number; heapTotal: number } }>; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [...nodeArgs, AGENT, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async () => {
-    child.stdin.end();
-    const t = setTimeout(() => child.kill('SIGKILL'), 10000);
-    await exited;
-    clearTimeout(t);
-  };
-  onCleanup(stop);
+  const stop = stopper(child, 10000, () => child.stdin.end());
   const lines: string[] = [];
   let wake: (() => void) | undefined;
   let buf = '';
