@@ -32,8 +32,6 @@ function bigModel(): MailSystem {
   for (let i = 1; i <= Number(quotas); i++) {
     model.quotas.set(i, { index: i, user: `user${i}@example.test`, storageKb: (i * 37) % 1000, storageLimitKb: 1024, messages: i % 500, messageLimit: 1000, readAt: now, over: false });
   }
-  model.quotasVersion++;
-  model.associationsVersion++;
   return model;
 }
 
