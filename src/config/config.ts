@@ -17,6 +17,7 @@ import { AGENTX_FORMAT_MESSAGE, agentxAddress, agentxSchema, isAgentxAddress } f
 import { checkListenFile, listenConflict, servingDefaults, servingFromFile, servingSchemaProperties, type ServingFile, type ServingLimits } from './serving.js';
 import { stateDirProblem } from './state-dir.js';
 import { findAliasBomb } from './yaml-aliases.js';
+import { httpFromFile, httpSchema, httpWithFlags, type HttpFile, type HttpSettings } from './http.js';
 import '../sources/index.js';
 import { registryVersion, sourceDeclarations, type SourceSettings } from '../sources/registry.js';
 
@@ -41,6 +42,8 @@ export interface Settings extends Partial<SourceSettings> {
   agentx?: string;
   /** GetBulk caps and the socket receive buffer (config/serving.ts) */
   limits: ServingLimits;
+  /** the HTTP front end (config/http.ts); off when absent */
+  http?: HttpSettings;
 }
 
 export function defaultStateDir(): string {
@@ -105,6 +108,7 @@ const coreSchema = {
     ...alarmSchemas,
     agentx: agentxSchema,
     ...servingSchemaProperties,
+    http: httpSchema,
   },
 } as const;
 
@@ -152,6 +156,9 @@ interface FileSettings extends SecurityFileSettings, AlarmFileSettings, ServingF
   /** the security lines, checked and resolved */
   resolved?: ReturnType<typeof securitySettings>;
   agentx?: string;
+  http?: HttpFile;
+  /** the http lines, checked and resolved */
+  httpResolved?: HttpSettings;
 }
 
 /** Reads and checks a config file; throws ConfigError. */
@@ -207,6 +214,12 @@ export function readConfigFile(file: string): FileSettings {
   checkListenFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message));
   const stateDir = settings.stateDir && stateDirProblem(path.resolve(path.dirname(file), settings.stateDir));
   if (stateDir) failAt(['stateDir'], stateDir);
+  if (settings.http) {
+    settings.httpResolved = httpFromFile(settings.http, settings.secrets, path.dirname(file), (keys, message, at) => {
+      const pos = (doc.getIn(keys, true) as Node | undefined)?.range?.[0];
+      return new ConfigError(at?.file ?? file, dotted(keys), at?.line ?? (pos === undefined ? undefined : lines.linePos(pos).line), message);
+    });
+  }
   return settings;
 }
 
@@ -258,6 +271,8 @@ export interface Flags extends AlarmFlags {
   verbose?: number;
   /** true: the default master socket */
   agentx?: string | boolean;
+  /** HTTP listen addresses (--http, repeatable) */
+  http?: string[];
   [sourceFlag: string]: unknown;
 }
 
@@ -266,6 +281,7 @@ export function settingsFrom(flags: Flags): Settings {
   let file: FileSettings | undefined;
   let fileAlarms: AlarmFileSettings | undefined;
   let fileAgentx: string | undefined;
+  let fileHttp: HttpSettings | undefined;
   let fileListen = false;
   let fileCommunities = false;
   let fileStateDir = false;
@@ -273,6 +289,7 @@ export function settingsFrom(flags: Flags): Settings {
     const f = (file = readConfigFile(flags.config));
     fileAlarms = f;
     fileAgentx = f.agentx;
+    fileHttp = f.httpResolved;
     fileListen = f.listen !== undefined || f.agentaddress !== undefined;
     fileCommunities = Boolean(f.communities || f.community || f.resolved);
     if (f.listen) s.listen = f.listen;
@@ -317,6 +334,8 @@ export function settingsFrom(flags: Flags): Settings {
   }
   applyAlarmSettings(s, fileAlarms, flags);
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
+  const http = httpWithFlags(fileHttp, flags.http);
+  if (http) s.http = http;
   const agentx = agentxAddress(fileAgentx, flags.agentx);
   if (agentx !== undefined) {
     s.agentx = agentx;
