@@ -32,7 +32,7 @@ import { configuredSources, type Source } from './sources/registry.js';
 import { StableIndexes } from './state/stable-indexes.js';
 import { VERSION } from './version.js';
 import { RateLimitedLog } from './rate-limited-log.js';
-import { warmUp } from './snmp/warm-up.js';
+import { readFirstInstances, warmUp } from './snmp/warm-up.js';
 
 export { VERSION };
 
@@ -116,6 +116,9 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   const mibs = loadMibs();
   const security = startSecurity(settings, mibs, stats, engineEnterprise(mibs));
   const { tree, index, ctx } = buildServing(model, stats, settings.system, log, security, mibs);
+  // compiled code before the first request arrives, while nothing else runs (warm-up.ts)
+  ctx.tick();
+  log.debug(warmUp(index, { caps: settings.limits.bulk }), 'serving paths warmed up');
 
   const notifications = new NotificationHub((sink, err) => log.warn({ sink, err: err.message }, 'notification not sent'));
   const sources = [...(parts.sources ?? []), ...(await configuredSources(settings))];
@@ -139,10 +142,9 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   if (agentx) notifications.add(agentx.sink);
   const alarming = startAlarming(settings, model, tree, ctx, notifications, log, security.engine.id);
 
-  // compiled code and sorted rows before the first request arrives
+  // the rows the sources brought, sorted before the first request
   ctx.tick();
-  const warm = warmUp(index, { caps: settings.limits.bulk });
-  log.debug(warm, 'serving paths warmed up');
+  readFirstInstances(index);
   const packetLog = packetLogs(log);
   const udp = new UdpAgent({
     listen: settings.listen,
