@@ -5,10 +5,11 @@
 // sysUpTime is passed with each one (the package's default is the process uptime in a
 // 32-bit field, which overflows after 497 days). send() never blocks nor throws.
 
-import snmp from 'net-snmp';
+import { createRequire } from 'node:module';
 import type { SinkSettings } from '../config/alarms.js';
 import type { Logger } from '../log.js';
 import type { Notification, NotificationSink, NotificationVarbind } from '../snmp/notifications.js';
+import { RateLimitedLog, type Clock } from '../rate-limited-log.js';
 import { RetryQueue, type RetryOptions } from './retry-queue.js';
 
 // The parts of the package's session API used here (its typings declare them as any).
@@ -34,7 +35,12 @@ interface SessionApi {
   createSession(target: string, community: string, options: Record<string, unknown>): Session;
   createV3Session(target: string, user: Record<string, unknown>, options: Record<string, unknown>): Session;
 }
-const api = snmp as unknown as SessionApi;
+// Loaded at the first sink: an agent that sends no SNMP notification never pays for the package.
+let loaded: SessionApi | undefined;
+function sessionApi(): SessionApi {
+  loaded ??= createRequire(import.meta.url)('net-snmp') as SessionApi;
+  return loaded;
+}
 
 const TYPES: Record<string, string> = {
   Integer32: 'Integer',
@@ -50,7 +56,7 @@ const TYPES: Record<string, string> = {
 };
 
 export function packageVarbind(v: NotificationVarbind): PackageVarbind {
-  const type = api.ObjectType[TYPES[v.syntax.kind]!]!;
+  const type = sessionApi().ObjectType[TYPES[v.syntax.kind]!]!;
   let value: unknown = v.value;
   if (typeof value === 'string') {
     if (v.syntax.kind === 'Integer32') value = v.syntax.enums?.[value];
@@ -70,15 +76,15 @@ function openSession(s: SinkSettings, timeoutMs: number): Session {
     const u = s.user!;
     const user = {
       name: u.name,
-      level: api.SecurityLevel.authPriv,
-      authProtocol: api.AuthProtocols[AUTH[u.authProtocol]!],
+      level: sessionApi().SecurityLevel.authPriv,
+      authProtocol: sessionApi().AuthProtocols[AUTH[u.authProtocol]!],
       authKey: u.authPassword,
-      privProtocol: api.PrivProtocols[PRIV[u.privProtocol]!],
+      privProtocol: sessionApi().PrivProtocols[PRIV[u.privProtocol]!],
       privKey: u.privPassword,
     };
-    return api.createV3Session(s.host, user, { ...common, engineID: s.engineId });
+    return sessionApi().createV3Session(s.host, user, { ...common, engineID: s.engineId });
   }
-  return api.createSession(s.host, s.community ?? 'public', { ...common, version: s.kind === 'trapsink' ? api.Version1 : api.Version2c });
+  return sessionApi().createSession(s.host, s.community ?? 'public', { ...common, version: s.kind === 'trapsink' ? sessionApi().Version1 : sessionApi().Version2c });
 }
 
 /**
@@ -96,6 +102,8 @@ export interface SnmpSinkOptions {
   timeoutMs: number;
   /** SNMPv1 agent-addr: the agent's IPv4 address (default 127.0.0.1) */
   agentAddr?: string;
+  /** for the rate limit of warnings (tests) */
+  clock?: Clock;
 }
 
 export class SnmpSink implements NotificationSink {
@@ -104,6 +112,7 @@ export class SnmpSink implements NotificationSink {
   private readonly queue?: RetryQueue<Notification>;
   /** notifications handed to the transport (traps) or acknowledged (informs) */
   sent = 0;
+  private readonly warnings: RateLimitedLog;
 
   constructor(
     private readonly settings: SinkSettings,
@@ -113,13 +122,16 @@ export class SnmpSink implements NotificationSink {
     const version = settings.kind === 'trapsess' ? `v3 ${settings.inform ? 'inform' : 'trap'}` : settings.kind;
     this.name = `${version} ${settings.host}:${settings.port}`;
     this.session = openSession(settings, opts.timeoutMs);
-    this.session.on('error', (err) => log.warn({ sink: this.name, err: err.message }, 'notification socket error'));
+    // A dead receiver fails every notification: one line per cause per minute, with counts.
+    this.warnings = new RateLimitedLog((msg, count, f) => log.warn({ sink: this.name, ...f, count }, msg), { clock: opts.clock });
+    this.warnings.startTimer();
+    this.session.on('error', (err) => this.warnings.note('notification socket error', { err: err.message }));
     if (settings.inform) {
       this.queue = new RetryQueue(
         (n) => this.inform(n),
         opts.retry,
-        (err, wait, queued) => log.warn({ sink: this.name, err: err.message, retryInMs: wait, queued }, 'inform not acknowledged; will retry'),
-        (dropped) => log.warn({ sink: this.name, dropped }, 'inform queue full; oldest notification dropped'),
+        (err, wait, queued) => this.warnings.note('inform not acknowledged; will retry', { err: err.message, retryInMs: wait, queued }),
+        (dropped) => this.warnings.note('inform queue full; oldest notification dropped', { dropped }),
       );
     }
   }
@@ -136,7 +148,7 @@ export class SnmpSink implements NotificationSink {
     }
     const v1 = this.settings.kind === 'trapsink';
     this.session.trap(v1 ? v1TrapOid(n.oid) : n.oid.join('.'), n.varbinds.map(packageVarbind), { upTime: n.uptime, agentAddr: this.opts.agentAddr }, (err) => {
-      if (err) this.log.warn({ sink: this.name, notification: n.name, err: err.message }, 'trap not sent');
+      if (err) this.warnings.note('trap not sent', { notification: n.name, err: err.message });
       else this.sent++;
     });
   }
@@ -155,6 +167,7 @@ export class SnmpSink implements NotificationSink {
 
   async close(): Promise<void> {
     this.queue?.close();
+    this.warnings.stop();
     try {
       this.session.close();
     } catch {

@@ -74,24 +74,36 @@ describe('disks and notification parts', () => {
     q.close();
   });
 
-  it('an inform sink whose receiver does not answer logs, keeps the notification and retries with backoff', async () => {
+  it('an inform sink whose receiver does not answer logs (one line per minute, with counts), keeps the notification and retries with backoff', async () => {
     const port = await freeUdpPort(); // nothing listens there
     const logged: Array<Record<string, unknown>> = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+    let now = 5_000_000;
     const sink = new SnmpSink({ kind: 'informsink', host: '127.0.0.1', port, community: 'public', inform: true }, log, {
       retry: { size: 10, initialDelayMs: 100, maxDelayMs: 1000 },
       timeoutMs: 200,
+      clock: () => now,
     });
+    const failures = () => (sink as unknown as { queue: { failures: number } }).queue.failures;
+    const until = async (cond: () => boolean) => {
+      for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(cond()).to.equal(true);
+    };
     try {
       const n = { name: 'madmanAlarmRaised', oid: [1, 3, 6, 1, 4, 1, 32473, 0, 1], uptime: 42, varbinds: [] };
       sink.send(n); // returns at once
       sink.send({ ...n, uptime: 43 });
       expect(sink.pending).to.equal(2);
-      for (let i = 0; i < 100 && logged.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
-      expect(logged.slice(0, 2).map((l) => [l.msg, l.sink, l.retryInMs, l.queued])).to.deep.equal([
-        ['inform not acknowledged; will retry', `informsink 127.0.0.1:${port}`, 100, 2],
-        ['inform not acknowledged; will retry', `informsink 127.0.0.1:${port}`, 200, 2],
+      await until(() => failures() >= 3);
+      // three failures within the minute: one line
+      expect(logged.map((l) => [l.msg, l.sink, l.retryInMs, l.queued, l.count])).to.deep.equal([
+        ['inform not acknowledged; will retry', `informsink 127.0.0.1:${port}`, 100, 2, 1],
       ]);
+      now += 60_000;
+      const seen = failures();
+      await until(() => logged.length >= 2);
+      // the next line stands for every failure since the first, with the fields of the second
+      expect([logged[1]!.msg, logged[1]!.retryInMs, logged[1]!.count]).to.deep.equal(['inform not acknowledged; will retry', 200, seen]);
       expect(sink.pending).to.equal(2);
       expect(sink.sent).to.equal(0);
     } finally {
