@@ -5,7 +5,6 @@
 // anything it prints, and any accessible object without a usable syntax, is fatal.
 
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
@@ -45,11 +44,6 @@ export function ourMibDir(): string {
   throw new Error(`cannot find the mibs/ directory from ${here}`);
 }
 
-/** Directory of the base SMI modules the net-snmp package ships (SNMPv2-SMI, SNMPv2-TC, ...). */
-export function baseMibDir(): string {
-  const require = createRequire(import.meta.url);
-  return path.join(path.dirname(require.resolve('net-snmp')), 'lib', 'mibs');
-}
 
 const BASE_KINDS: Record<string, SyntaxKind> = {
   INTEGER: 'Integer32',
