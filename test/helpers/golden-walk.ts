@@ -35,6 +35,8 @@ export interface GoldenReplay {
   walk: string[];
   /** the agent's environment besides TZ=UTC (the timezone of the logs' local times) */
   env?: Record<string, string>;
+  /** more checks on the run's directory once the agent has stopped (its checkpoints written), e.g. `madman counters show` */
+  after?: (dir: string) => Promise<void>;
 }
 
 /** MADMAN_GOLDEN=update: rewrite the golden files. */
@@ -129,6 +131,9 @@ export async function replayWalk(r: GoldenReplay): Promise<string> {
       expect(w.stderr, `snmpwalk ${oid}`).to.equal('');
       walked.push(w.stdout);
     }
+    await agent.stop();
+    agent = undefined;
+    await r.after?.(dir);
     return maskWalk(walked.join('\n'), dir);
   } finally {
     await agent?.stop();

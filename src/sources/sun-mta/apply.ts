@@ -3,15 +3,16 @@
 // the imsimta counters go to model/channel-counters.ts. docs/sun-mta.md has the table of
 // which record moves which counter.
 //
-// The log has one line per recipient: lines of one enqueue (or dequeue) share the
-// stamp, action, channels, size, sender and file name / message id, and follow one
-// another. The first such line counts the message and its blocks, every line a recipient.
+// The log has one line per recipient: operations.ts tells which lines are one enqueue
+// (or dequeue, or failure) of one message. The first such line counts the message and
+// its blocks, every line a recipient.
 
 import os from 'node:os';
 import { addTo, channelCountersOf, resetCounters, type ChannelCounterBook, type ChannelCounters, type CounterKind } from '../../model/channel-counters.js';
 import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
 import type { ConnectionRecord, MessageRecord } from './parse.js';
 import { parseSunLine } from './parse.js';
+import { Operations } from './operations.js';
 import { SunQueue } from './queue.js';
 import type { OpenConnection, Queued, SunLogState, SunLogStats } from './state.js';
 
@@ -28,7 +29,8 @@ export class SunLog {
   readonly app: Application;
   private readonly book: ChannelCounterBook;
   private readonly channels = new Map<string, Channel>();
-  private lastKey = '';
+  /** which records are one operation on one message */
+  private readonly operations = new Operations();
   /** each channel's counters, by channel name (the book's objects; cleared in place) */
   private countersByName = new Map<string, ChannelCounters>();
   private since?: number;
@@ -80,9 +82,8 @@ export class SunLog {
 
   private message(r: MessageRecord): void {
     const id = r.file ?? r.messageId ?? r.from;
-    const key = `${r.stamp}|${r.action}|${r.source}|${r.destination ?? ''}|${r.blocks}|${r.from}|${id}`;
-    const first = key !== this.lastKey;
-    this.lastKey = key;
+    const op = this.operations.of(r);
+    const first = this.operations.first;
     const msgs = first ? 1 : 0;
     const blocks = first ? r.blocks : 0;
     const octets = blocks * BLOCK_BYTES;
@@ -106,7 +107,7 @@ export class SunLog {
         mta.storedMessages += msgs;
         mta.storedRecipients++;
         mta.storedVolume += octets;
-        this.queue.add(dst, `${dst.name}\0${id}\0${r.origTo} ${r.to}`, r.time, key, r.blocks, r.messageId ?? r.file ?? '');
+        this.queue.add(dst, `${dst.name}\0${id}\0${r.origTo} ${r.to}`, r.time, `op${op}`, r.blocks, r.messageId ?? r.file ?? '');
         return;
       }
       case 'D': {
@@ -286,7 +287,7 @@ export class SunLog {
       version: 1,
       appName: this.appName,
       stats: structuredClone(this.stats),
-      lastKey: this.lastKey,
+      ...this.operations.snapshot(),
       clearSeq: this.clearSeq,
       ...this.queue.snapshot(),
       open: Object.fromEntries(this.open),
@@ -300,7 +301,7 @@ export class SunLog {
   restore(s: SunLogState): void {
     if (s.version !== 1) throw new Error(`unknown SunLog state version ${String(s.version)}`);
     this.stats = structuredClone(s.stats);
-    this.lastKey = s.lastKey;
+    this.operations.restore(s.operations, s.operationSeq);
     this.countersByName.clear();
     for (const ch of this.app.mta!.channels.values()) this.channels.set(ch.name, ch);
     this.since = s.since;

@@ -21,8 +21,6 @@ export interface MessageRecord {
   kind: 'message';
   /** ms since the epoch (the log's local time) */
   time: number;
-  /** the stamp as logged, to tell records of one operation apart */
-  stamp: string;
   source: string;
   /** only E (and some J) records name a destination channel */
   destination?: string;
@@ -95,7 +93,6 @@ export function parseSunLine(line: string): SunRecord | ParseFailure | undefined
     lastSecondTime = t;
   }
   const time = lastSecondTime + ms;
-  const stamp = m[0].trimEnd();
 
   // Channels and the action: whitespace-separated, padding allowed.
   let pos = m[0].length;
@@ -137,7 +134,6 @@ export function parseSunLine(line: string): SunRecord | ParseFailure | undefined
   const rec: MessageRecord = {
     kind: 'message',
     time,
-    stamp,
     source,
     destination,
     action: a[1] as Action,
