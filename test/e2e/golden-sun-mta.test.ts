@@ -55,4 +55,29 @@ describe('golden walk: Sun MTA', function () {
       },
     });
   });
+
+  it('columns.log with the configuration\'s URLs, directory name and version command gives sun-mta/columns.walk', async () => {
+    await expectGolden({
+      golden: 'test/fixtures/sun-mta/columns.walk',
+      files: {
+        'mail.log_current': 'test/fixtures/sun-mta/columns.log',
+        'imsimta': { text: '#!/bin/sh\necho "Oracle Communications Messaging Server 8.0.2.3.20181024 64bit (built Oct 24 2018)"\n' },
+        'madman.yml': {
+          text: [
+            'sunMta:',
+            '  log: DIR/mail.log_current',
+            '  application: msg-test MTA on mail1',
+            '  versionCommand: sh DIR/imsimta version',
+            '  url: https://wiki.example.org/mail/mail1',
+            '  directoryName: cn=mail1,ou=mta,o=example',
+            '  groupUrls: { tcp_local: "https://wiki.example.org/mail/tcp_local" }',
+            '',
+          ].join('\n'),
+        },
+      },
+      args: ['--config', 'DIR/madman.yml'],
+      wait: { 'sun-mta log': 'mail.log_current' },
+      walk: WALK,
+    });
+  });
 });

@@ -8,6 +8,7 @@
 // its blocks, every line a recipient.
 
 import os from 'node:os';
+import type { MtaDescription } from '../../config/mta-description.js';
 import { addTo, channelCountersOf, resetCounters, type ChannelCounterBook, type ChannelCounters, type CounterKind } from '../../model/channel-counters.js';
 import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
 import type { ConnectionRecord, MessageRecord } from './parse.js';
@@ -22,6 +23,14 @@ export const BLOCK_BYTES = 1024;
 const SMTP = { transport: 'tcp' as const, port: 25 };
 /** channels per MTA at most */
 export const MAX_CHANNELS = 256;
+/** mtaGroupHierarchy of every channel: together they are one breakdown of the MTA's traffic */
+export const CHANNEL_HIERARCHY = -1;
+/** the channel Messaging Server converts messages in (imta.cnf's conversion channel) */
+export const CONVERSION_CHANNEL = 'conversion';
+/** a failure record's own words that tell a connection could not be made */
+const CONNECT_FAILURE = /failed connect\(\)|connect\(\) failed|connection refused|connection timed out|no route to host|network is unreachable|host is unreachable|connection reset/i;
+/** a failure that names a routing loop: enhanced status code X.4.6 (RFC 3463), or the word */
+const LOOP = /\bloop/i;
 const CHANNEL_LIMIT = new Error('channel limit');
 
 export class SunLog {
@@ -42,8 +51,12 @@ export class SunLog {
   constructor(
     private readonly model: MailSystem,
     readonly appName = `Messaging Server MTA on ${os.hostname()}`,
+    private readonly described: MtaDescription = {},
   ) {
     this.app = model.addApplication(appName, { description: 'Sun/Oracle Messaging Server MTA (mail.log)', operStatus: 'up' });
+    // from the configuration: the log names neither (a restored row takes them too)
+    this.app.url = described.url ?? '';
+    this.app.directoryName = described.directoryName ?? '';
     model.mtaOf(this.app);
     this.book = channelCountersOf(model);
   }
@@ -124,6 +137,11 @@ export class SunLog {
         mta.transmittedMessages += msgs;
         mta.transmittedRecipients++;
         mta.transmittedVolume += octets;
+        if (ch.name === CONVERSION_CHANNEL) {
+          // the conversion channel dequeues what it converted (and enqueued onwards)
+          ch.successfulConvertedMessages += msgs;
+          mta.successfulConvertedMessages += msgs;
+        }
         return;
       }
       case 'R':
@@ -133,6 +151,11 @@ export class SunLog {
         this.add(ch, 'failed', msgs, blocks, r.time);
         this.dequeued(ch, q, msgs, blocks, r.time);
         this.model.countError(ch, code(r.status, '5'), 'outbound');
+        if (ch.name === CONVERSION_CHANNEL) {
+          ch.failedConvertedMessages += msgs;
+          mta.failedConvertedMessages += msgs;
+        }
+        this.failure(ch, r);
         return;
       }
       case 'Q':
@@ -142,6 +165,7 @@ export class SunLog {
         if (q) q.tries++;
         this.add(ch, 'attempted', msgs, blocks, r.time);
         this.model.countError(ch, code(r.status, '4'), 'outbound');
+        this.failure(ch, r);
         return;
       }
       case 'J': {
@@ -150,12 +174,26 @@ export class SunLog {
         ch.rejectedMessages += msgs;
         if (r.diagnostic) ch.inboundRejectionReason = r.diagnostic;
         this.model.countError(ch, code(r.status, '5'), 'inbound');
+        this.failure(ch, r);
         return;
       }
       case 'W':
       case 'B':
         return; // a warning sent, a bad SMTP command: no counter moves
     }
+  }
+
+  /**
+   * What a failure record (R, K, Q, Z, J) says beyond its counts: a routing loop (status
+   * X.4.6, or the word in its diagnostic: mtaLoopsDetected, one per recipient), and the
+   * MTA's own words for a connection that could not be made (mtaGroupOutboundConnectFailureReason).
+   */
+  private failure(ch: Channel, r: MessageRecord): void {
+    if (r.status?.endsWith('.4.6') || LOOP.test(r.diagnostic) || (r.note !== undefined && LOOP.test(r.note))) {
+      ch.loopsDetected++;
+      this.app.mta!.counters.loopsDetected++;
+    }
+    if (r.note !== undefined && CONNECT_FAILURE.test(r.note)) ch.outboundConnectFailureReason = r.note;
   }
 
   /**
@@ -243,14 +281,16 @@ export class SunLog {
       }
       case 'X':
       case 'Y':
+        // the reason is what follows the application word (`SMTP`), when logged; without
+        // it a failed connection's reason comes from the Q or Z records that follow (failure())
         if (r.inbound) {
           ch.rejectedInboundAssociations++;
           ch.lastInboundActivity = r.time;
-          if (r.text) ch.inboundRejectionReason = r.text;
+          ch.inboundRejectionReason = r.diagnostic;
         } else {
           ch.failedOutboundAssociations++;
           ch.lastOutboundAssociationAttempt = r.time;
-          if (r.text) ch.outboundConnectFailureReason = r.text;
+          ch.outboundConnectFailureReason = r.diagnostic;
         }
         return;
     }
@@ -264,6 +304,8 @@ export class SunLog {
       ch = this.model.addChannel(this.app, name, {
         description: `Messaging Server channel ${name}`,
         ...(name.startsWith('tcp_') ? { protocol: SMTP } : {}),
+        hierarchy: CHANNEL_HIERARCHY,
+        url: this.described.groupUrls?.[name] ?? '',
         createdAt: t,
       });
       this.channels.set(name, ch);
@@ -303,7 +345,12 @@ export class SunLog {
     this.stats = structuredClone(s.stats);
     this.operations.restore(s.operations, s.operationSeq);
     this.countersByName.clear();
-    for (const ch of this.app.mta!.channels.values()) this.channels.set(ch.name, ch);
+    for (const ch of this.app.mta!.channels.values()) {
+      this.channels.set(ch.name, ch);
+      // what the configuration says now (and a checkpoint from before the hierarchy was set)
+      ch.hierarchy = CHANNEL_HIERARCHY;
+      ch.url = this.described.groupUrls?.[ch.name] ?? '';
+    }
     this.since = s.since;
     this.clearSeq = s.clearSeq;
     for (const c of s.counters) {

@@ -4,6 +4,7 @@
 // clear` requests, and checkpoints MTA-MIB counters, imsimta counters, queued recipients,
 // open connections and the log position together (as the Postfix source does).
 
+import { execFile } from 'node:child_process';
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -94,7 +95,12 @@ export class SunMtaSource implements Source {
     });
     const saved = this.checkpoint.load();
     if (saved) restoreModel(model, saved.model);
-    const slog = (this.slog = new SunLog(model, saved?.log.appName ?? this.settings.application));
+    const slog = (this.slog = new SunLog(model, saved?.log.appName ?? this.settings.application, this.settings));
+    if (this.settings.versionCommand) {
+      const version = await mtaVersion(this.settings.versionCommand);
+      if (version.ok) slog.app.version = version.text;
+      else log.warn({ command: this.settings.versionCommand, err: version.text }, 'cannot tell the MTA version; applVersion stays as it was');
+    }
     if (saved) {
       slog.restore(saved.log);
       log.info({ file: this.checkpoint.file, lines: saved.log.stats.lines }, 'resumed from checkpoint');
@@ -180,6 +186,23 @@ export class SunMtaSource implements Source {
     if (this.ready) this.saver?.flush(this.follower?.position());
     else this.saver?.cancel();
   }
+}
+
+/**
+ * applVersion from a command such as `imsimta version`: the first line of its output that
+ * names the Messaging Server (`Oracle Communications Messaging Server 8.0.2.3.20181024 64bit
+ * (built Oct 24 2018)`), else its first line, at most 255 characters.
+ */
+export function mtaVersion(command: string, timeoutMs = 10_000): Promise<{ ok: boolean; text: string }> {
+  const words = command.trim().split(/\s+/);
+  return new Promise((resolve) => {
+    execFile(words[0]!, words.slice(1), { timeout: timeoutMs, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) return resolve({ ok: false, text: (String(stderr).trim().split('\n')[0] || err.message).slice(0, 255) });
+      const lines = String(stdout).split('\n').map((l) => l.trim()).filter(Boolean);
+      const line = lines.find((l) => /Messaging Server/i.test(l)) ?? lines[0];
+      resolve(line ? { ok: true, text: line.slice(0, 255) } : { ok: false, text: 'no output' });
+    });
+  });
 }
 
 registerSource('sun-mta', (s: Settings) => (s.sunMta ? new SunMtaSource(s.sunMta, s.stateDir, s.fromStart) : undefined));
