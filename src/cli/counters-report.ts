@@ -1,16 +1,18 @@
 // What `madman counters` shows, read from the checkpoints the agent writes in its state
-// directory (no SNMP needed): the Sun MTA source's imsimta counters (sun-mta.json), and
-// for Postfix channels the MTA-MIB counters of postfix.json less the baseline the last
-// `counters clear` recorded (counters-clear.json; src/state/counters-clear.ts).
+// directory (no SNMP needed): the imsimta channel counters of the Sun MTA source
+// (sun-mta.json) and of the Postfix source (postfix.json), with the same meanings
+// (docs/sun-mta.md, docs/postfix.md), and a `counters clear` the agent has not applied yet
+// (counters-clear.json; src/state/counters-clear.ts) shown as zeros.
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { absolute, COUNTER_KINDS, type ChannelCounters, type CounterKind, type Triple } from '../model/channel-counters.js';
-import type { ChannelSnapshot, ModelSnapshot } from '../model/persist.js';
+import type { ModelSnapshot } from '../model/persist.js';
+import type { PostfixLogState } from '../sources/postfix/state.js';
 import type { SunLogState } from '../sources/sun-mta/state.js';
-import { readClearRequest, type Baselines, type ClearRequest } from '../state/counters-clear.js';
+import { readClearRequest, type ClearRequest } from '../state/counters-clear.js';
 
-/** A cell is null when the source cannot know it (Postfix has no Submitted, for one). */
+/** A cell is null when the source cannot know it. */
 export interface Row {
   messages: number | null;
   recipients: number | null;
@@ -43,41 +45,45 @@ function readJson(file: string): unknown {
   }
 }
 
-interface Checkpointed {
+interface Checkpointed<L> {
   model: ModelSnapshot;
-  log?: SunLogState;
+  log?: L;
 }
 
-function checkpointIn(stateDir: string, name: string): Checkpointed | undefined {
-  const v = readJson(path.join(stateDir, `${name}.json`)) as Partial<Checkpointed> | undefined;
+function checkpointIn<L>(stateDir: string, name: string): Checkpointed<L> | undefined {
+  const v = readJson(path.join(stateDir, `${name}.json`)) as Partial<Checkpointed<L>> | undefined;
   if (v === undefined) return undefined;
   if (typeof v !== 'object' || v === null || typeof v.model !== 'object' || !Array.isArray(v.model?.applications)) {
     throw new Error(`${path.join(stateDir, `${name}.json`)} is not a checkpoint of the expected shape`);
   }
-  return v as Checkpointed;
+  return v as Checkpointed<L>;
 }
 
-export function sunReports(stateDir: string, req: ClearRequest | undefined): ChannelReport[] {
-  const cp = checkpointIn(stateDir, 'sun-mta');
-  const log = cp?.log;
-  if (!log || !Array.isArray(log.counters)) return [];
-  const pending = req !== undefined && req.seq > log.clearSeq;
-  return log.counters.map((c: ChannelCounters) => {
-    const counters = {} as Record<CounterKind, Row>;
+/** Reports of one source's counters; all zeros while a clear request is pending. */
+function reportsOf(
+  source: ChannelReport['source'],
+  counters: readonly ChannelCounters[],
+  appName: (c: ChannelCounters) => string,
+  clearSeq: number,
+  req: ClearRequest | undefined,
+): ChannelReport[] {
+  const pending = req !== undefined && req.seq > clearSeq;
+  return counters.map((c: ChannelCounters) => {
+    const shown = {} as Record<CounterKind, Row>;
     const abs: Partial<Record<CounterKind, Triple>> = {};
     for (const k of COUNTER_KINDS) {
       const v = c.values[k];
-      counters[k] = pending ? { messages: 0, recipients: 0, blocks: 0 } : { ...v };
+      shown[k] = pending ? { messages: 0, recipients: 0, blocks: 0 } : { ...v };
       const m = c.minimum[k];
       if (!pending && (m.messages < 0 || m.recipients < 0 || m.blocks < 0)) abs[k] = absolute(c, k);
     }
     return {
-      application: log.appName,
+      application: appName(c),
       channel: c.name,
-      source: 'sun-mta' as const,
+      source,
       since: pending && req ? req.at : c.since,
       clearPending: pending,
-      counters,
+      counters: shown,
       absolute: abs,
       deliveredFirstTime: pending ? 0 : c.deliveredFirstTime,
       queue: pending
@@ -89,71 +95,22 @@ export function sunReports(stateDir: string, req: ClearRequest | undefined): Cha
   });
 }
 
-const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
-const blocks = (octets: unknown): number => Math.ceil(num(octets) / 1024);
-
-/** The MTA-MIB values of a Postfix channel that `counters` shows, by name. */
-export function postfixValues(ch: ChannelSnapshot): Record<string, number> {
-  const f = ch.fields;
-  return {
-    receivedMessages: num(f.receivedMessages),
-    receivedRecipients: num(f.receivedRecipients),
-    receivedBlocks: blocks(f.receivedVolume),
-    storedMessages: num(f.storedMessages),
-    storedRecipients: num(f.storedRecipients),
-    storedBlocks: blocks(f.storedVolume),
-    deliveredMessages: num(f.transmittedMessages),
-    deliveredRecipients: num(f.transmittedRecipients),
-    deliveredBlocks: blocks(f.transmittedVolume),
-    rejectedMessages: num(f.rejectedMessages),
-    inAssocs: num(f.accumulatedInboundAssociations),
-    outAssocs: num(f.accumulatedOutboundAssociations),
-  };
+export function sunReports(stateDir: string, req: ClearRequest | undefined): ChannelReport[] {
+  const log = checkpointIn<SunLogState>(stateDir, 'sun-mta')?.log;
+  if (!log || !Array.isArray(log.counters)) return [];
+  return reportsOf('sun-mta', log.counters, () => log.appName, log.clearSeq, req);
 }
 
-/** Every Postfix channel's current values (a clear's baseline), by "applName\tchannel". */
-export function postfixBaselines(stateDir: string): Baselines {
-  const out: Baselines = {};
-  for (const app of checkpointIn(stateDir, 'postfix')?.model.applications ?? []) {
-    for (const ch of app.mta?.channels ?? []) out[`${app.name}\t${ch.name}`] = postfixValues(ch);
-  }
-  return out;
-}
-
+/**
+ * The Postfix groups' counters (postfix.json). A checkpoint written before the Postfix
+ * source kept them has none: they count from the first checkpoint of an agent that does.
+ */
 export function postfixReports(stateDir: string, req: ClearRequest | undefined): ChannelReport[] {
-  const out: ChannelReport[] = [];
-  for (const app of checkpointIn(stateDir, 'postfix')?.model.applications ?? []) {
-    for (const ch of app.mta?.channels ?? []) {
-      const now = postfixValues(ch);
-      const base = req?.baselines[`${app.name}\t${ch.name}`] ?? {};
-      const v = (k: string): number => now[k]! - (base[k] ?? 0);
-      const row = (p: string): Row => ({ messages: v(`${p}Messages`), recipients: v(`${p}Recipients`), blocks: v(`${p}Blocks`) });
-      const none: Row = { messages: null, recipients: null, blocks: null };
-      const created = ch.fields.createdAt;
-      out.push({
-        application: app.name,
-        channel: ch.name,
-        source: 'postfix',
-        since: req ? req.at : typeof created === 'number' ? created : undefined,
-        clearPending: false,
-        counters: {
-          received: row('received'),
-          stored: row('stored'),
-          delivered: row('delivered'),
-          submitted: none,
-          attempted: none,
-          rejected: { messages: v('rejectedMessages'), recipients: null, blocks: null },
-          failed: none,
-        },
-        absolute: {},
-        deliveredFirstTime: null,
-        queue: null,
-        inAssocs: v('inAssocs'),
-        outAssocs: v('outAssocs'),
-      });
-    }
-  }
-  return out;
+  const cp = checkpointIn<PostfixLogState>(stateDir, 'postfix');
+  const cc = cp?.log?.channelCounters;
+  if (!cp || !cc || !Array.isArray(cc.counters)) return [];
+  const names = new Map(cp.model.applications.map((a) => [a.index, a.name]));
+  return reportsOf('postfix', cc.counters, (c) => names.get(c.app) ?? `application ${c.app}`, cc.clearSeq, req);
 }
 
 /** All channels with counters in `stateDir`, Sun MTA first. */

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { defaultStateDir, settingsFrom } from '../config/config.js';
 import { COUNTER_KINDS, type CounterKind } from '../model/channel-counters.js';
 import { clearRequests, readClearRequest } from '../state/counters-clear.js';
-import { postfixBaselines, readReports, type ChannelReport, type Row } from './counters-report.js';
+import { readReports, type ChannelReport, type Row } from './counters-report.js';
 
 export interface CountersFlags {
   stateDir?: string;
@@ -165,32 +165,32 @@ export async function countersClear(flags: CountersFlags): Promise<number> {
   let seq: number;
   try {
     seq = (readClearRequest(dir)?.seq ?? 0) + 1;
-    clearRequests(dir).save({ seq, at, baselines: postfixBaselines(dir) });
+    clearRequests(dir).save({ seq, at });
   } catch (err) {
     process.stderr.write(`madman: ${(err as Error).message}\n`);
     return 1;
   }
   process.stdout.write(`counters cleared at ${localTime(at)} (request ${seq})\n`);
   // the agent rewrites the checkpoint meanwhile: a damaged one is reported, not a stack trace
-  const sun = (): ChannelReport[] | undefined => {
+  const read = (): ChannelReport[] | undefined => {
     try {
-      return readReports(dir).filter((r) => r.source === 'sun-mta');
+      return readReports(dir);
     } catch (err) {
       process.stderr.write(`madman: ${(err as Error).message}\n`);
       return undefined;
     }
   };
-  let reports = sun();
+  let reports = read();
   if (!reports) return 1;
   if (!reports.length) return 0;
   const deadline = Date.now() + waitMs;
   while (reports.some((r) => r.clearPending)) {
     if (Date.now() >= deadline) {
-      process.stdout.write('the agent has not applied it yet: it will when it runs (Sun MTA counters show as cleared meanwhile)\n');
+      process.stdout.write('the agent has not applied it yet: it will when it runs (the counters show as cleared meanwhile)\n');
       return 0;
     }
     await new Promise((r) => setTimeout(r, 100));
-    reports = sun();
+    reports = read();
     if (!reports) return 1;
   }
   process.stdout.write('the agent has applied it\n');

@@ -12,6 +12,7 @@ import { parseEndpoint } from '../snmp/udp-agent.js';
 import { checkProbes, probeSpecs, probesSchema, probeTimeout, type ProbeEntry, type ProbeSpec } from './probes.js';
 import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
 import { sunMtaSchema, sunMtaSettings, type SunMtaFile, type SunMtaSettings } from './sun-mta.js';
+import { mtaDescription, mtaDescriptionProperties, type MtaDescription } from './mta-description.js';
 import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type DiskSettings, type NotifySettings } from './alarms.js';
 import { dovecotFromFile, dovecotFromFlags, dovecotSchema, type DovecotFile, type DovecotSettings } from './dovecot.js';
 import { AGENTX_FORMAT_MESSAGE, agentxAddress, agentxSchema, isAgentxAddress } from './agentx.js';
@@ -41,7 +42,7 @@ export interface Settings {
   agentx?: string;
 }
 
-export interface PostfixSettings {
+export interface PostfixSettings extends MtaDescription {
   /** a log file to follow (syslog's mail.log, or Postfix's maillog_file) */
   log?: string;
   /** follow the systemd journal instead, optionally of one unit */
@@ -115,6 +116,7 @@ const schema = {
         queue: { type: 'string', minLength: 1 },
         queueInterval: { type: 'number', minimum: 1, maximum: 86400 },
         contentFilterServices: { type: 'array', items: { type: 'string', minLength: 1 } },
+        ...mtaDescriptionProperties,
       },
     },
     sunMta: sunMtaSchema,
@@ -155,7 +157,7 @@ interface FileSettings extends SecurityFileSettings, AlarmFileSettings {
   stateDir?: string;
   demo?: boolean;
   fromStart?: boolean;
-  postfix?: { log?: string; journal?: string | boolean; queue?: string; queueInterval?: number; contentFilterServices?: string[] };
+  postfix?: { log?: string; journal?: string | boolean; queue?: string; queueInterval?: number; contentFilterServices?: string[] } & MtaDescription;
   sunMta?: SunMtaFile;
   dovecot?: DovecotFile;
   maxMessageSize?: number;
@@ -298,6 +300,7 @@ export function settingsFrom(flags: Flags): Settings {
         queue: p.queue,
         queueInterval: p.queueInterval ?? 60,
         contentFilterServices: p.contentFilterServices ?? [],
+        ...mtaDescription(p),
       };
     }
     if (f.dovecot) s.dovecot = dovecotFromFile(f.dovecot, path.dirname(flags.config));

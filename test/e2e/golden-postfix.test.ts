@@ -1,7 +1,9 @@
-// The Postfix source's whole walk against its golden file (test/helpers/golden-walk.ts,
-// docs/golden-walks.md): the fixture log replayed through `madman agent --from-start`.
+// The Postfix source's whole walk against its golden files (test/helpers/golden-walk.ts,
+// docs/golden-walks.md): the fixture logs replayed through `madman agent --from-start`.
 
 import { expectGolden } from '../helpers/golden-walk.js';
+
+const WALK = ['NETWORK-SERVICES-MIB::application', 'MTA-MIB::mta', 'MADMAN-MIB::madmanChannels', 'MADMAN-MIB::madmanSourceTable'];
 
 describe('golden walk: Postfix', function () {
   this.timeout(90_000);
@@ -12,7 +14,29 @@ describe('golden walk: Postfix', function () {
       files: { 'mail.log': 'test/fixtures/postfix/real-3.7.log' },
       args: ['--postfix-log', 'DIR/mail.log'],
       wait: { 'postfix log': 'mail.log' },
-      walk: ['NETWORK-SERVICES-MIB::application', 'MTA-MIB::mta', 'MADMAN-MIB::madmanChannels', 'MADMAN-MIB::madmanSourceTable'],
+      walk: WALK,
+    });
+  });
+
+  it('columns-3.7.log (deferrals, a bounce, a loop, refusals, a forced expiry, smtpd errors) with the configuration\'s URLs gives postfix/columns-3.7.walk', async () => {
+    await expectGolden({
+      golden: 'test/fixtures/postfix/columns-3.7.walk',
+      files: {
+        'mail.log': 'test/fixtures/postfix/columns-3.7.log',
+        'madman.yml': {
+          text: [
+            'postfix:',
+            '  log: DIR/mail.log',
+            '  url: https://wiki.example.org/mail/mx',
+            '  directoryName: cn=mx,ou=mta,dc=example,dc=org',
+            '  groupUrls: { smtp: "https://wiki.example.org/mail/outbound" }',
+            '',
+          ].join('\n'),
+        },
+      },
+      args: ['--config', 'DIR/madman.yml'],
+      wait: { 'postfix log': 'mail.log' },
+      walk: WALK,
     });
   });
 });

@@ -17,9 +17,11 @@
 // - transmitted: counted by outcomes.ts, whose header gives the rules.
 
 import os from 'node:os';
+import type { MtaDescription } from '../../config/mta-description.js';
 import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
 import type { ParsedLine } from './events.js';
 import { ContentFilter } from './groups.js';
+import { PostfixChannelCounters } from './imsimta.js';
 import { LineParser, type ParseOptions } from './parse.js';
 import { Instance, instanceState, loadInstance, Msg, sweepInstance } from './inflight.js';
 import { deadProcess } from './messages.js';
@@ -35,6 +37,8 @@ export interface PostfixLogOptions {
   contentFilterServices?: string[];
   /** year of BSD timestamps; default inferred from the wall clock */
   year?: number;
+  /** applURL, applDirectoryName and mtaGroupURL from the configuration (the log has none) */
+  described?: MtaDescription;
 }
 
 const SWEEP_EVERY = 10 * 60_000;
@@ -62,6 +66,9 @@ export class PostfixLog {
   private lastSyslog = '';
   private lastHost: string | undefined = '';
   private last: Instance | undefined;
+  private readonly described: MtaDescription;
+  /** the imsimta counters of the groups (`madman counters`, madmanChannels) */
+  readonly channelCounters: PostfixChannelCounters;
 
   constructor(
     private readonly model: MailSystem,
@@ -69,7 +76,9 @@ export class PostfixLog {
   ) {
     this.hostname = opts.hostname;
     this.filter = new ContentFilter(opts.contentFilterServices);
-    this.outcomes = new Outcomes(model, this.filter);
+    this.described = opts.described ?? {};
+    this.channelCounters = new PostfixChannelCounters(model);
+    this.outcomes = new Outcomes(model, this.filter, this.channelCounters, this.described.groupUrls);
     this.parseOpts = opts.year === undefined ? {} : { year: opts.year };
   }
 
@@ -114,6 +123,7 @@ export class PostfixLog {
           channel: ch.index,
         });
         inst.sessions.set(p.pid, { assoc: a.index, group, addr: ev.client.addr, t, qid: undefined });
+        this.channelCounters.association(inst, ch, true, t);
         return;
       }
       case 'disconnect':
@@ -135,7 +145,10 @@ export class PostfixLog {
       case 'client': {
         const s = inst.sessions.get(p.pid);
         this.arrival(inst, ev.qid, s?.group ?? this.outcomes.inboundGroup(p, ev.client.addr), t);
-        if (s) s.qid = ev.qid;
+        if (s) {
+          s.qid = ev.qid;
+          s.rejectFrom = undefined; // a message taken: later refusals are another transaction's
+        }
         return;
       }
       case 'pickup':
@@ -155,6 +168,7 @@ export class PostfixLog {
             ch.receivedMessages++;
             ch.receivedVolume += ev.size;
             ch.receivedRecipients += ev.nrcpt;
+            this.channelCounters.submitted(inst, ch, ev.size, ev.nrcpt, t);
             if (!m.filtered) {
               const c = inst.totals;
               c.receivedMessages++;
@@ -177,6 +191,7 @@ export class PostfixLog {
         const m = inst.messages.get(ev.qid);
         const ch = this.outcomes.outbound(inst, m?.lastGroup ?? 'qmgr', undefined, t);
         this.outcomes.countError(ch, m?.lastDsn ?? '4.4.7', 'outbound');
+        this.channelCounters.expired(inst, ch, m, t);
         return;
       }
       case 'delivery':
@@ -194,6 +209,7 @@ export class PostfixLog {
           ch.inboundAssociations++;
         }
         ch.accumulatedInboundAssociations++;
+        this.channelCounters.association(inst, ch, true, t);
         this.outcomes.inboundActivity(inst, ch, t);
         return;
       }
@@ -231,6 +247,7 @@ export class PostfixLog {
         return;
       }
       case 'log':
+        this.outcomes.internalError(inst, p, p.time);
         // a dead smtpd ends its session: master's `warning: process .../smtpd pid N exit
         // status 1` (or `killed by signal 9`), or the smtpd's own fatal: / panic: line
         if (ev.severity === 'warning') {
@@ -344,10 +361,18 @@ export class PostfixLog {
         description: `Postfix mail transfer agent (syslog_name ${syslogName}) on ${host}`,
         operStatus: 'up',
       });
+      // from the configuration: the log names neither (a restored row takes them too)
+      app.url = this.described.url ?? '';
+      app.directoryName = this.described.directoryName ?? '';
       inst = new Instance(name, syslogName, host, app, this.model.mtaOf(app).counters);
       this.instances.set(name, inst);
     }
     return inst;
+  }
+
+  /** `madman counters clear`: zeroes the imsimta counters of every group of these MTAs. */
+  clearCounters(seq: number, at: number): void {
+    this.channelCounters.clear(seq, at, new Set([...this.instances.values()].map((i) => i.app.index)));
   }
 
   // -- checkpoints ----------------------------------------------------------------------------
@@ -359,6 +384,7 @@ export class PostfixLog {
       stats: { lines: this.stats.lines, postfixLines: this.stats.postfixLines, unparsed: { ...this.stats.unparsed } },
       nextSweep: this.nextSweep,
       instances: [...this.instances.values()].map(instanceState),
+      channelCounters: this.channelCounters.snapshot(new Set([...this.instances.values()].map((i) => i.app.index))),
     };
     if (this.prevTime !== Infinity) s.lastTime = this.prevTime;
     return s;
@@ -367,9 +393,11 @@ export class PostfixLog {
   /**
    * For the queue reader: the application of an instance (by syslog_name, else the
    * first one seen; when none has that syslog_name, the only instance if there is just
-   * one) and the group that last tried a queued message.
+   * one), the group that last tried a queued message and when it was last deferred.
    */
-  queueContext(syslogName?: string): { app: Application; groupOf: (qid: string) => Channel | undefined } | undefined {
+  queueContext(
+    syslogName?: string,
+  ): { app: Application; groupOf: (qid: string) => Channel | undefined; deferredAt: (qid: string) => number | undefined } | undefined {
     let inst: Instance | undefined;
     for (const i of this.instances.values()) {
       if (syslogName === undefined || i.syslogName === syslogName) {
@@ -386,6 +414,7 @@ export class PostfixLog {
         const g = found.messages.get(qid)?.lastGroup;
         return g === undefined ? undefined : found.channels.get(g);
       },
+      deferredAt: (qid) => found.messages.get(qid)?.deferredAt,
     };
   }
 
@@ -407,6 +436,8 @@ export class PostfixLog {
     for (const is of s.instances) {
       const inst = this.instanceFor(is.syslogName, is.host)!;
       loadInstance(this.model, inst, is, (name, t) => this.outcomes.inbound(inst, name, t));
+      for (const ch of inst.channels.values()) ch.url = this.described.groupUrls?.[ch.name] ?? '';
     }
+    if (s.channelCounters) this.channelCounters.restore(s.channelCounters);
   }
 }

@@ -11,11 +11,12 @@ import type { MailSystem, OperStatus, SourceInput } from '../../model/mail-syste
 import { restoreModel, snapshotModel, type ModelSnapshot } from '../../model/persist.js';
 import { Checkpoint } from '../../state/checkpoint.js';
 import { CheckpointSaver } from '../../state/checkpoint-saver.js';
+import { watchClears } from '../../state/counters-clear.js';
 import { registerSource, type Source } from '../registry.js';
 import { FileFollower, JournalFollower, type FilePosition, type FollowerStatus, type JournalPosition } from '../tail/index.js';
 import { PostfixLog, type PostfixLogState } from './apply.js';
 import { parseMessage } from './parse.js';
-import { applyQueue, queueCommand, readQueue } from './queue.js';
+import { applyQueue, DEFAULT_BACKOFF, nextAttempt, postfixSeconds, queueCommand, readQueue, type Backoff, type QueueRead } from './queue.js';
 
 export interface PostfixCheckpoint {
   version: 1;
@@ -44,10 +45,14 @@ export class PostfixSource implements Source {
   private logDown = false;
   private appNames = new Set<string>();
   private logInput?: SourceInput;
+  private clears?: ReturnType<typeof watchClears>;
+  /** a queue reading taken before the log showed its MTA: applied as soon as it does */
+  private waitingQueue?: QueueRead;
+  private backoff: Backoff = DEFAULT_BACKOFF;
 
   constructor(
     private readonly settings: PostfixSettings,
-    stateDir: string,
+    private readonly stateDir: string,
     private readonly fromStart: boolean,
   ) {
     this.checkpoint = new Checkpoint(stateDir, 'postfix', isCheckpoint);
@@ -56,7 +61,7 @@ export class PostfixSource implements Source {
   async start(model: MailSystem, log: Logger): Promise<void> {
     this.model = model;
     this.log = log;
-    const plog = (this.plog = new PostfixLog(model, { contentFilterServices: this.settings.contentFilterServices }));
+    const plog = (this.plog = new PostfixLog(model, { contentFilterServices: this.settings.contentFilterServices, described: this.settings }));
     this.saver = new CheckpointSaver(this.checkpoint, (position) => this.body(position), log, (at) => {
       if (this.logInput) this.logInput.lastCheckpoint = at;
     });
@@ -74,6 +79,13 @@ export class PostfixSource implements Source {
     // Before the first line: the MTA of a queue given as a config directory exists from the start.
     const queue = this.settings.queue;
     if (queue && isDir(queue)) await this.declareQueueMta(queue);
+    // a clear asked for while the agent was stopped is applied now and saved with the first batch
+    this.clears = watchClears(this.stateDir, () => plog.channelCounters.clearSeq, (req, timer) => {
+      plog.clearCounters(req.seq, req.at);
+      log.info({ seq: req.seq, at: new Date(req.at).toISOString() }, 'channel counters cleared');
+      if (timer) this.saver?.save(this.follower?.position());
+    });
+    this.clears.check();
     const onStatus = (s: FollowerStatus) => this.inputStatus(s);
     const onError = (err: Error) => log.error({ err: err.message }, 'applying log lines failed');
     if (this.settings.journal) {
@@ -91,6 +103,7 @@ export class PostfixSource implements Source {
             if (p) plog.apply(p);
           }
           this.counted();
+          this.queueWaiting();
           this.saver?.saved(pos, entries.length === 0);
         },
       });
@@ -103,6 +116,7 @@ export class PostfixSource implements Source {
         onBatch: (lines, pos) => {
           for (const l of lines) plog.line(l);
           this.counted();
+          this.queueWaiting();
           this.saver?.saved(pos, lines.length === 0);
         },
       });
@@ -157,11 +171,9 @@ export class PostfixSource implements Source {
     const poll = async () => {
       try {
         const read = await readQueue(command);
-        const ctx = this.plog?.queueContext(this.syslogName);
-        if (ctx && this.model) {
-          applyQueue(this.model, ctx.app, read, ctx.groupOf);
-          if (!ctx.app.version && this.mailVersion) ctx.app.version = this.mailVersion;
-        }
+        // before the log shows the MTA (a command: its instance cannot be asked) the reading
+        // waits for the log's first batch, so the first request after start has the figures
+        if (!this.applyReading(read)) this.waitingQueue = read;
         if (this.queueError) this.log?.warn({ command: command.join(' ') }, 'postfix queue readable again');
         this.queueError = '';
         input.lines += read.messages.length;
@@ -186,6 +198,27 @@ export class PostfixSource implements Source {
 
   private stopped = false;
 
+  /** Puts a queue reading on the MTA of the log; false when the log has shown none yet. */
+  private applyReading(read: QueueRead): boolean {
+    const ctx = this.plog?.queueContext(this.syslogName);
+    if (!ctx || !this.model) return false;
+    this.waitingQueue = undefined;
+    const backoff = this.backoff;
+    applyQueue(this.model, ctx.app, read, ctx.groupOf, {
+      retryAt: (m) => {
+        const at = ctx.deferredAt(m.id);
+        return at === undefined ? undefined : nextAttempt(at, m.arrival, backoff);
+      },
+    });
+    if (!ctx.app.version && this.mailVersion) ctx.app.version = this.mailVersion;
+    return true;
+  }
+
+  /** After a batch of log lines: a queue reading that waited for the MTA is applied once the log shows it. */
+  private queueWaiting(): void {
+    if (this.waitingQueue) this.applyReading(this.waitingQueue);
+  }
+
   /**
    * The queue's instance from its main.cf: its MTA is made now, named as its log lines
    * will name it (`<syslog_name> MTA on <host>`), so that the queue has a row before the
@@ -194,7 +227,10 @@ export class PostfixSource implements Source {
    * default) this machine's short name; journal entries get this machine's name (apply.ts).
    */
   private async declareQueueMta(dir: string): Promise<void> {
-    const conf = await postconf(dir, ['syslog_name', 'myhostname', 'mail_version', 'maillog_file']);
+    const conf = await postconf(dir, ['syslog_name', 'myhostname', 'mail_version', 'maillog_file', 'minimal_backoff_time', 'maximal_backoff_time']);
+    const min = postfixSeconds(conf.get('minimal_backoff_time'));
+    const max = postfixSeconds(conf.get('maximal_backoff_time'));
+    if (min !== undefined && max !== undefined) this.backoff = { min, max };
     const syslogName = conf.get('syslog_name')?.split('/')[0];
     if (!syslogName) {
       this.log?.warn({ dir }, 'postconf cannot tell the queue\'s syslog_name; its MTA waits for the log');
@@ -228,6 +264,7 @@ export class PostfixSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.clears?.stop();
     clearTimeout(this.queueTimer);
     clearInterval(this.progressTimer);
     await this.follower?.stop();

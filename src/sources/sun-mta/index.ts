@@ -15,7 +15,7 @@ import type { MailSystem, SourceInput } from '../../model/mail-system.js';
 import { restoreModel, snapshotModel, type ModelSnapshot } from '../../model/persist.js';
 import { Checkpoint } from '../../state/checkpoint.js';
 import { CheckpointSaver } from '../../state/checkpoint-saver.js';
-import { readClearRequest } from '../../state/counters-clear.js';
+import { watchClears } from '../../state/counters-clear.js';
 import { registerSource, type Source } from '../registry.js';
 import { FileFollower, type FilePosition, type FollowerStatus } from '../tail/index.js';
 import { SunLog, type SunLogState } from './apply.js';
@@ -34,7 +34,6 @@ export function isSunCheckpoint(v: unknown): v is SunMtaCheckpoint {
   return typeof o === 'object' && o !== null && o.version === 1 && typeof o.model === 'object' && typeof o.log === 'object';
 }
 
-const CLEAR_POLL_MS = 1000;
 const COMPRESSED = /\.(?:gz|xz|bz2|zst|Z)$/;
 
 /**
@@ -76,7 +75,7 @@ export class SunMtaSource implements Source {
   private log?: Logger;
   private input?: SourceInput;
   private saver?: CheckpointSaver<SunMtaCheckpoint, FilePosition>;
-  private clearTimer?: NodeJS.Timeout;
+  private clears?: ReturnType<typeof watchClears>;
   private ready = false;
 
   constructor(
@@ -116,7 +115,12 @@ export class SunMtaSource implements Source {
     this.ready = true;
     // a clear asked for while the agent was stopped: applied now, saved with the first batch
     // (a checkpoint without the log position would skip the current file on a restart)
-    this.checkClear(false);
+    this.clears = watchClears(this.stateDir, () => slog.clearSeq, (req, timer) => {
+      slog.clear(req.seq, req.at);
+      log.info({ seq: req.seq, at: new Date(req.at).toISOString() }, 'channel counters cleared');
+      if (timer) this.saver?.save(this.follower?.position());
+    });
+    this.clears.check();
     this.follower = new FileFollower(this.settings.log, {
       fromStart: this.fromStart && !saved,
       position: saved?.position,
@@ -129,8 +133,6 @@ export class SunMtaSource implements Source {
       },
     });
     this.follower.start();
-    this.clearTimer = setInterval(() => this.checkClear(), CLEAR_POLL_MS);
-    this.clearTimer.unref();
   }
 
   /** A rotated file, start to end (backfill only: it is written no more). */
@@ -138,16 +140,6 @@ export class SunMtaSource implements Source {
     const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
     for await (const l of rl) this.slog!.line(l);
     this.log?.info({ file }, 'backfilled');
-  }
-
-  /** A new `madman counters clear` request zeroes the counters (once per request). */
-  private checkClear(save = true): void {
-    if (!this.ready || !this.slog) return;
-    const req = readClearRequest(this.stateDir);
-    if (!req || req.seq <= this.slog.clearSeq) return;
-    this.slog.clear(req.seq, req.at);
-    this.log?.info({ seq: req.seq, at: new Date(req.at).toISOString() }, 'channel counters cleared');
-    if (save) this.saver?.save(this.follower?.position());
   }
 
   private counted(): void {
@@ -181,7 +173,7 @@ export class SunMtaSource implements Source {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.clearTimer);
+    this.clears?.stop();
     await this.follower?.stop();
     if (this.ready) this.saver?.flush(this.follower?.position());
     else this.saver?.cancel();
