@@ -8,8 +8,13 @@
 # snmptrapd (receives the agent's notifications), dovecot-imapd and dovecot-pop3d (IMAP
 # and POP3 servers for the probes and the Dovecot source), slapd and ldap-utils (an LDAP
 # server for the probes) and monitoring-plugins-basic (check_smtp, check_imap, check_pop,
-# check_http: the reference for `madman probe`'s output and exit codes) and faketime (runs
-# the unit tests with the clock a year ahead and back: scripts/test-dates.sh).
+# check_http: the reference for `madman probe`'s output and exit codes), faketime (runs
+# the unit tests with the clock a year ahead and back: scripts/test-dates.sh), m4 (builds the
+# test Sendmail's .cf), sma (the Sendmail log analyser: cross-check and benchmark peer of the
+# Sendmail log reader) and libsendmail-pmilter-perl (a milter for the test Sendmail).
+# Sendmail itself is never installed (it would remove Postfix): scripts/extract-debs.sh
+# downloads sendmail-bin, sendmail-base and sendmail-cf and extracts them under
+# /var/cache/madman-test/sendmail (test/helpers/sendmail-server.ts runs it from there).
 # Every service these packages would start is kept from starting: tests run their own
 # private instances on loopback ports.
 # Needs root when something is missing; does nothing (and is quick) when all is there.
@@ -33,7 +38,15 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
-if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+command -v m4 >/dev/null 2>&1 || need+=(m4)
+command -v sma >/dev/null 2>&1 || need+=(sma)
+# a real milter for the test Sendmail (Sendmail::PMilter, pure Perl)
+perl -MSendmail::PMilter -e1 >/dev/null 2>&1 || need+=(libsendmail-pmilter-perl)
+here=$(cd "$(dirname "$0")" && pwd)
+extract_mtas() {
+  bash "$here/extract-debs.sh" sendmail sendmail-bin sendmail-base sendmail-cf
+}
+if [ ${#need[@]} -eq 0 ]; then extract_mtas; exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
   echo "test-deps: need root to install ${need[*]} (or install them by hand)" >&2
@@ -80,3 +93,4 @@ if [ "$installing_postfix" = yes ]; then
     /usr/sbin/postfix stop >/dev/null 2>&1 || true
   fi
 fi
+extract_mtas

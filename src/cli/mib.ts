@@ -4,7 +4,7 @@ import { buildServing } from '../agent.js';
 import { defaults } from '../config/config.js';
 import { ourMibDir } from '../mib/loader.js';
 import { MailSystem } from '../model/mail-system.js';
-import { SnmpStats } from '../snmp/udp-agent.js';
+import { SnmpStats } from '../snmp/stats.js';
 
 /**
  * The one directory holding every module the tools need for our MIBs with `-m ALL`: ours,

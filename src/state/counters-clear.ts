@@ -1,7 +1,9 @@
 // `madman counters clear` asks, the agent does: the command writes counters-clear.json
-// in the state directory (a sequence number and when); the Sun MTA and Postfix sources
-// watch it (watchClears, every second) and zero their channel counters once per new
-// sequence number, recording the number in their checkpoints.
+// in the state directory (a sequence number and when); sources that keep their own channel
+// counters (Sun MTA, Postfix) watch it (watchClears, every second) and zero them once per
+// new sequence number, recording the number in their checkpoints. For sources whose
+// counters a clear cannot reset (MTA-MIB counters never go back), the request carries a
+// baseline: `counters show` subtracts it.
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,15 +11,19 @@ import { Checkpoint } from './checkpoint.js';
 
 export const CLEAR_FILE = 'counters-clear';
 
+/** Values of a channel at the time of a clear, by "applName\tchannelName". */
+export type Baselines = Record<string, Record<string, number>>;
+
 export interface ClearRequest {
   seq: number;
   /** when the clear was asked for (ms since the epoch) */
   at: number;
+  baselines: Baselines;
 }
 
 function isRequest(v: unknown): v is ClearRequest {
   const o = v as Partial<ClearRequest> | null;
-  return typeof o === 'object' && o !== null && typeof o.seq === 'number' && typeof o.at === 'number';
+  return typeof o === 'object' && o !== null && typeof o.seq === 'number' && typeof o.at === 'number' && typeof o.baselines === 'object';
 }
 
 export function clearRequests(stateDir: string): Checkpoint<ClearRequest> {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { MailSystem, type Channel } from '../../src/model/mail-system.js';
 import { CHANNEL_HIERARCHY, SunLog } from '../../src/sources/sun-mta/apply.js';
-import { mtaVersion } from '../../src/sources/sun-mta/index.js';
+import { mtaVersion } from '../../src/sources/sun-mta/source.js';
 import { ROOT } from '../helpers/harness.js';
 
 const LINES = readFileSync(path.join(ROOT, 'test/fixtures/sun-mta/columns.log'), 'utf8').trimEnd().split('\n');

@@ -42,7 +42,7 @@ describe('SunLog: a message\'s records spread and interleaved (one message is on
   const c = counters(model);
 
   it('reads every line', () => {
-    expect(log.stats.lines).to.equal(16);
+    expect(log.stats.records).to.equal(16);
     expect(log.unparsed()).to.equal(0);
   });
 

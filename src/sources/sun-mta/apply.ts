@@ -34,7 +34,7 @@ const LOOP = /\bloop/i;
 const CHANNEL_LIMIT = new Error('channel limit');
 
 export class SunLog {
-  stats: SunLogStats = { lines: 0, records: 0, actions: {}, unparsed: {} };
+  stats: SunLogStats = { records: 0, actions: {}, unparsed: {} };
   readonly app: Application;
   private readonly book: ChannelCounterBook;
   private readonly channels = new Map<string, Channel>();
@@ -61,13 +61,13 @@ export class SunLog {
     this.book = channelCountersOf(model);
   }
 
-  line(text: string): void {
-    this.stats.lines++;
+  /** Applies one log line; false when it was not understood (counted by reason in stats.unparsed). */
+  line(text: string): boolean {
     const r = parseSunLine(text);
-    if (r === undefined) return;
+    if (r === undefined) return true;
     if (r.kind === 'unparsed') {
       this.stats.unparsed[r.reason] = (this.stats.unparsed[r.reason] ?? 0) + 1;
-      return;
+      return false;
     }
     this.since ??= r.time;
     try {
@@ -76,10 +76,11 @@ export class SunLog {
     } catch (e) {
       if (e !== CHANNEL_LIMIT) throw e;
       this.stats.unparsed['channel limit'] = (this.stats.unparsed['channel limit'] ?? 0) + 1;
-      return;
+      return false;
     }
     this.stats.records++;
     this.bumpAction(r.kind === 'connection' ? r.event : r.action);
+    return true;
   }
 
   /** Unparsed lines in all. */
@@ -100,7 +101,6 @@ export class SunLog {
     const msgs = first ? 1 : 0;
     const blocks = first ? r.blocks : 0;
     const octets = blocks * BLOCK_BYTES;
-    const mta = this.app.mta!.counters;
     switch (r.action) {
       case 'E': {
         const src = this.channel(r.source, r.time);
@@ -108,18 +108,9 @@ export class SunLog {
         this.add(src, 'submitted', msgs, blocks, r.time);
         this.add(dst, 'received', msgs, blocks, r.time);
         this.add(dst, 'stored', msgs, blocks, r.time);
-        dst.receivedMessages += msgs;
-        dst.receivedRecipients++;
-        dst.receivedVolume += octets;
-        dst.storedMessages += msgs;
-        dst.storedRecipients++;
-        dst.storedVolume += octets;
-        mta.receivedMessages += msgs;
-        mta.receivedRecipients++;
-        mta.receivedVolume += octets;
-        mta.storedMessages += msgs;
-        mta.storedRecipients++;
-        mta.storedVolume += octets;
+        const traffic = { messages: msgs, volume: octets, recipients: 1 };
+        this.model.countTraffic(this.app, dst, 'received', traffic);
+        this.model.countTraffic(this.app, dst, 'stored', traffic);
         this.queue.add(dst, `${dst.name}\0${id}\0${r.origTo} ${r.to}`, r.time, `op${op}`, r.blocks, r.messageId ?? r.file ?? '');
         return;
       }
@@ -131,17 +122,9 @@ export class SunLog {
         this.add(ch, 'delivered', msgs, blocks, r.time);
         // imsimta's Stored is Received less Delivered (seed 27.8.5 note 3, example 27.8.6)
         this.add(ch, 'stored', -msgs, -blocks, r.time, -1);
-        ch.transmittedMessages += msgs;
-        ch.transmittedRecipients++;
-        ch.transmittedVolume += octets;
-        mta.transmittedMessages += msgs;
-        mta.transmittedRecipients++;
-        mta.transmittedVolume += octets;
-        if (ch.name === CONVERSION_CHANNEL) {
-          // the conversion channel dequeues what it converted (and enqueued onwards)
-          ch.successfulConvertedMessages += msgs;
-          mta.successfulConvertedMessages += msgs;
-        }
+        this.model.countTraffic(this.app, ch, 'transmitted', { messages: msgs, volume: octets, recipients: 1 });
+        // the conversion channel dequeues what it converted (and enqueued onwards)
+        if (ch.name === CONVERSION_CHANNEL) this.model.countOutcome(this.app, ch, 'successfulConvertedMessages', msgs);
         return;
       }
       case 'R':
@@ -151,10 +134,7 @@ export class SunLog {
         this.add(ch, 'failed', msgs, blocks, r.time);
         this.dequeued(ch, q, msgs, blocks, r.time);
         this.model.countError(ch, code(r.status, '5'), 'outbound');
-        if (ch.name === CONVERSION_CHANNEL) {
-          ch.failedConvertedMessages += msgs;
-          mta.failedConvertedMessages += msgs;
-        }
+        if (ch.name === CONVERSION_CHANNEL) this.model.countOutcome(this.app, ch, 'failedConvertedMessages', msgs);
         this.failure(ch, r);
         return;
       }
@@ -189,10 +169,7 @@ export class SunLog {
    * MTA's own words for a connection that could not be made (mtaGroupOutboundConnectFailureReason).
    */
   private failure(ch: Channel, r: MessageRecord): void {
-    if (r.status?.endsWith('.4.6') || LOOP.test(r.diagnostic) || (r.note !== undefined && LOOP.test(r.note))) {
-      ch.loopsDetected++;
-      this.app.mta!.counters.loopsDetected++;
-    }
+    if (r.status?.endsWith('.4.6') || LOOP.test(r.diagnostic) || (r.note !== undefined && LOOP.test(r.note))) this.model.countOutcome(this.app, ch, 'loopsDetected');
     if (r.note !== undefined && CONNECT_FAILURE.test(r.note)) ch.outboundConnectFailureReason = r.note;
   }
 
@@ -210,13 +187,7 @@ export class SunLog {
       msgs = p ? 1 : 0;
       blocks = p ? p.blocks : 0;
     }
-    const mta = this.app.mta!.counters;
-    ch.storedMessages = Math.max(0, ch.storedMessages - msgs);
-    ch.storedRecipients = Math.max(0, ch.storedRecipients - 1);
-    ch.storedVolume = Math.max(0, ch.storedVolume - blocks * BLOCK_BYTES);
-    mta.storedMessages = Math.max(0, mta.storedMessages - msgs);
-    mta.storedRecipients = Math.max(0, mta.storedRecipients - 1);
-    mta.storedVolume = Math.max(0, mta.storedVolume - blocks * BLOCK_BYTES);
+    this.model.unstore(this.app, ch, { messages: msgs, volume: blocks * BLOCK_BYTES, recipients: 1 });
   }
 
   /** Queue time of a delivered message whose enqueue was seen; true if it went at the first attempt. */
@@ -324,6 +295,11 @@ export class SunLog {
 
   // -- checkpoints ----------------------------------------------------------------------------
 
+  /** Its keys of the LogSource's checkpoint (sun-mta.json). */
+  state(): { log: SunLogState } {
+    return { log: this.snapshot() };
+  }
+
   snapshot(): SunLogState {
     const s: SunLogState = {
       version: 1,
@@ -342,7 +318,9 @@ export class SunLog {
   /** Continues from a snapshot, into a model holding the MTA-MIB counters saved with it. */
   restore(s: SunLogState): void {
     if (s.version !== 1) throw new Error(`unknown SunLog state version ${String(s.version)}`);
-    this.stats = structuredClone(s.stats);
+    // checkpoints older than the source kit also hold the lines read (the LogSource counts them now)
+    const { lines: _lines, ...stats } = s.stats as SunLogStats & { lines?: number };
+    this.stats = structuredClone(stats);
     this.operations.restore(s.operations, s.operationSeq);
     this.countersByName.clear();
     for (const ch of this.app.mta!.channels.values()) {

@@ -1,8 +1,9 @@
-// The `sunMta` part of the configuration: the Messaging Server MTA log to follow.
+// The `sunMta:` section and --sun-mta-log: the Messaging Server MTA log to follow.
 
-import path from 'node:path';
-import { mtaDescription, mtaDescriptionProperties, type MtaDescription } from './mta-description.js';
+import { mtaDescription, mtaDescriptionProperties, type MtaDescription } from '../../config/mta-description.js';
+import type { FlagDeclaration, SettingsInput } from '../registry.js';
 
+/** With applURL, applDirectoryName and mtaGroupURL (url, directoryName, groupUrls) the log cannot give. */
 export interface SunMtaSettings extends MtaDescription {
   /** mail.log_current */
   log: string;
@@ -12,6 +13,7 @@ export interface SunMtaSettings extends MtaDescription {
   versionCommand?: string;
 }
 
+/** The section as the file has it. */
 export interface SunMtaFile extends MtaDescription {
   log: string;
   application?: string;
@@ -30,13 +32,18 @@ export const sunMtaSchema = {
   },
 } as const;
 
+export const sunMtaFlags: readonly FlagDeclaration[] = [
+  { flags: '--sun-mta-log <path>', description: 'follow this Messaging Server MTA log (mail.log_current)' },
+];
+
 /** The file's section (paths relative to the file), then the --sun-mta-log flag. */
-export function sunMtaSettings(file: SunMtaFile | undefined, configFile: string | undefined, flag: string | undefined): SunMtaSettings | undefined {
+export function sunMtaSettings({ file, flags, filePath, flagPath }: SettingsInput<SunMtaFile>): SunMtaSettings | undefined {
   let s: SunMtaSettings | undefined;
   if (file) {
-    s = { log: path.resolve(configFile ? path.dirname(configFile) : '.', file.log), application: file.application, ...mtaDescription(file) };
+    s = { log: filePath(file.log), application: file.application, ...mtaDescription(file) };
     if (file.versionCommand !== undefined) s.versionCommand = file.versionCommand;
   }
-  if (flag) s = { ...s, log: path.resolve(flag) };
+  const flag = flags.sunMtaLog as string | undefined;
+  if (flag) s = { ...s, log: flagPath(flag) };
   return s;
 }
