@@ -18,7 +18,12 @@ interface PackageVarbind {
   value: unknown;
 }
 type Callback = (err: Error | null) => void;
+/** A message the package is about to send (its v3 USM header fields, by the package's names). */
+interface PackageRequest {
+  message?: { version?: number; msgSecurityParameters?: { msgAuthoritativeEngineBoots: number; msgAuthoritativeEngineTime: number } };
+}
 interface Session {
+  send(req: PackageRequest, noWait?: boolean): unknown;
   trap(oid: string, varbinds: PackageVarbind[], options: { upTime: number; agentAddr?: string }, cb: Callback): void;
   inform(oid: string, varbinds: PackageVarbind[], options: { upTime: number }, cb: Callback): void;
   on(event: 'error', listener: (err: Error) => void): void;
@@ -90,12 +95,40 @@ export function v1TrapOid(oid: readonly number[]): string {
   return arcs.join('.');
 }
 
+/** snmpEngineBoots and snmpEngineTime of our engine (src/snmp/usm/engine-id.ts). */
+export interface EngineClock {
+  boots: number;
+  /** seconds since boots last changed */
+  time(): number;
+}
+
 export interface SnmpSinkOptions {
   retry: RetryOptions;
   /** how long to wait for an inform's response before retrying */
   timeoutMs: number;
   /** SNMPv1 agent-addr: the agent's IPv4 address (default 127.0.0.1) */
   agentAddr?: string;
+  /** our engine: a v3 trap's authoritative engine is its sender, whose boots and time it carries */
+  engine?: EngineClock;
+}
+
+/**
+ * The package sends SNMPv3 traps with msgAuthoritativeEngineBoots and -Time 0 (RFC 3414
+ * 2.3: the sender of a trap is its authoritative engine, and a receiver checks its time
+ * window against those values): they are set to our engine's just before the message is
+ * encoded (send() encodes it, and the privacy IV takes them from there too). An inform's
+ * authoritative engine is the receiver's, which the package discovers: left alone.
+ */
+function authoritativeClock(session: Session, engine: EngineClock): void {
+  const send = session.send.bind(session);
+  session.send = (req: PackageRequest, noWait?: boolean) => {
+    const sp = req.message?.version === 3 ? req.message.msgSecurityParameters : undefined;
+    if (sp) {
+      sp.msgAuthoritativeEngineBoots = engine.boots;
+      sp.msgAuthoritativeEngineTime = engine.time();
+    }
+    return send(req, noWait);
+  };
 }
 
 export class SnmpSink implements NotificationSink {
@@ -113,6 +146,7 @@ export class SnmpSink implements NotificationSink {
     const version = settings.kind === 'trapsess' ? `v3 ${settings.inform ? 'inform' : 'trap'}` : settings.kind;
     this.name = `${version} ${settings.host}:${settings.port}`;
     this.session = openSession(settings, opts.timeoutMs);
+    if (settings.kind === 'trapsess' && !settings.inform && opts.engine) authoritativeClock(this.session, opts.engine);
     this.session.on('error', (err) => log.warn({ sink: this.name, err: err.message }, 'notification socket error'));
     if (settings.inform) {
       this.queue = new RetryQueue(
