@@ -19,4 +19,17 @@ describe('golden walk: Dovecot', function () {
       walk: ['NETWORK-SERVICES-MIB::application', 'MADMAN-MIB::madmanServiceTable', 'MADMAN-MIB::madmanSourceTable'],
     });
   });
+
+  it('formats.log (syslog frames, RFC 3339 stamps, 2.2 to 2.3.21 wordings, submission, LMTP, a kill) gives dovecot/formats.walk', async () => {
+    await expectGolden({
+      golden: 'test/fixtures/dovecot/formats.walk',
+      files: {
+        'dovecot.log': 'test/fixtures/dovecot/formats.log',
+        'madman.yml': { text: 'dovecot:\n  log: DIR/dovecot.log\n  quotaInterval: 0\n  whoInterval: 0\n' },
+      },
+      args: ['--config', 'DIR/madman.yml'],
+      wait: { 'dovecot log': 'dovecot.log' },
+      walk: ['NETWORK-SERVICES-MIB::application', 'MADMAN-MIB::madmanServiceTable', 'MADMAN-MIB::madmanSourceTable'],
+    });
+  });
 });

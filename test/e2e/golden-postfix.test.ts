@@ -39,4 +39,14 @@ describe('golden walk: Postfix', function () {
       walk: WALK,
     });
   });
+
+  it('inbound.log (postscreen, submission, smtps, pickup, refusals at every stage) gives postfix/inbound.walk', async () => {
+    await expectGolden({
+      golden: 'test/fixtures/postfix/inbound.walk',
+      files: { 'mail.log': 'test/fixtures/postfix/inbound.log' },
+      args: ['--postfix-log', 'DIR/mail.log'],
+      wait: { 'postfix log': 'mail.log' },
+      walk: WALK,
+    });
+  });
 });
