@@ -16,6 +16,7 @@ import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
 import { snmpEngineView, snmpMpdView, snmpTargetView, usmStatsView } from './mib/snmp-security.js';
 import { snmpv2View } from './mib/snmpv2.js';
+import { startHttp, type HttpFrontEnd } from './http/server.js';
 import { requestClock, sysUpTime, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
 import { startAlarming, type Alarming } from './notify/setup.js';
@@ -48,6 +49,8 @@ export interface RunningAgent {
   alarming: Alarming;
   /** the AgentX session, when settings.agentx names a master */
   agentx?: Subagent;
+  /** the HTTP front end (/metrics, status page), when settings.http asks for it */
+  http?: HttpFrontEnd;
   stop(): Promise<void>;
 }
 
@@ -147,10 +150,16 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     onDrop: (reason, from) => log.info({ from, reason }, 'request dropped'),
   });
   let endpoints: Endpoint[];
+  let http: HttpFrontEnd | undefined;
   try {
     endpoints = await udp.start();
+    if (settings.http) {
+      const figures = { version: VERSION, startedAt: ctx.startedAt, stats, usmStats: security.usmStats, instances: () => index.instanceCount() };
+      http = await startHttp(settings.http, { model, figures, host: settings.system.name }, log);
+    }
   } catch (err) {
     // e.g. the port is taken: stop the sources, or their timers keep the process alive
+    await udp.stop();
     alarming.stop();
     await agentx?.stop();
     await notifications.close();
@@ -168,7 +177,9 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     notifications,
     alarming,
     agentx,
+    http,
     async stop() {
+      await http?.stop();
       await udp.stop();
       alarming.stop();
       await agentx?.stop();
