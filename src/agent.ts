@@ -140,7 +140,7 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
           log,
         });
   if (agentx) notifications.add(agentx.sink);
-  const alarming = startAlarming(settings, model, tree, ctx, notifications, log, security.engine.id);
+  const alarming = startAlarming(settings, model, tree, ctx, notifications, log, security.engine);
 
   // the rows the sources brought, sorted before the first request
   ctx.tick();

@@ -46,8 +46,8 @@ export function ourMibDir(): string {
   throw new Error(`cannot find the mibs/ directory from ${here}`);
 }
 
-/** Directory of the base SMI modules the net-snmp package ships (SNMPv2-SMI, SNMPv2-TC, ...). */
-export function baseMibDir(): string {
+/** The net-snmp package's own base SMI modules, which its parser reads too: part of the cache key. */
+function packageBaseMibDir(): string {
   const require = createRequire(import.meta.url);
   return path.join(path.dirname(require.resolve('net-snmp')), 'lib', 'mibs');
 }
@@ -131,7 +131,7 @@ export class MibLoadError extends Error {}
 export function loadMibs(dir = ourMibDir(), modules: readonly string[] = OUR_MODULES): MibTree {
   let key: string | undefined;
   try {
-    key = treeKey(dir, baseMibDir(), modules);
+    key = treeKey(dir, packageBaseMibDir(), modules);
   } catch {
     // a module file is missing: parsing says which
   }

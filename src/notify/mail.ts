@@ -55,6 +55,35 @@ export function mailNotice(a: AlarmInstance, at: number, serverInstance: string)
   };
 }
 
+/** Printable ASCII (and spaces): a header value that needs no encoding. */
+const PLAIN = /^[\x20-\x7e]*$/;
+/** RFC 5322 2.1.1: lines of at most 78 characters, folded at whitespace. */
+const LINE = 78;
+
+/**
+ * How the Subject goes to nodemailer: as a prepared header, plain, when it is printable
+ * ASCII (nodemailer would RFC 2047-encode it for its double quotes, and a filter on
+ * `^Subject: ALARM` would miss it), folded at spaces past 78 characters; else as `subject`,
+ * which nodemailer encodes (RFC 2047), as a non-ASCII instance name needs.
+ */
+export function subjectField(subject: string): { subject: string } | { headers: Record<string, { prepared: true; value: string }> } {
+  if (!PLAIN.test(subject)) return { subject };
+  // unfolding (removing each CRLF) gives the subject back: a fold goes before a space
+  const lines: string[] = [];
+  let line: string | undefined;
+  let room = LINE - 'Subject: '.length;
+  for (const word of subject.split(' ')) {
+    if (line === undefined) line = word;
+    else if (word !== '' && line.length + 1 + word.length > room) {
+      lines.push(line);
+      line = ` ${word}`;
+      room = LINE;
+    } else line = `${line} ${word}`;
+  }
+  lines.push(line ?? '');
+  return { headers: { Subject: { prepared: true, value: lines.join('\r\n') } } };
+}
+
 export class MailNotice {
   private readonly queue: RetryQueue<MailNoticeText>;
   /** made at the first mail: nodemailer is loaded only by an agent that sends one */
@@ -74,7 +103,7 @@ export class MailNotice {
     this.queue = new RetryQueue(
       async (m) => {
         const transport = await this.open();
-        await transport.sendMail({ from: settings.from, to: settings.to, subject: m.subject, text: m.text });
+        await transport.sendMail({ from: settings.from, to: settings.to, ...subjectField(m.subject), text: m.text });
         this.sent++;
       },
       retry,

@@ -19,7 +19,12 @@ interface PackageVarbind {
   value: unknown;
 }
 type Callback = (err: Error | null) => void;
+/** A message the package is about to send (its v3 USM header fields, by the package's names). */
+interface PackageRequest {
+  message?: { version?: number; msgSecurityParameters?: { msgAuthoritativeEngineBoots: number; msgAuthoritativeEngineTime: number } };
+}
 interface Session {
+  send(req: PackageRequest, noWait?: boolean): unknown;
   trap(oid: string, varbinds: PackageVarbind[], options: { upTime: number; agentAddr?: string }, cb: Callback): void;
   inform(oid: string, varbinds: PackageVarbind[], options: { upTime: number }, cb: Callback): void;
   on(event: 'error', listener: (err: Error) => void): void;
@@ -96,6 +101,13 @@ export function v1TrapOid(oid: readonly number[]): string {
   return arcs.join('.');
 }
 
+/** snmpEngineBoots and snmpEngineTime of our engine (src/snmp/usm/engine-id.ts). */
+export interface EngineClock {
+  boots: number;
+  /** seconds since boots last changed */
+  time(): number;
+}
+
 export interface SnmpSinkOptions {
   retry: RetryOptions;
   /** how long to wait for an inform's response before retrying */
@@ -104,6 +116,27 @@ export interface SnmpSinkOptions {
   agentAddr?: string;
   /** for the rate limit of warnings (tests) */
   clock?: Clock;
+  /** our engine: a v3 trap's authoritative engine is its sender, whose boots and time it carries */
+  engine?: EngineClock;
+}
+
+/**
+ * The package sends SNMPv3 traps with msgAuthoritativeEngineBoots and -Time 0 (RFC 3414
+ * 2.3: the sender of a trap is its authoritative engine, and a receiver checks its time
+ * window against those values): they are set to our engine's just before the message is
+ * encoded (send() encodes it, and the privacy IV takes them from there too). An inform's
+ * authoritative engine is the receiver's, which the package discovers: left alone.
+ */
+function authoritativeClock(session: Session, engine: EngineClock): void {
+  const send = session.send.bind(session);
+  session.send = (req: PackageRequest, noWait?: boolean) => {
+    const sp = req.message?.version === 3 ? req.message.msgSecurityParameters : undefined;
+    if (sp) {
+      sp.msgAuthoritativeEngineBoots = engine.boots;
+      sp.msgAuthoritativeEngineTime = engine.time();
+    }
+    return send(req, noWait);
+  };
 }
 
 export class SnmpSink implements NotificationSink {
@@ -126,6 +159,7 @@ export class SnmpSink implements NotificationSink {
     this.warnings = new RateLimitedLog((msg, count, f) => log.warn({ sink: this.name, ...f, count }, msg), { clock: opts.clock });
     this.warnings.startTimer();
     this.session.on('error', (err) => this.warnings.note('notification socket error', { err: err.message }));
+    if (settings.kind === 'trapsess' && !settings.inform && opts.engine) authoritativeClock(this.session, opts.engine);
     if (settings.inform) {
       this.queue = new RetryQueue(
         (n) => this.inform(n),

@@ -1,6 +1,7 @@
 // Small parts of disks and notifications: the mount point of a path, the SNMPv1 form of a
 // notification OID (RFC 3584), varbinds for the net-snmp package, the retry queue.
 
+import { subjectField } from '../../src/notify/mail.js';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { freeUdpPort } from '../helpers/snmptrapd.js';
@@ -134,5 +135,26 @@ describe('disks and notification parts', () => {
       { oid: '1.3.6.1.4.1.32473.0.1', upTime: 12345 },
       { oid: '1.3.6.1.4.1.32473.1', upTime: 12345 },
     ]);
+  });
+});
+
+describe('alarm mail Subject', () => {
+  it('plain ASCII goes as a prepared header, folded before a space past 78 characters; unfolded it is the subject', () => {
+    const short = 'ALARM: server response time in seconds of "ldap_siroe.com_389" is 10';
+    expect(subjectField(short)).to.deep.equal({ headers: { Subject: { prepared: true, value: short } } });
+    const long = `ALARM: percentage mail partition diskspace available of "${'/var/spool/imap/partition'.repeat(3)}" is 5.25`;
+    const got = subjectField(long);
+    if (!('headers' in got)) throw new Error('not a prepared header');
+    const value = got.headers.Subject!.value;
+    const lines = `Subject: ${value}`.split('\r\n');
+    expect(lines.length).to.be.above(1);
+    for (const l of lines.slice(0, -1)) expect(l.length, l).to.be.at.most(78);
+    for (const l of lines.slice(1)) expect(l.startsWith(' '), l).to.equal(true);
+    expect(value.replace(/\r\n/g, '')).to.equal(long);
+  });
+
+  it('anything else goes as `subject` for nodemailer to encode (RFC 2047)', () => {
+    expect(subjectField('ALARM: x of "é" is 3')).to.deep.equal({ subject: 'ALARM: x of "é" is 3' });
+    expect(subjectField('ALARM: tab\there')).to.deep.equal({ subject: 'ALARM: tab\there' });
   });
 });
