@@ -1,6 +1,9 @@
-// madman's version, from package.json: light enough for every command to read at start.
+// The package version, read once from package.json (the CLI's --version, sysDescr,
+// madmanAgentVersion), without loading anything else.
 
 import { readFileSync } from 'node:fs';
 
 /** The package's version (package.json). */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;

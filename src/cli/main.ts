@@ -1,12 +1,18 @@
-#!/usr/bin/env node
-// The `madman` command. Each command's module is imported when it runs, so that `madman stat`
-// does not load the probes' IMAP and LDAP clients, nor `madman probe` the agent.
+#!/usr/bin/env -S node --max-semi-space-size=1
+// The `madman` command. The young generation is kept at 1 MiB: V8 grows it to 16 MiB
+// under the agent's allocation rate (requests make short-lived garbage only) and never
+// gives it back, which was 8-14 MiB of the idle agent's memory; scavenges get shorter
+// and more frequent (docs/benchmarks.md, bench:memory and bench:load). Each command's module is imported when
+// it runs, so that `madman stat` does not load the probes' IMAP and LDAP clients, nor `madman probe` the agent.
 
 import { Command, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { countersCommand } from './counters.js';
 import '../sources/index.js';
 import { sourceDeclarations } from '../sources/registry.js';
+
+// Each command's code is loaded when it runs: the agent's process holds no probe or
+// quota code, and `madman probe` none of the agent's.
 
 // `madman mib list | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -44,7 +50,8 @@ agent
   .option('--check-config <file>', 'validate a configuration file and exit (2 when bad)')
   .addOption(new Option('-v, --verbose', 'log more (twice for debug)').argParser((_v, prev: number = 0) => prev + 1))
   .action(async (opts) => {
-    exitCode = await (await import('./agent.js')).agentCommand(opts);
+    const { agentCommand } = await import('./agent.js');
+    exitCode = await agentCommand(opts);
   });
 
 program
@@ -80,7 +87,8 @@ program
   .option('--filter <filter>', 'LDAP: look up the entry this filter matches, e.g. (uid=tester)')
   .option('--json', 'print the results as JSON')
   .action(async (opts) => {
-    exitCode = await (await import('./probe.js')).probeCommand(opts);
+    const { probeCommand } = await import('./probe.js');
+    exitCode = await probeCommand(opts);
   });
 countersCommand(program, (code) => (exitCode = code));
 program
