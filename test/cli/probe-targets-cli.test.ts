@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { run, type RunResult } from '../helpers/harness.js';
+import { expectGolden, maskText } from '../helpers/golden-text.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot-server.js';
 import { startPostfix, type PostfixServer } from '../helpers/postfix-server.js';
 import { startSlowSmtp, type TestServer } from '../helpers/probe-support.js';
@@ -27,6 +28,18 @@ interface Report {
 }
 const reports = (r: RunResult) => JSON.parse(r.stdout) as Report[];
 const phases = (rep: Report) => rep.phases.map((p) => p.name);
+/** The text output with what a run cannot repeat masked: timings, loopback ports, the round trip's message tag. */
+const maskProbe = (text: string) =>
+  maskText(text, {
+    replace: [
+      [/\b\d+\.\d{3} sec\./g, '<s> sec.'],
+      [/\btime=\d+\.\d{6}s/g, 'time=<s>s'],
+      // the phases' names stay; their widths vary with the figures
+      [/^ {4}(\S+) +\d+\.\d ms$/gm, '    $1 <ms> ms'],
+      [/\b127\.0\.0\.1:\d+/g, '127.0.0.1:<port>'],
+      [/message \S+ delivered/g, 'message <tag> delivered'],
+    ],
+  });
 
 describe('madman probe: per-service thresholds and credentials, --roundtrip (Postfix, Dovecot)', function () {
   this.timeout(120000);
@@ -61,6 +74,11 @@ describe('madman probe: per-service thresholds and credentials, --roundtrip (Pos
     const [smtp, imap] = reports(r);
     expect([smtp!.status, phases(smtp!)]).to.deep.equal(['ok', ['connect', 'greeting', 'ehlo', 'quit']]);
     expect([imap!.status, phases(imap!)]).to.deep.equal(['ok', ['login', 'select', 'search', 'logout']]);
+    // the same as text: check_smtp's status line with perfdata, then each phase
+    const text = await madman('--smtp', `127.0.0.1:${pf.port}`, '--imap', `127.0.0.1:${dc.imapPort}`, '--user', 'user@example.test', '--password-file', pw);
+    expect(text.code, text.stdout + text.stderr).to.equal(0);
+    expect(text.stderr).to.equal('');
+    expectGolden('probe-smtp-imap.txt', maskProbe(text.stdout));
   });
 
   it('--smtp-user requires AUTH: CRITICAL when the server offers none', async () => {
@@ -146,6 +164,7 @@ describe('madman probe: per-service thresholds and credentials, --roundtrip (Pos
     expect(lines[0]).to.match(/^ROUNDTRIP OK - \d+\.\d{3} sec\. response time, message \S+ delivered and deleted\|time=\d+\.\d{6}s;;25\.000000;0\.000000$/);
     expect(lines[1]).to.equal(`  cli roundtrip on 127.0.0.1 (127.0.0.1:${pf.port} -> 127.0.0.1:${dc.imapPort})`);
     expect(lines.slice(2).map((l) => l.trim().split(/\s+/)[0])).to.deep.equal(['send', 'delivery', 'fetch', 'delete', 'logout', 'total']);
+    expectGolden('probe-roundtrip-imap.txt', maskProbe(r.stdout));
     const box = await madman('--imap', `user@example.test@127.0.0.1:${dc.imapPort}`, '--password-file', pw, '--json');
     expect(reports(box)[0]!.detail).to.equal('0 messages in INBOX');
   });
