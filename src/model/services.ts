@@ -1,6 +1,6 @@
-// Per-service statistics of IMAP/POP/submission/LMTP servers (Sun's counterutil
-// imapstat/popstat), and mailbox quotas (imquotacheck). The Dovecot source writes these;
-// the MIB views and the alarm engine read them.
+// Per-service statistics of IMAP/POP/submission/LMTP and webmail servers (Sun's counterutil
+// imapstat/popstat/httpstat), and mailbox quotas (imquotacheck). The Dovecot and webmail
+// sources write these; the MIB views and the alarm engine read them.
 
 /** The mail access services a Dovecot log shows, in the order of their fixed row indexes. */
 export const ACCESS_SERVICES = ['imap', 'pop3', 'submission', 'lmtp'] as const;
@@ -22,6 +22,19 @@ export interface ServiceStats {
   numFailedConnections: number;
   numFailedLogins: number;
   numGoodLogins: number;
+}
+
+/** A service's row before anything was counted: every figure 0, no time yet. */
+export function newServiceStats(row: Pick<ServiceStats, 'index' | 'name' | 'service' | 'application'>): ServiceStats {
+  return {
+    ...row,
+    maxConnections: 0,
+    numConnections: 0,
+    numCurrentConnections: 0,
+    numFailedConnections: 0,
+    numFailedLogins: 0,
+    numGoodLogins: 0,
+  };
 }
 
 export interface QuotaUsage {

@@ -17,7 +17,7 @@ import { startDovecot, type DovecotServer } from '../helpers/dovecot-server.js';
 import { expectGolden, maskText } from '../helpers/golden-text.js';
 import { freeUdpPort } from '../helpers/ports.js';
 import { ADDR, startPostfix, type PostfixServer } from '../helpers/postfix-server.js';
-import { until, walkRows, type Row } from '../helpers/probe-support.js';
+import { until, waitForRow, type Row } from '../helpers/probe-support.js';
 import { SUFFIX, USER_DN, USER_PW, startSlapd, type SlapdServer } from '../helpers/slapd-server.js';
 
 type Sample = { object: string; count: number; instances: Array<{ instance: string; fields: Record<string, number | string | null>; delta?: Record<string, number> }> };
@@ -34,22 +34,8 @@ describe('madman stat and madman alarms against a real agent (Postfix, Dovecot, 
 
   const madman = (...args: string[]): Promise<RunResult> => run('node', [MAIN, ...args], 60000);
   const stat = (...args: string[]) => madman('stat', '--config', conf, ...args);
-  /**
-   * Waits (polling with the fast snmpwalk, not the command under test) until a row of `table`
-   * has every column of `want`; the error shows the table as it was.
-   */
-  const waitRow = async (table: string, want: Record<string, string>) => {
-    let rows = new Map<string, Row>();
-    const matches = () => [...rows.values()].some((r) => Object.entries(want).every(([k, v]) => r[k] === v));
-    try {
-      await until(`${table} ${JSON.stringify(want)}`, async () => {
-        rows = await walkRows(`127.0.0.1:${port}`, table);
-        return matches();
-      }, 60000);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; the agent shows ${JSON.stringify([...rows.values()])}\nagent log:\n${agent?.stderr().slice(-3000)}`);
-    }
-  };
+  /** Waits (polling with snmpwalk, not the command under test) until a row of `table` has every column of `want`. */
+  const waitRow = (table: string, want: Row) => waitForRow(`127.0.0.1:${port}`, table, want, { context: () => `agent log:\n${agent?.stderr().slice(-3000)}` });
   const imap = (user: string, pass: string) =>
     new ImapFlow({ host: '127.0.0.1', port: dc.imapPort, secure: false, doSTARTTLS: false, auth: { user, pass }, logger: false });
 

@@ -14,7 +14,7 @@ import { ROOT, run, type RunResult } from '../helpers/harness.js';
 import { expectGolden, maskText } from '../helpers/golden-text.js';
 import { startNginx, type NginxServer } from '../helpers/nginx-server.js';
 import { freeUdpPort } from '../helpers/ports.js';
-import { until, walkRows, type Row } from '../helpers/probe-support.js';
+import { until, waitForRow, walkRows, type Row } from '../helpers/probe-support.js';
 
 describe('webmail: Roundcube logins and nginx stub_status as httpstat (issue 18)', function () {
   this.timeout(180000);
@@ -28,19 +28,8 @@ describe('webmail: Roundcube logins and nginx stub_status as httpstat (issue 18)
 
   const madman = (...args: string[]): Promise<RunResult> => run('node', [MAIN, ...args], 60000);
   const row = async (table: string, pick: (r: Row) => boolean): Promise<Row | undefined> => [...(await walkRows(target, table)).values()].find(pick);
-  const web = () => row('madmanServiceTable', (r) => r.madmanServiceName === 'webmail http');
-  /** Waits until the webmail's row has these values; the error shows the row. */
-  const waitWeb = async (want: Record<string, string>) => {
-    let last: Row | undefined;
-    try {
-      await until(`webmail http ${JSON.stringify(want)}`, async () => {
-        last = await web();
-        return last !== undefined && Object.entries(want).every(([k, v]) => last![k] === v);
-      }, 60000);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; the row is ${JSON.stringify(last)}\nagent log:\n${agent?.stderr().slice(-3000)}`);
-    }
-  };
+  /** Waits until the webmail's row has these values; the error shows the table and the agent's log. */
+  const waitWeb = (want: Row) => waitForRow(target, 'madmanServiceTable', { madmanServiceName: 'webmail http', ...want }, { context: () => `agent log:\n${agent?.stderr().slice(-3000)}` });
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'madman-webmail-'));

@@ -20,7 +20,7 @@
 // numFailedConnections, operStatus up while the status page answers, down while it does not.
 
 import type { Application, MailSystem } from '../../model/mail-system.js';
-import type { ServiceStats } from '../../model/services.js';
+import { newServiceStats, type ServiceStats } from '../../model/services.js';
 import type { LoginEvent } from './roundcube.js';
 import type { ServerStatus } from './server-status.js';
 
@@ -47,19 +47,7 @@ export class WebmailStats {
   ) {
     const name = `${instance} http`;
     this.app = model.addApplication(name, { description: 'webmail (HTTP) service', operStatus: 'up' });
-    this.stats = {
-      index: WEBMAIL_SERVICE_INDEX,
-      name,
-      service: 'http',
-      application: this.app.index,
-      maxConnections: 0,
-      numConnections: 0,
-      numCurrentConnections: 0,
-      numFailedConnections: 0,
-      numFailedLogins: 0,
-      numGoodLogins: 0,
-      ...saved?.stats,
-    };
+    this.stats = { ...newServiceStats({ index: WEBMAIL_SERVICE_INDEX, name, service: 'http', application: this.app.index }), ...saved?.stats };
     this.server = saved?.server;
     model.services.set(this.stats.index, this.stats);
     this.toApplication();
