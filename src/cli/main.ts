@@ -2,8 +2,7 @@
 // The `madman` command. The young generation is kept at 1 MiB: V8 grows it to 16 MiB
 // under the agent's allocation rate (requests make short-lived garbage only) and never
 // gives it back, which was 8-14 MiB of the idle agent's memory; scavenges get shorter
-// and more frequent (docs/benchmarks.md, bench:memory and bench:load). Each command's module is imported when
-// it runs, so that `madman stat` does not load the probes' IMAP and LDAP clients, nor `madman probe` the agent.
+// and more frequent (docs/benchmarks.md, bench:memory and bench:load).
 
 import { Command, Option } from 'commander';
 import { VERSION } from '../version.js';
@@ -24,6 +23,16 @@ const program = new Command('madman').version(VERSION).description('SNMP agent f
 let exitCode = 0;
 
 const many = (v: string, prev: string[] = []) => [...prev, v];
+
+/**
+ * A command whose bad options exit `code` instead of commander's 1, which `madman alarms
+ * --raised` uses for "an alarm is raised" and Nagios reads as WARNING.
+ */
+function usageExit(c: Command, code: number): Command {
+  return c
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : code))
+    .configureOutput({ outputError: (text, write) => write(`madman ${c.name()}: ${text.replace(/^error: /, '')}`) });
+}
 const agent = program
   .command('agent')
   .description('serve NETWORK-SERVICES-MIB, MTA-MIB and MADMAN-MIB over SNMP')
@@ -54,8 +63,9 @@ agent
     exitCode = await agentCommand(opts);
   });
 
-program
-  .command('probe')
+usageExit(program.command('probe'), 3)
+  // a check's bad options are UNKNOWN, told on stdout where Nagios reads the status line
+  .configureOutput({ outputError: (text) => void process.stdout.write(`PROBE UNKNOWN - ${text.replace(/^error: /, '')}`) })
   .description('check mail services once, like check_smtp/check_imap (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)')
   .option('--config <file>', 'probe the services of this configuration file')
   .option('--smtp <[user@]host:port[=secs]>', 'an SMTP server, with its own critical threshold (=C or =W,C) (repeatable)', many)
@@ -110,7 +120,7 @@ program
 
 /** The options by which `stat` and `alarms` reach the agent (the config file's, by default). */
 function agentOptions(c: Command): Command {
-  return c
+  return usageExit(c, 2)
     .option('--config <file>', 'the agent\'s configuration file (default $MADMAN_CONFIG, else /etc/madman/madman.yml if present)')
     .option('--agent <addr>', 'the agent\'s address, e.g. udp:127.0.0.1:1161 (default: its first listen address)')
     .option('--community <name>', 'read with this community (default: the first this host may use)')

@@ -130,11 +130,14 @@ describe('madman probe: per-service thresholds and credentials, --roundtrip (Pos
     expect(r.code).to.equal(2);
   });
 
-  it('bad thresholds in targets are UNKNOWN (3)', async () => {
+  it('bad thresholds in targets, and bad options, are UNKNOWN (3)', async () => {
     const bad = await madman('--imap', `127.0.0.1:${dc.imapPort}=soon`);
     expect([bad.code, bad.stdout]).to.deep.equal([3, `PROBE UNKNOWN - the threshold of "127.0.0.1:${dc.imapPort}=soon" needs a positive number of seconds, not "soon"\n`]);
     const order = await madman('--smtp', `127.0.0.1:${pf.port}=5,2`);
     expect([order.code, order.stdout]).to.deep.equal([3, `PROBE UNKNOWN - "127.0.0.1:${pf.port}=5,2": the warning threshold is greater than the critical one\n`]);
+    // commander's usage errors too, on stdout where a check's status line goes
+    const option = await madman('--smtp', `127.0.0.1:${pf.port}`, '--bogus');
+    expect([option.code, option.stdout, option.stderr]).to.deep.equal([3, "PROBE UNKNOWN - unknown option '--bogus'\n", '']);
     const big = await madman('--smtp', `127.0.0.1:${pf.port}=90000`);
     expect([big.code, big.stdout]).to.deep.equal([3, `PROBE UNKNOWN - "127.0.0.1:${pf.port}=90000": at most 86400 seconds\n`]);
   });

@@ -217,6 +217,11 @@ describe('madman stat and madman alarms against a real agent (Postfix, Dovecot, 
     writeFileSync(other, `listen: [udp:127.0.0.1:${port}]\ncreateUser: ["statuser SHA-256 not-the-pass AES stat-priv-pass"]\nrouser: [statuser priv]\n`);
     const v3 = await madman('stat', '--config', other, 'imapstat');
     expect([v3.code, v3.stderr]).to.deep.equal([4, `madman stat: the agent at udp:127.0.0.1:${port} refuses SNMPv3 user statuser: Wrong Digest (incorrect password, community or key)\n`]);
+    // commander's usage errors: 2 as well, not its 1 (which --raised means)
+    const option = await madman('alarms', '--config', conf, '--raised', '--bogus');
+    expect([option.code, option.stdout, option.stderr]).to.deep.equal([2, '', "madman alarms: unknown option '--bogus'\n"]);
+    const missing = await stat('imapstat', '-i');
+    expect([missing.code, missing.stderr]).to.deep.equal([2, "madman stat: option '-i, --interval <seconds>' argument missing\n"]);
     const unknown = await stat('imapstats');
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.match(/^madman stat: no counter object imapstats \(there are alarm, diskusage, serverresponse, imapstat, popstat, httpstat, /);
