@@ -101,8 +101,8 @@ usageExit(program.command('probe'), 3)
     exitCode = await probeCommand(opts);
   });
 countersCommand(program, (code) => (exitCode = code));
-program
-  .command('quota')
+// -e's exit 1 is "a notice was not sent"; bad options are 2
+usageExit(program.command('quota'), 2)
   .description('mailbox quota usage from Dovecot, in the layout of imquotacheck; -e mails the users over their warning percentage')
   .option('-u, --user <user>', 'one user')
   .option('-d, --domain <domain>', 'the users of one domain')

@@ -134,6 +134,8 @@ describe('madman quota: domain quotas and -e notices (Dovecot, a test SMTP serve
     const conf = config('bad.yml', '  template: { file: missing.txt }\n');
     const r = await quota('--config', conf, '-e');
     expect([r.code, r.stderr]).to.deep.equal([2, `madman quota: cannot read the notice template ${path.join(dir, 'missing.txt')}: ENOENT: no such file or directory, open '${path.join(dir, 'missing.txt')}'\n`]);
+    const option = await quota('--config', conf, '-e', '--bogus');
+    expect([option.code, option.stderr]).to.deep.equal([2, "madman quota: unknown option '--bogus'\n"]);
     const dry = await quota('--config', conf, '--dry-run');
     expect([dry.code, dry.stderr]).to.deep.equal([2, 'madman quota: --dry-run and -t go with -e (send the notices)\n']);
     const noSubject = config('nosubject.yml', '  template: "Hello %U%"\n');
