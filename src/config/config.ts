@@ -54,7 +54,10 @@ export interface PostfixSettings {
   contentFilterServices: string[];
 }
 
+/** systemd's StateDirectory= (exported as $STATE_DIRECTORY), else /var/lib/madman for root, else the XDG state home. */
 export function defaultStateDir(): string {
+  const systemd = process.env.STATE_DIRECTORY?.split(':')[0];
+  if (systemd) return systemd;
   if (process.getuid?.() === 0) return '/var/lib/madman';
   return path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'madman');
 }

@@ -245,6 +245,14 @@ export class MailSystem {
     return app;
   }
 
+  /**
+   * Removes an application's row (a probed service no longer configured). Its index stays
+   * its name's: if the name comes back, so does the index, and no other row takes it.
+   */
+  removeApplication(index: number): void {
+    if (this.applications.delete(index)) this.changed();
+  }
+
   /** Registers (or finds) a source's input. */
   addInput(name: string, input: string): SourceInput {
     const index = this.indexes.indexFor('source', name);

@@ -78,9 +78,23 @@ export interface UdpAgentOptions {
 
 const UDP_LIMIT = { udp4: 65507, udp6: 65527 } as const;
 
+/** What a configuration reload may change while the sockets stay open (reload.ts). */
+export type UdpAccess = Pick<UdpAgentOptions, 'access' | 'views' | 'v3'>;
+
 export class UdpAgent {
   private sockets: dgram.Socket[] = [];
-  constructor(private readonly opts: UdpAgentOptions) {}
+  private opts: UdpAgentOptions;
+  constructor(opts: UdpAgentOptions) {
+    this.opts = opts;
+  }
+
+  /**
+   * New communities, views and SNMPv3 users for the requests that follow; the sockets
+   * (and so the port, even 161 without the privilege to bind it again) are kept.
+   */
+  reconfigure(access: UdpAccess): void {
+    this.opts = { ...this.opts, ...access };
+  }
 
   async start(): Promise<Endpoint[]> {
     const bound: Endpoint[] = [];
