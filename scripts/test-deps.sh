@@ -8,7 +8,11 @@
 # snmptrapd (receives the agent's notifications), dovecot-imapd and dovecot-pop3d (IMAP
 # and POP3 servers for the probes and the Dovecot source), slapd and ldap-utils (an LDAP
 # server for the probes) and monitoring-plugins-basic (check_smtp, check_imap, check_pop,
-# check_http: the reference for `madman probe`'s output and exit codes).
+# check_http: the reference for `madman probe`'s output and exit codes), and for the
+# operations kit (contrib/): systemd (systemd-analyze verify, systemd-notify, systemd-sysusers;
+# no running systemd needed), python3 (stands in for the service manager's notify socket),
+# prometheus-snmp-exporter (the exporter and its generator, run on our MIBs) and
+# monitoring-plugins-standard (check_snmp, used by the Nagios/Icinga definitions).
 # Every service these packages would start is kept from starting: tests run their own
 # private instances on loopback ports.
 # Needs root when something is missing; does nothing (and is quick) when all is there.
@@ -31,6 +35,10 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+[ -x /usr/bin/python3 ] || need+=(python3)
+[ -x /usr/bin/prometheus-snmp-generator ] || need+=(prometheus-snmp-exporter)
+[ -x /usr/lib/nagios/plugins/check_snmp ] || need+=(monitoring-plugins-standard)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -65,7 +73,7 @@ apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # With systemd, the policy above does not stop units from being enabled: leave none of
 # the system services running or enabled; tests run their own.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  for unit in snmpd snmptrapd dovecot slapd; do
+  for unit in snmpd snmptrapd dovecot slapd prometheus-snmp-exporter; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi

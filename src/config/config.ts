@@ -136,6 +136,11 @@ const schema = {
   },
 } as const;
 
+/** The JSON schema a configuration file is checked against (contrib/madman.yml's test walks it). */
+export function configSchema(): object {
+  return schema;
+}
+
 const ajv = new Ajv({ allErrors: false });
 ajv.addFormat('endpoint', (s: string) => tryOk(() => parseEndpoint(s)));
 ajv.addFormat('network', (s: string) => tryOk(() => parseNetwork(s)));
