@@ -1,0 +1,96 @@
+// Issue 19 §1: the npm package. A copy of the project (its sources, with stale compiled
+// files planted in dist/) is packed with `npm pack`, which cleans dist/src (prepack) and
+// builds it (prepare); the tarball holds the built agent, the MIBs and contrib/ and nothing
+// of the development tree. Installed into a temporary prefix from npm's cache, without the
+// dev dependencies (no TypeScript, no build), it gives a working `madman`: its version, its
+// MIB directories, --check-config of the shipped example, and a demo agent walked by the
+// real snmpwalk through those MIBs.
+
+import { expect } from 'chai';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT, run, snmp } from '../helpers/harness.js';
+import { startCliAgent } from './integration-support.js';
+
+const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const MIBS = ['MADMAN-MIB', 'MTA-MIB', 'NETWORK-SERVICES-MIB', 'SNMP-FRAMEWORK-MIB', 'SNMP-MPD-MIB', 'SNMP-TARGET-MIB', 'SNMP-USER-BASED-SM-MIB'];
+
+/** npm with the environment of a person typing it (not that of the `npm test` running us). */
+function npm(args: string[], timeoutMs: number) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(lifecycle|package|config)_/i.test(k)));
+  return run('env', ['-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'npm', ...args], timeoutMs);
+}
+
+describe('the npm package', function () {
+  this.timeout(600000);
+  let dir = '';
+  let tarball = '';
+  let prefix = '';
+  let installed = '';
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'madman-package-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('npm pack cleans and builds dist/src, and ships the agent, the MIBs and contrib/ only', async () => {
+    const tree = path.join(dir, 'tree');
+    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'mibs', 'contrib']) cpSync(path.join(ROOT, f), path.join(tree, f), { recursive: true });
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(tree, 'node_modules'));
+    // left over from an older build: a module since deleted, and a compiled test
+    for (const f of ['dist/src/stale.js', 'dist/test/unit/x.test.js']) {
+      mkdirSync(path.dirname(path.join(tree, f)), { recursive: true });
+      writeFileSync(path.join(tree, f), 'export {};\n');
+    }
+    const packed = await npm(['--prefix', tree, 'pack', '--pack-destination', dir], 400000);
+    expect(packed.code, packed.stderr).to.equal(0);
+    tarball = path.join(dir, packed.stdout.trim().split('\n').pop()!);
+    expect(path.basename(tarball)).to.equal(`madman-${VERSION}.tgz`);
+    const list = (await run('tar', ['-tzf', tarball])).stdout.trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
+    const outside = list.filter((f) => !/^dist\/src\/.+\.js$/.test(f) && !/^mibs\/[A-Z0-9-]+\.txt$/.test(f) && !f.startsWith('contrib/'));
+    expect(outside).to.deep.equal(['README.md', 'package.json']);
+    expect(list.filter((f) => f.startsWith('mibs/'))).to.deep.equal(MIBS.map((m) => `mibs/${m}.txt`));
+    expect(list).to.include.members(['dist/src/cli/main.js', 'contrib/madman.yml', 'contrib/madman.service', 'contrib/madman-agentx.service']);
+    expect(list).to.not.include('dist/src/stale.js');
+    // every module of src/ is there, compiled
+    const sources = (await run('find', [path.join(ROOT, 'src'), '-name', '*.ts'])).stdout.trim().split('\n');
+    const compiled = sources.filter((f) => !f.endsWith('.d.ts')).map((f) => `dist/${path.relative(ROOT, f).replace(/\.ts$/, '.js')}`).sort();
+    expect(list.filter((f) => f.startsWith('dist/'))).to.deep.equal(compiled);
+  });
+
+  it('installs from the tarball into a prefix, offline from the cache, without building', async () => {
+    expect(tarball, 'packed by the test before').to.not.equal('');
+    prefix = path.join(dir, 'prefix');
+    const r = await npm(['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], 300000);
+    expect(r.code, r.stderr).to.equal(0);
+    installed = path.join(prefix, 'lib/node_modules/madman');
+    // dependencies only: no TypeScript, no test tools; nothing was compiled at install time
+    expect(existsSync(path.join(installed, 'node_modules/typescript'))).to.equal(false);
+    expect(existsSync(path.join(installed, 'node_modules/mocha'))).to.equal(false);
+    expect(existsSync(path.join(installed, 'node_modules/net-snmp'))).to.equal(true);
+    expect(existsSync(path.join(installed, 'src'))).to.equal(false);
+  });
+
+  it('gives a working madman: --version, mib path, --check-config of the shipped example, a demo walk', async function () {
+    if (!installed) this.skip();
+    const madman = path.join(prefix, 'bin/madman');
+    expect((await run(madman, ['--version'])).stdout).to.equal(`${VERSION}\n`);
+    const mibPath = (await run(madman, ['mib', 'path'])).stdout.trim();
+    expect(mibPath.split(':')[0]).to.equal(path.join(installed, 'mibs'));
+    const example = path.join(installed, 'contrib/madman.yml');
+    const check = await run(madman, ['agent', '--check-config', example]);
+    expect([check.code, check.stdout]).to.deep.equal([0, `${example}: OK\n`]);
+
+    const agent = await startCliAgent(['agent', '--demo', '--listen', 'udp:127.0.0.1:0', '--state-dir', path.join(dir, 'state')], dir, { command: madman });
+    try {
+      const port = Number(/listening on udp4:127\.0\.0\.1:(\d+)/.exec(agent.stdout())![1]);
+      const walk = await snmp('snmpwalk', ['-M', mibPath, '-m', 'MTA-MIB', `127.0.0.1:${port}`, 'mtaGroupName']);
+      expect(walk.stderr).to.equal('');
+      expect(walk.stdout).to.equal(
+        ['smtpd', 'submission/smtpd', 'pickup', 'smtp', 'local', 'lmtp'].map((n, i) => `MTA-MIB::mtaGroupName.1.${i + 1} = STRING: ${n}\n`).join(''),
+      );
+    } finally {
+      await agent.stop();
+    }
+  });
+});
