@@ -8,7 +8,8 @@
 # snmptrapd (receives the agent's notifications), dovecot-imapd and dovecot-pop3d (IMAP
 # and POP3 servers for the probes and the Dovecot source), slapd and ldap-utils (an LDAP
 # server for the probes) and monitoring-plugins-basic (check_smtp, check_imap, check_pop,
-# check_http: the reference for `madman probe`'s output and exit codes), and for the
+# check_http: the reference for `madman probe`'s output and exit codes), faketime (runs
+# the unit tests with the clock a year ahead and back: scripts/test-dates.sh), and for the
 # operations kit (contrib/): systemd (systemd-analyze verify, systemd-notify, systemd-sysusers;
 # no running systemd needed), python3 (stands in for the service manager's notify socket),
 # prometheus-snmp-exporter (the exporter and its generator, run on our MIBs) and
@@ -35,6 +36,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ -x /usr/bin/python3 ] || need+=(python3)
 [ -x /usr/bin/prometheus-snmp-generator ] || need+=(prometheus-snmp-exporter)
