@@ -12,8 +12,9 @@
 # the unit tests with the clock a year ahead and back: scripts/test-dates.sh), and for the
 # operations kit (contrib/): systemd (systemd-analyze verify, systemd-notify, systemd-sysusers;
 # no running systemd needed), python3 (stands in for the service manager's notify socket),
-# prometheus-snmp-exporter (the exporter and its generator, run on our MIBs) and
-# monitoring-plugins-standard (check_snmp, used by the Nagios/Icinga definitions).
+# prometheus-snmp-exporter (the exporter and its generator, run on our MIBs),
+# monitoring-plugins-standard (check_snmp, used by the Nagios/Icinga definitions) and
+# nagios4-core (nagios4 -v checks those definitions; no Nagios is started).
 # Every service these packages would start is kept from starting: tests run their own
 # private instances on loopback ports.
 # Needs root when something is missing; does nothing (and is quick) when all is there.
@@ -41,6 +42,7 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ -x /usr/bin/python3 ] || need+=(python3)
 [ -x /usr/bin/prometheus-snmp-generator ] || need+=(prometheus-snmp-exporter)
 [ -x /usr/lib/nagios/plugins/check_snmp ] || need+=(monitoring-plugins-standard)
+[ -x /usr/sbin/nagios4 ] || need+=(nagios4-core)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -75,7 +77,7 @@ apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # With systemd, the policy above does not stop units from being enabled: leave none of
 # the system services running or enabled; tests run their own.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  for unit in snmpd snmptrapd dovecot slapd prometheus-snmp-exporter; do
+  for unit in snmpd snmptrapd dovecot slapd prometheus-snmp-exporter nagios4; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi
