@@ -13,8 +13,9 @@
 # operations kit (contrib/): systemd (systemd-analyze verify, systemd-notify, systemd-sysusers;
 # no running systemd needed), python3 (stands in for the service manager's notify socket),
 # prometheus-snmp-exporter (the exporter and its generator, run on our MIBs),
-# monitoring-plugins-standard (check_snmp, used by the Nagios/Icinga definitions) and
-# nagios4-core (nagios4 -v checks those definitions; no Nagios is started).
+# monitoring-plugins-standard (check_snmp, used by the Nagios/Icinga definitions),
+# nagios4-core and icinga2-bin (nagios4 -v and icinga2 daemon -C check those definitions;
+# neither is started).
 # Every service these packages would start is kept from starting: tests run their own
 # private instances on loopback ports.
 # Needs root when something is missing; does nothing (and is quick) when all is there.
@@ -43,6 +44,7 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ -x /usr/bin/prometheus-snmp-generator ] || need+=(prometheus-snmp-exporter)
 [ -x /usr/lib/nagios/plugins/check_snmp ] || need+=(monitoring-plugins-standard)
 [ -x /usr/sbin/nagios4 ] || need+=(nagios4-core)
+[ -x /usr/sbin/icinga2 ] || need+=(icinga2-bin)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -77,7 +79,7 @@ apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # With systemd, the policy above does not stop units from being enabled: leave none of
 # the system services running or enabled; tests run their own.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  for unit in snmpd snmptrapd dovecot slapd prometheus-snmp-exporter nagios4; do
+  for unit in snmpd snmptrapd dovecot slapd prometheus-snmp-exporter nagios4 icinga2; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi

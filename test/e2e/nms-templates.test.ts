@@ -7,7 +7,8 @@
 //   agent discovery finds rows, every item has a value and the state triggers fire exactly
 //   for the dead service and the full queue;
 // - Nagios: nagios4 -v accepts the objects; their commands, run as Nagios would expand
-//   them, give the states the live agent calls for.
+//   them, give the states the live agent calls for; icinga2 daemon -C accepts the Icinga 2
+//   definitions and applies every service to a mail host.
 
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -333,6 +334,37 @@ describe('NMS templates (contrib/) against a live mail host', function () {
       rmSync(etc, { recursive: true, force: true });
       expect(r.stdout, r.stdout).to.match(/Total Warnings: 0\n\s*Total Errors: {3}0/);
       expect(r.code, r.stdout).to.equal(0);
+    });
+
+    it('icinga2 daemon -C accepts the Icinga 2 definitions, applying every service to a mail host', async () => {
+      const etc = mkdtempSync(path.join(os.tmpdir(), 'madman-icinga2-'));
+      chmodSync(etc, 0o755);
+      const main = [
+        'include "/etc/icinga2/constants.conf"',
+        'include <itl>',
+        'include <plugins>',
+        // Icinga's own conf.d/templates.conf defines these two
+        'template Host "generic-host" { max_check_attempts = 3; check_interval = 1m; retry_interval = 30s; check_command = "hostalive" }',
+        'template Service "generic-service" { max_check_attempts = 5; check_interval = 1m; retry_interval = 30s }',
+        `include "${path.join(CONTRIB, 'icinga2/madman.conf')}"`,
+        'object Host "mail1" {',
+        '  import "generic-host"',
+        '  address = "127.0.0.1"',
+        '  vars.madman = true',
+        '  vars.madman_applications["Postfix"] = 1',
+        '  vars.madman_queues["Postfix"] = { index = 1, warn = 500, crit = 1000 }',
+        '  vars.madman_probes["mx"] = { index = 5, warn = 2000, crit = 5000 }',
+        '  vars.madman_disks["spool"] = { index = 1, warn = 15, crit = 10 }',
+        '  vars.madman_services["smtp"] = { port = 25, warn = 2, crit = 5 }',
+        '}',
+        '',
+      ];
+      writeFileSync(path.join(etc, 'icinga2.conf'), main.join('\n'));
+      const r = await run('icinga2', ['daemon', '-C', '-c', path.join(etc, 'icinga2.conf')]);
+      rmSync(etc, { recursive: true, force: true });
+      expect(r.code, r.stdout + r.stderr).to.equal(0);
+      // agent, alarms, an application, a queue, a probe, a disk, a service probed directly
+      expect(r.stdout).to.match(/Instantiated 7 Services\./);
     });
 
     it('check_snmp commands give the states the live agent calls for', async () => {
