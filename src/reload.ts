@@ -5,9 +5,10 @@
 //   same UDP sockets (the port stays bound, even 161 without the right to bind it again),
 //   with the same engine ID and boot count, and every counter going on;
 // - sysContact, sysLocation, sysName;
-// - sources (logs, queues, probes, disks, demo): one whose settings changed is stopped
-//   (saving its checkpoint) and started again from that checkpoint; one whose settings did
-//   not change keeps running untouched; one turned off is stopped and its rows retired;
+// - sources (logs, queues, probes, disks, demo): one whose settings (its section, the state
+//   directory, fromStart) changed is stopped (saving its checkpoint) and started again from
+//   that checkpoint; one whose settings did not change keeps running untouched; one turned
+//   off is stopped and its rows retired;
 // - alarms and notifications: the alarm engine restarts with the new rules over the same
 //   alarm instances (counts, high/low, raised state kept); sinks whose settings did not
 //   change are kept with what they still have to send.
@@ -24,7 +25,7 @@ import { securityFor, type SecurityState } from './security.js';
 import { CommunityAccess } from './snmp/access.js';
 import type { NotificationHub } from './snmp/notifications.js';
 import type { SnmpStats, UdpAgent } from './snmp/udp-agent.js';
-import { configuredSourceEntries, type ConfiguredSource } from './sources/registry.js';
+import { plannedSources, type ConfiguredSource } from './sources/registry.js';
 
 /** The parts of a running agent that a reload replaces or adjusts (agent.ts keeps them). */
 export interface LiveAgent {
@@ -85,21 +86,23 @@ export async function reloadAgent(live: LiveAgent, requested: Settings): Promise
   // Sources first, so that the alarms' first measurement sees them.
   const running = new Map(live.sources.map((e) => [e.registered, e]));
   const kept: ConfiguredSource[] = [];
-  for (const fresh of configuredSourceEntries(next)) {
-    const prev = running.get(fresh.registered);
-    running.delete(fresh.registered);
-    if (prev && prev.madeFrom === fresh.madeFrom) {
+  for (const plan of plannedSources(next)) {
+    const prev = running.get(plan.registered);
+    running.delete(plan.registered);
+    if (prev && prev.madeFrom === plan.madeFrom) {
       kept.push(prev);
       continue;
     }
     if (prev) await stopSource(prev, log);
+    let fresh: ConfiguredSource | undefined;
     try {
+      fresh = { registered: plan.registered, madeFrom: plan.madeFrom, source: await plan.create() };
       await fresh.source.start(live.model, log.child({ source: fresh.source.name }));
       kept.push(fresh);
-      (prev ? report.restarted : report.started).push(fresh.registered);
+      (prev ? report.restarted : report.started).push(plan.registered);
     } catch (err) {
-      log.error({ source: fresh.registered, err: (err as Error).message }, 'source not started after the reload');
-      await stopSource(fresh, log);
+      log.error({ source: plan.registered, err: (err as Error).message }, 'source not started after the reload');
+      if (fresh) await stopSource(fresh, log);
     }
   }
   for (const gone of running.values()) {

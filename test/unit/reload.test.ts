@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaults, type Settings } from '../../src/config/config.js';
 import { describeReload } from '../../src/reload.js';
-import { configuredSourceEntries } from '../../src/sources/registry.js';
+import { plannedSources } from '../../src/sources/registry.js';
 import '../../src/sources/index.js';
 import { notifyArgs } from '../../src/systemd.js';
 import { startTestAgent, type TestAgent } from '../helpers/harness.js';
@@ -24,13 +24,14 @@ describe('unit: configuration reload', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a source is made from the sections its factory reads, and from nothing else', () => {
+  it('a source is made from its section, the state directory and fromStart, and from nothing else', () => {
     const s: Settings = { ...defaults(), stateDir: dir, disks: { paths: [dir], interval: 60 } };
-    const [disks] = configuredSourceEntries(s);
-    expect([disks!.registered, disks!.madeFrom]).to.deep.equal(['disks', JSON.stringify([['disks', { paths: [dir], interval: 60 }]])]);
-    const other = configuredSourceEntries({ ...s, system: { contact: 'x', location: 'y' }, communities: [] });
-    expect(other.map((e) => e.madeFrom)).to.deep.equal([disks!.madeFrom]);
-    expect(configuredSourceEntries({ ...s, disks: { paths: [dir], interval: 30 } })[0]!.madeFrom).to.not.equal(disks!.madeFrom);
+    const [disks] = plannedSources(s);
+    expect([disks!.registered, disks!.madeFrom]).to.deep.equal(['disks', JSON.stringify([{ paths: [dir], interval: 60 }, { stateDir: dir, fromStart: false }])]);
+    const other: Settings = { ...s, system: { contact: 'x', location: 'y' }, communities: [] };
+    expect(plannedSources(other).map((e) => e.madeFrom)).to.deep.equal([disks!.madeFrom]);
+    expect(plannedSources({ ...s, disks: { paths: [dir], interval: 30 } })[0]!.madeFrom).to.not.equal(disks!.madeFrom);
+    expect(plannedSources({ ...s, fromStart: true })[0]!.madeFrom).to.not.equal(disks!.madeFrom);
   });
 
   it('restarts what changed, keeps what did not, and keeps the settings that need a restart', async () => {
