@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { ALARM_NAMES } from '../../src/alarms/definitions.js';
 import { configSchema, settingsFrom } from '../../src/config/config.js';
@@ -109,8 +110,14 @@ describe('contrib/madman.yml', function () {
     expect(s.alarms.rules.find((r) => r.name === 'diskavail')).to.include({ threshold: 10, clearThreshold: 12, statInterval: 3600, warningInterval: 86400 });
   });
 
-  it('names every key of the configuration schema, and no key the schema does not have', () => {
-    const schema = schemaPaths(configSchema() as Schema);
+  it('names every key of the configuration schema, and no key the schema does not have', async () => {
+    // The schema of the agent as shipped, read in a process of its own: tests register
+    // sources of their own (test/helpers/tiny-source.ts) in this one.
+    const config = pathToFileURL(path.join(ROOT, 'dist/src/config/config.js')).href;
+    const r = await run('node', ['--input-type=module', '-e', `import { configSchema } from '${config}'; process.stdout.write(JSON.stringify(configSchema()));`]);
+    expect(r.code, r.stderr).to.equal(0);
+    const schema = schemaPaths(JSON.parse(r.stdout) as Schema);
+    expect([...schemaPaths(configSchema() as Schema)], 'the schema in this process (with test sources) has them all').to.include.members([...schema]);
     const wild = new Set([...schema].filter((p) => p.endsWith('.*')).map((p) => p.slice(0, -2)));
     const doc = parseDocument(uncommented(readFileSync(EXAMPLE, 'utf8')), { uniqueKeys: true });
     expect(doc.errors.map((e) => e.message)).to.deep.equal([]);
