@@ -9,13 +9,18 @@
 # and POP3 servers for the probes and the Dovecot source), slapd and ldap-utils (an LDAP
 # server for the probes) and monitoring-plugins-basic (check_smtp, check_imap, check_pop,
 # check_http: the reference for `madman probe`'s output and exit codes), faketime (runs
-# the unit tests with the clock a year ahead and back: scripts/test-dates.sh), and for the
-# operations kit (contrib/): systemd (systemd-analyze verify, systemd-notify, systemd-sysusers;
-# no running systemd needed), python3 (stands in for the service manager's notify socket),
-# prometheus-snmp-exporter (the exporter and its generator, run on our MIBs),
+# the unit tests with the clock a year ahead and back: scripts/test-dates.sh), m4 (builds the
+# test Sendmail's .cf), sma (the Sendmail log analyser: cross-check and benchmark peer of the
+# Sendmail log reader) and libsendmail-pmilter-perl (a milter for the test Sendmail), and for
+# the operations kit (contrib/): systemd (systemd-analyze verify, systemd-notify,
+# systemd-sysusers; no running systemd needed), python3 (stands in for the service manager's
+# notify socket), prometheus-snmp-exporter (the exporter and its generator, run on our MIBs),
 # monitoring-plugins-standard (check_snmp, used by the Nagios/Icinga definitions),
 # nagios4-core and icinga2-bin (nagios4 -v and icinga2 daemon -C check those definitions;
 # neither is started).
+# Sendmail itself is never installed (it would remove Postfix): scripts/extract-debs.sh
+# downloads sendmail-bin, sendmail-base and sendmail-cf and extracts them under
+# /var/cache/madman-test/sendmail (test/helpers/sendmail-server.ts runs it from there).
 # Every service these packages would start is kept from starting: tests run their own
 # private instances on loopback ports.
 # Needs root when something is missing; does nothing (and is quick) when all is there.
@@ -45,7 +50,15 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ -x /usr/lib/nagios/plugins/check_snmp ] || need+=(monitoring-plugins-standard)
 [ -x /usr/sbin/nagios4 ] || need+=(nagios4-core)
 [ -x /usr/sbin/icinga2 ] || need+=(icinga2-bin)
-if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+command -v m4 >/dev/null 2>&1 || need+=(m4)
+command -v sma >/dev/null 2>&1 || need+=(sma)
+# a real milter for the test Sendmail (Sendmail::PMilter, pure Perl)
+perl -MSendmail::PMilter -e1 >/dev/null 2>&1 || need+=(libsendmail-pmilter-perl)
+here=$(cd "$(dirname "$0")" && pwd)
+extract_mtas() {
+  bash "$here/extract-debs.sh" sendmail sendmail-bin sendmail-base sendmail-cf
+}
+if [ ${#need[@]} -eq 0 ]; then extract_mtas; exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
   echo "test-deps: need root to install ${need[*]} (or install them by hand)" >&2
@@ -92,3 +105,4 @@ if [ "$installing_postfix" = yes ]; then
     /usr/sbin/postfix stop >/dev/null 2>&1 || true
   fi
 fi
+extract_mtas

@@ -6,3 +6,4 @@ import './probes/index.js';
 import './sun-mta/index.js';
 import './disks/index.js';
 import './dovecot/index.js';
+import './sendmail/index.js';
