@@ -16,6 +16,7 @@ import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
 import { snmpEngineView, snmpMpdView, snmpTargetView, usmStatsView } from './mib/snmp-security.js';
 import { snmpv2View } from './mib/snmpv2.js';
+import { startHttp, type HttpFrontEnd } from './http/server.js';
 import { requestClock, sysUpTime, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
 import { startAlarming, type Alarming } from './notify/setup.js';
@@ -56,6 +57,8 @@ export interface RunningAgent {
    * (reload.ts); reloads run one after the other.
    */
   reload(settings: Settings): Promise<ReloadReport>;
+  /** the HTTP front end (/metrics, status page), when settings.http asks for it */
+  http?: HttpFrontEnd;
   stop(): Promise<void>;
 }
 
@@ -167,10 +170,16 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     onDrop: (reason, from) => log.info({ from, reason }, 'request dropped'),
   });
   let endpoints: Endpoint[];
+  let http: HttpFrontEnd | undefined;
   try {
     endpoints = await udp.start();
+    if (settings.http) {
+      const figures = { version: VERSION, startedAt: ctx.startedAt, stats, usmStats: security.usmStats, instances: () => index.instanceCount() };
+      http = await startHttp(settings.http, { model, figures, host: settings.system.name }, log);
+    }
   } catch (err) {
     // e.g. the port is taken: stop the sources, or their timers keep the process alive
+    await udp.stop();
     alarming.stop();
     await agentx?.stop();
     await notifications.close();
@@ -203,8 +212,10 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
       reloading = done.catch(() => undefined);
       return done;
     },
+    http,
     async stop() {
       await reloading;
+      await http?.stop();
       await udp.stop();
       live.alarming.stop();
       await agentx?.stop();

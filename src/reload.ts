@@ -58,7 +58,7 @@ export interface ReloadReport {
 }
 
 /** Settings applied only at start: the sockets and files the agent holds, and the loggers' level. */
-export const RESTART_ONLY = ['listen', 'stateDir', 'agentx', 'maxMessageSize', 'logLevel'] as const;
+export const RESTART_ONLY = ['listen', 'stateDir', 'agentx', 'maxMessageSize', 'logLevel', 'http'] as const;
 
 /** Settings as comparable text (the security views are a Map). */
 function text(v: unknown): string {

@@ -48,6 +48,7 @@ export async function agentCommand(flags: Flags & { checkConfig?: string }): Pro
         `Try: snmpwalk -v2c -c ${settings.communities[0]?.community ?? 'public'} ${host}:${ep.port} 1.3.6.1.2.1.28\n`,
     );
   }
+  if (agent.http) process.stdout.write(`madman agent serving HTTP (/metrics, status page) on ${agent.http.urls.join(', ')}\n`);
   await notifySystemd({ ready: true, status: where }, log);
   if (hupWhileStarting) onHup();
   await new Promise<void>((resolve) => {

@@ -14,6 +14,7 @@ import { parseEndpoint } from '../snmp/udp-agent.js';
 import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
 import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type NotifySettings } from './alarms.js';
 import { AGENTX_FORMAT_MESSAGE, agentxAddress, agentxSchema, isAgentxAddress } from './agentx.js';
+import { httpFromFile, httpSchema, httpWithFlags, type HttpFile, type HttpSettings } from './http.js';
 import '../sources/index.js';
 import { registryVersion, sourceDeclarations, type SourceSettings } from '../sources/registry.js';
 
@@ -36,6 +37,8 @@ export interface Settings extends Partial<SourceSettings> {
   notify: NotifySettings;
   /** AgentX master to serve through (unix:PATH or tcp:HOST:PORT) */
   agentx?: string;
+  /** the HTTP front end (config/http.ts); off when absent */
+  http?: HttpSettings;
 }
 
 /** systemd's StateDirectory= (exported as $STATE_DIRECTORY), else /var/lib/madman for root, else the XDG state home. */
@@ -101,6 +104,7 @@ const coreSchema = {
     ...securitySchemaProperties,
     ...alarmSchemas,
     agentx: agentxSchema,
+    http: httpSchema,
   },
 } as const;
 
@@ -152,6 +156,9 @@ interface FileSettings extends SecurityFileSettings, AlarmFileSettings {
   /** the security lines, checked and resolved */
   resolved?: ReturnType<typeof securitySettings>;
   agentx?: string;
+  http?: HttpFile;
+  /** the http lines, checked and resolved */
+  httpResolved?: HttpSettings;
 }
 
 /** Reads and checks a config file; throws ConfigError. */
@@ -193,6 +200,12 @@ export function readConfigFile(file: string): FileSettings {
     throw new ConfigError(err.file ?? file, err.file ? 'createUser' : dotted(err.path), err.line ?? (at === undefined ? undefined : lines.linePos(at).line), err.message);
   }
   checkAlarmFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message));
+  if (settings.http) {
+    settings.httpResolved = httpFromFile(settings.http, settings.secrets, path.dirname(file), (keys, message, at) => {
+      const pos = (doc.getIn(keys, true) as Node | undefined)?.range?.[0];
+      return new ConfigError(at?.file ?? file, dotted(keys), at?.line ?? (pos === undefined ? undefined : lines.linePos(pos).line), message);
+    });
+  }
   return settings;
 }
 
@@ -244,6 +257,8 @@ export interface Flags extends AlarmFlags {
   verbose?: number;
   /** true: the default master socket */
   agentx?: string | boolean;
+  /** HTTP listen addresses (--http, repeatable) */
+  http?: string[];
   [sourceFlag: string]: unknown;
 }
 
@@ -252,12 +267,14 @@ export function settingsFrom(flags: Flags): Settings {
   let file: FileSettings | undefined;
   let fileAlarms: AlarmFileSettings | undefined;
   let fileAgentx: string | undefined;
+  let fileHttp: HttpSettings | undefined;
   let fileListen = false;
   let fileCommunities = false;
   if (flags.config) {
     const f = (file = readConfigFile(flags.config));
     fileAlarms = f;
     fileAgentx = f.agentx;
+    fileHttp = f.httpResolved;
     fileListen = f.listen !== undefined || f.agentaddress !== undefined;
     fileCommunities = Boolean(f.communities || f.community || f.resolved);
     if (f.listen) s.listen = f.listen;
@@ -293,6 +310,8 @@ export function settingsFrom(flags: Flags): Settings {
   }
   applyAlarmSettings(s, fileAlarms, flags);
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
+  const http = httpWithFlags(fileHttp, flags.http);
+  if (http) s.http = http;
   const agentx = agentxAddress(fileAgentx, flags.agentx);
   if (agentx !== undefined) {
     s.agentx = agentx;

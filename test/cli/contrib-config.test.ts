@@ -12,6 +12,7 @@ import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { ALARM_NAMES } from '../../src/alarms/definitions.js';
 import { configSchema, settingsFrom } from '../../src/config/config.js';
 import { ROOT, run } from '../helpers/harness.js';
+import { selfSigned } from '../helpers/probe-support.js';
 
 const EXAMPLE = path.join(ROOT, 'contrib/madman.yml');
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
@@ -83,11 +84,16 @@ describe('contrib/madman.yml', function () {
   });
 
   it('with every left-out setting put back, still reads (the examples are valid)', () => {
-    // The secrets file must exist, owned by us and private: point to one that is.
-    const secrets = path.join(dir, 'snmpv3-users');
-    writeFileSync(secrets, 'createUser vault SHA-256 "another pass phrase" AES\n', { mode: 0o600 });
-    const text = uncommented(readFileSync(EXAMPLE, 'utf8')).replace('secrets: /etc/madman/snmpv3-users', `secrets: ${secrets}`);
-    expect(text).to.contain(`secrets: ${secrets}`);
+    // The files the examples name must exist: the secrets file (owned by us, private) and
+    // the HTTP front end's certificate and key.
+    const secrets = path.join(dir, 'secrets');
+    writeFileSync(secrets, 'createUser vault SHA-256 "another pass phrase" AES\nhttpUser nms a-long-password\nhttpToken 0123456789abcdef0123\n', { mode: 0o600 });
+    const cert = selfSigned();
+    const text = uncommented(readFileSync(EXAMPLE, 'utf8'))
+      .replaceAll('/etc/madman/secrets', secrets)
+      .replace('/etc/madman/http.crt', cert.certFile)
+      .replace('/etc/madman/http.key', path.join(cert.dir, 'key.pem'));
+    expect(text.split(secrets).length).to.equal(3);
     const f = path.join(dir, 'all.yml');
     writeFileSync(f, text);
     const s = settingsFrom({ config: f });
@@ -108,6 +114,8 @@ describe('contrib/madman.yml', function () {
       'trapsess nms.example.org:162',
     ]);
     expect(s.alarms.rules.find((r) => r.name === 'diskavail')).to.include({ threshold: 10, clearThreshold: 12, statInterval: 3600, warningInterval: 86400 });
+    expect([s.http?.listen, s.http?.auth?.kinds, [...(s.http?.auth?.users.keys() ?? [])], s.http?.tls !== undefined]).to.deep.equal([[{ host: '127.0.0.1', port: 9169 }], ['basic', 'bearer'], ['nms'], true]);
+    cert.remove();
   });
 
   it('names every key of the configuration schema, and no key the schema does not have', async () => {
