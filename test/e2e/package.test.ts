@@ -1,7 +1,7 @@
 // Issue 19 §1: the npm package. A copy of the project (its sources, with stale compiled
 // files planted in dist/) is packed with `npm pack`, which cleans dist/src (prepack) and
-// builds it (prepare); the tarball holds the built agent, the MIBs and contrib/ and nothing
-// of the development tree. Installed into a temporary prefix from npm's cache, without the
+// builds it (prepare); the tarball holds the built agent, the MIBs, the status page (web/)
+// and contrib/, and nothing of the development tree. Installed into a temporary prefix from npm's cache, without the
 // dev dependencies (no TypeScript, no build), it gives a working `madman`: its version, its
 // MIB directories, --check-config of the shipped example, and a demo agent walked by the
 // real snmpwalk through those MIBs.
@@ -36,7 +36,7 @@ describe('the npm package', function () {
 
   it('npm pack cleans and builds dist/src, and ships the agent, the MIBs and contrib/ only', async () => {
     const tree = path.join(dir, 'tree');
-    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'mibs', 'contrib']) cpSync(path.join(ROOT, f), path.join(tree, f), { recursive: true });
+    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'mibs', 'contrib', 'web']) cpSync(path.join(ROOT, f), path.join(tree, f), { recursive: true });
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(tree, 'node_modules'));
     // left over from an older build: a module since deleted, and a compiled test
     for (const f of ['dist/src/stale.js', 'dist/test/unit/x.test.js']) {
@@ -48,11 +48,11 @@ describe('the npm package', function () {
     tarball = path.join(dir, packed.stdout.trim().split('\n').pop()!);
     expect(path.basename(tarball)).to.equal(`madman-${VERSION}.tgz`);
     const list = (await run('tar', ['-tzf', tarball])).stdout.trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
-    const outside = list.filter((f) => !/^dist\/src\/.+\.js$/.test(f) && !/^mibs\/[A-Za-z0-9-]+\.txt$/.test(f) && !f.startsWith('contrib/'));
+    const outside = list.filter((f) => !/^dist\/src\/.+\.js$/.test(f) && !/^mibs\/[A-Za-z0-9-]+\.txt$/.test(f) && !f.startsWith('contrib/') && !f.startsWith('web/'));
     expect(outside).to.deep.equal(['README.md', 'package.json']);
     expect(list.filter((f) => f.startsWith('mibs/'))).to.deep.equal(MIBS.map((m) => `mibs/${m}`));
     expect(MIBS).to.include.members(['MADMAN-MIB.txt', 'MTA-MIB.txt', 'NETWORK-SERVICES-MIB.txt']);
-    expect(list).to.include.members(['dist/src/cli/main.js', 'contrib/madman.yml', 'contrib/madman.service', 'contrib/madman-agentx.service']);
+    expect(list).to.include.members(['dist/src/cli/main.js', 'contrib/madman.yml', 'contrib/madman.service', 'contrib/madman-agentx.service', 'web/status.html']);
     expect(list).to.not.include('dist/src/stale.js');
     // every module of src/ is there, compiled
     const sources = (await run('find', [path.join(ROOT, 'src'), '-name', '*.ts'])).stdout.trim().split('\n');
@@ -73,7 +73,7 @@ describe('the npm package', function () {
     expect(existsSync(path.join(installed, 'src'))).to.equal(false);
   });
 
-  it('gives a working madman: --version, mib path, --check-config of the shipped example, a demo walk', async function () {
+  it('gives a working madman: --version, mib path, --check-config of the shipped example, a demo walk, the status page', async function () {
     if (!installed) this.skip();
     const madman = path.join(prefix, 'bin/madman');
     expect((await run(madman, ['--version'])).stdout).to.equal(`${VERSION}\n`);
@@ -83,8 +83,12 @@ describe('the npm package', function () {
     const check = await run(madman, ['agent', '--check-config', example]);
     expect([check.code, check.stdout]).to.deep.equal([0, `${example}: OK\n`]);
 
-    const agent = await startCliAgent(['agent', '--demo', '--listen', 'udp:127.0.0.1:0', '--state-dir', path.join(dir, 'state')], dir, { command: madman });
+    const agent = await startCliAgent(['agent', '--demo', '--listen', 'udp:127.0.0.1:0', '--http', '127.0.0.1:0', '--state-dir', path.join(dir, 'state')], dir, { command: madman });
     try {
+      // the status page's files come from the package's web/
+      const url = /serving HTTP \(\/metrics, status page\) on (\S+)/.exec(agent.stdout())![1]!;
+      const page = await fetch(url);
+      expect([page.status, (await page.text()).includes('<html')]).to.deep.equal([200, true]);
       const port = Number(/listening on udp4:127\.0\.0\.1:(\d+)/.exec(agent.stdout())![1]);
       const walk = await snmp('snmpwalk', ['-M', mibPath, '-m', 'MTA-MIB', `127.0.0.1:${port}`, 'mtaGroupName']);
       expect(walk.stderr).to.equal('');
