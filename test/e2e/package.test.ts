@@ -4,7 +4,7 @@
 // and contrib/, and nothing of the development tree. Installed into a temporary prefix from npm's cache, without the
 // dev dependencies (no TypeScript, no build), it gives a working `madman`: its version, its
 // MIB directories, --check-config of the shipped example, and a demo agent walked by the
-// real snmpwalk through those MIBs.
+// real snmpwalk through those MIBs, serving its status page from web/.
 
 import { expect } from 'chai';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
