@@ -5,6 +5,8 @@
 //   same UDP sockets (the port stays bound, even 161 without the right to bind it again),
 //   with the same engine ID and boot count, and every counter going on;
 // - sysContact, sysLocation, sysName;
+// - the GetBulk caps (maxGetbulkRepeats, maxGetbulkResponses) for UDP and AgentX, and the
+//   sockets' receive buffer (serverRecvBuf), set on the bound sockets;
 // - sources (logs, queues, probes, disks, demo): one whose settings (its section, the state
 //   directory, fromStart) changed is stopped (saving its checkpoint) and started again from
 //   that checkpoint; one whose settings did not change keeps running untouched; one turned
@@ -24,6 +26,7 @@ import { startAlarming, type Alarming } from './notify/setup.js';
 import { securityFor, type SecurityState } from './security.js';
 import { CommunityAccess } from './snmp/access.js';
 import type { NotificationHub } from './snmp/notifications.js';
+import type { BulkCaps } from './snmp/bulk.js';
 import type { SnmpStats, UdpAgent } from './snmp/udp-agent.js';
 import { plannedSources, type ConfiguredSource } from './sources/registry.js';
 
@@ -37,6 +40,8 @@ export interface LiveAgent {
   readonly notifications: NotificationHub;
   readonly log: Logger;
   readonly udp: UdpAgent;
+  /** the GetBulk caps UDP and AgentX answer with (changed in place) */
+  readonly caps: BulkCaps;
   /** sysContact, sysLocation and sysName as the system group serves them (changed in place) */
   readonly system: Settings['system'];
   security: SecurityState;
@@ -79,6 +84,16 @@ export async function reloadAgent(live: LiveAgent, requested: Settings): Promise
   // Who may ask: in effect from the next request on.
   live.security = securityFor(next, live.tree, live.stats, live.security.engine, live.security.usmStats);
   live.udp.reconfigure({ access: new CommunityAccess(next.communities), views: live.security.views, v3: live.security.v3 });
+  // What a request may cost: the GetBulk caps (UDP and AgentX) and the receive buffer
+  // of the sockets already bound.
+  Object.assign(live.caps, next.limits.bulk);
+  if (next.limits.serverRecvBuf !== old.limits.serverRecvBuf) {
+    try {
+      live.udp.setRecvBufferSize(next.limits.serverRecvBuf);
+    } catch (err) {
+      log.warn({ serverRecvBuf: next.limits.serverRecvBuf, err: (err as Error).message }, 'receive buffer not changed');
+    }
+  }
   const sys = live.system as Record<string, unknown>;
   for (const k of Object.keys(sys)) delete sys[k];
   Object.assign(sys, next.system);
@@ -112,7 +127,7 @@ export async function reloadAgent(live: LiveAgent, requested: Settings): Promise
   }
   live.sources = kept;
 
-  live.alarming = startAlarming(next, live.model, live.tree, live.ctx, live.notifications, log, live.security.engine.id, live.alarming);
+  live.alarming = startAlarming(next, live.model, live.tree, live.ctx, live.notifications, log, live.security.engine, live.alarming);
   live.settings = next;
   return report;
 }

@@ -15,7 +15,7 @@ import { parseEndpoint } from '../snmp/udp-agent.js';
 import { alarmNotification } from './build.js';
 import { MailNotice } from './mail.js';
 import type { RetryOptions } from './retry-queue.js';
-import { SnmpSink } from './snmp-sinks.js';
+import { SnmpSink, type EngineClock } from './snmp-sinks.js';
 
 export interface Alarming {
   engine: AlarmEngine;
@@ -33,8 +33,8 @@ export function startAlarming(
   ctx: ViewContext & { tick(): void },
   hub: NotificationHub,
   log: Logger,
-  /** the agent's snmpEngineID (src/security.ts): the sender of SNMPv3 traps */
-  engineId?: Buffer,
+  /** the agent's SNMP engine (src/security.ts): the sender of SNMPv3 traps, its ID, boots and time */
+  snmpEngine?: EngineClock & { id: Buffer },
   /**
    * The alarming a configuration reload replaces: its engine is stopped (its instances,
    * in the model, go on under the new rules), and its sinks and mail notice are kept
@@ -48,7 +48,7 @@ export function startAlarming(
   // A v3 trap's authoritative engine is its sender: ours, the one managers read as
   // snmpEngineID and name in snmptrapd's createUser -e (the package would make up a new
   // one at every start). Informs are the receiver's: discovered.
-  const ours = engineId && `0x${engineId.toString('hex')}`;
+  const ours = snmpEngine && `0x${snmpEngine.id.toString('hex')}`;
   const made = new Map<SnmpSink | MailNotice, string>();
   const kept = new Map<string, Array<SnmpSink | MailNotice>>();
   if (previous) {
@@ -65,7 +65,7 @@ export function startAlarming(
     .map((s) => (s.kind === 'trapsess' && !s.inform && s.engineId === undefined ? { ...s, engineId: ours } : s))
     .map((s) =>
       reuse(JSON.stringify({ sink: s, retry, agentAddr }), () => {
-        const sink = new SnmpSink(s, log.child({ notify: s.kind }), { retry, timeoutMs: 2000, agentAddr });
+        const sink = new SnmpSink(s, log.child({ notify: s.kind }), { retry, timeoutMs: 2000, agentAddr, engine: snmpEngine });
         hub.add(sink);
         return sink;
       }),
