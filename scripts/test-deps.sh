@@ -19,7 +19,8 @@
 # service manager's notify socket), prometheus-snmp-exporter (the exporter and its
 # generator, run on our MIBs), monitoring-plugins-standard (check_snmp, used by the
 # Nagios/Icinga definitions), nagios4-core and icinga2-bin (nagios4 -v and icinga2 daemon -C
-# check those definitions; neither is started).
+# check those definitions; neither is started), iproute2 (ss: the reload test reads the
+# agent socket's receive buffer).
 # Sendmail itself is never installed (it would remove Postfix): scripts/extract-debs.sh
 # downloads sendmail-bin, sendmail-base and sendmail-cf and extracts them under
 # /var/cache/madman-test/sendmail (test/helpers/sendmail-server.ts runs it from there).
@@ -52,6 +53,7 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ -x /usr/lib/nagios/plugins/check_snmp ] || need+=(monitoring-plugins-standard)
 [ -x /usr/sbin/nagios4 ] || need+=(nagios4-core)
 [ -x /usr/sbin/icinga2 ] || need+=(icinga2-bin)
+command -v ss >/dev/null 2>&1 || [ -x /usr/bin/ss ] || need+=(iproute2)
 command -v m4 >/dev/null 2>&1 || need+=(m4)
 command -v sma >/dev/null 2>&1 || need+=(sma)
 # a real milter for the test Sendmail (Sendmail::PMilter, pure Perl)

@@ -7,6 +7,7 @@
 //   removed probe's rows leave, a new one appears; the Postfix source, unchanged, keeps
 //   running, and when its own settings change it restarts from its checkpoint: the log
 //   lines it had read are not counted again, those written after are counted once;
+// - the GetBulk cap and the sockets' receive buffer change on the bound socket;
 // - a file with an unknown key is refused, the error names key and line, the old one stays.
 
 import { expect } from 'chai';
@@ -14,7 +15,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePorts } from '../helpers/ports.js';
-import { snmp, type TestAgent } from '../helpers/harness.js';
+import { run, snmp, type TestAgent } from '../helpers/harness.js';
 import { startCliAgent, type CliAgent } from './integration-support.js';
 import { PDU, RawClient, parseVarbinds, request, sleep } from './support.js';
 
@@ -48,6 +49,8 @@ interface Step {
   probes: Array<{ name: string; port: number }>;
   warningHours: number;
   queueInterval: number;
+  /** maxGetbulkResponses and serverRecvBuf, when set */
+  limits?: { responses: number; recvBuf: number };
 }
 
 describe('SIGHUP reloads the configuration of a running agent', function () {
@@ -76,6 +79,7 @@ describe('SIGHUP reloads the configuration of a running agent', function () {
         [
           'listen: [udp:127.0.0.1:0]',
           'stateDir: state',
+          ...(s.limits ? [`maxGetbulkResponses: ${s.limits.responses}`, `serverRecvBuf: ${s.limits.recvBuf}`] : []),
           'communities:',
           ...s.communities.map((c) => `  - name: ${c}`),
           `view: [${s.view.map((v) => JSON.stringify(v)).join(', ')}]`,
@@ -214,11 +218,24 @@ describe('SIGHUP reloads the configuration of a running agent', function () {
     expect(await alarmColumns()).to.deep.equal(['7200', ...before.slice(1)]);
     expect(await received()).to.deep.equal(['3']);
 
-    // Reload 2: the Postfix source's own settings changed: it restarts from its checkpoint.
-    write({ ...first, communities: ['keep', 'new'], view: ['partial included system'], users: ['keepuser'], contact: 'b@example.org', probes: [{ name: 'stays', port: closed1! }, { name: 'fresh', port: closed3! }], warningHours: 2, queueInterval: 30 });
+    // GetBulk answers as many varbinds as asked (up to snmpd's default cap, 100); the socket's
+    // receive buffer (ss reports twice what was set, as the kernel keeps it) is the default
+    const bulk = async () => parseVarbinds((await snmp('snmpbulkget', ['-On', '-Cr20', target, '.1.3.6.1.2.1.1'], { community: 'keep' })).stdout).length;
+    const recvBuf = async () => {
+      const r = await run('ss', ['-u', '-a', '-m', '-n', `sport = :${port}`]);
+      return Number(/\brb(\d+)/.exec(r.stdout)?.[1]);
+    };
+    expect(await bulk()).to.equal(20);
+    expect(await recvBuf()).to.not.equal(2 * 65536);
+
+    // Reload 2: the Postfix source's own settings changed: it restarts from its checkpoint;
+    // the GetBulk cap and the receive buffer (hostile input's limits) apply on the bound socket.
+    write({ ...first, communities: ['keep', 'new'], view: ['partial included system'], users: ['keepuser'], contact: 'b@example.org', probes: [{ name: 'stays', port: closed1! }, { name: 'fresh', port: closed3! }], warningHours: 2, queueInterval: 30, limits: { responses: 5, recvBuf: 65536 } });
     expect(await hangup(2)).to.equal(
-      'madman: configuration reloaded (changed: postfix, security; sources restarted from their checkpoint: postfix)',
+      'madman: configuration reloaded (changed: limits, postfix, security; sources restarted from their checkpoint: postfix)',
     );
+    expect(await bulk()).to.equal(5);
+    expect(await recvBuf()).to.equal(2 * 65536);
     expect(await received()).to.deep.equal(['3']);
     appendFileSync(log, `${[4, 5].flatMap((n) => message(n, Date.now() - 5000 + n * 100)).join('\n')}\n`);
     expect(await until('new messages', received, (r) => r[0] === '5')).to.deep.equal(['5']);
