@@ -3,11 +3,11 @@
 // builds it (prepare); the tarball holds the built agent, the MIBs, the status page (web/)
 // and contrib/, and nothing of the development tree. Installed into a temporary prefix from npm's cache, without the
 // dev dependencies (no TypeScript, no build), it gives a working `madman`: its version, its
-// MIB directories, --check-config of the shipped example, and a demo agent walked by the
+// MIB directory, --check-config of the shipped example, and a demo agent walked by the
 // real snmpwalk through those MIBs, serving its status page from web/.
 
 import { expect } from 'chai';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, run, snmp } from '../helpers/harness.js';
@@ -48,7 +48,7 @@ describe('the npm package', function () {
     tarball = path.join(dir, packed.stdout.trim().split('\n').pop()!);
     expect(path.basename(tarball)).to.equal(`madman-${VERSION}.tgz`);
     const list = (await run('tar', ['-tzf', tarball])).stdout.trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
-    const outside = list.filter((f) => !/^dist\/src\/.+\.js$/.test(f) && !/^mibs\/[A-Za-z0-9-]+\.txt$/.test(f) && !f.startsWith('contrib/') && !f.startsWith('web/'));
+    const outside = list.filter((f) => !/^dist\/src\/.+\.js$/.test(f) && f !== 'dist/src/mib/mib-tree.cache.json' && !/^mibs\/[A-Za-z0-9-]+\.txt$/.test(f) && !f.startsWith('contrib/') && !f.startsWith('web/'));
     expect(outside).to.deep.equal(['README.md', 'package.json']);
     expect(list.filter((f) => f.startsWith('mibs/'))).to.deep.equal(MIBS.map((m) => `mibs/${m}`));
     expect(MIBS).to.include.members(['MADMAN-MIB.txt', 'MTA-MIB.txt', 'NETWORK-SERVICES-MIB.txt']);
@@ -57,7 +57,8 @@ describe('the npm package', function () {
     // every module of src/ is there, compiled
     const sources = (await run('find', [path.join(ROOT, 'src'), '-name', '*.ts'])).stdout.trim().split('\n');
     const compiled = sources.filter((f) => !f.endsWith('.d.ts')).map((f) => `dist/${path.relative(ROOT, f).replace(/\.ts$/, '.js')}`).sort();
-    expect(list.filter((f) => f.startsWith('dist/'))).to.deep.equal(compiled);
+    // and the parsed MIB tree (src/mib/tree-cache.ts), made by prepare
+    expect(list.filter((f) => f.startsWith('dist/'))).to.deep.equal([...compiled, 'dist/src/mib/mib-tree.cache.json'].sort());
   });
 
   it('installs from the tarball into a prefix, offline from the cache, without building', async () => {
@@ -78,13 +79,26 @@ describe('the npm package', function () {
     const madman = path.join(prefix, 'bin/madman');
     expect((await run(madman, ['--version'])).stdout).to.equal(`${VERSION}\n`);
     const mibPath = (await run(madman, ['mib', 'path'])).stdout.trim();
-    expect(mibPath.split(':')[0]).to.equal(path.join(installed, 'mibs'));
+    // one directory: the package's, holding every module its MIBs import
+    expect(mibPath).to.equal(path.join(installed, 'mibs'));
     const example = path.join(installed, 'contrib/madman.yml');
     const check = await run(madman, ['agent', '--check-config', example]);
     expect([check.code, check.stdout]).to.deep.equal([0, `${example}: OK\n`]);
 
+    // the MIB tree parsed at build time serves the installed agent: it is not parsed (and the
+    // cache written again) at start, which an agent user could not do in a root-owned prefix
+    const cache = path.join(installed, 'dist/src/mib/mib-tree.cache.json');
+    const cached = [statSync(cache).mtimeMs, readFileSync(cache, 'utf8')];
     const agent = await startCliAgent(['agent', '--demo', '--listen', 'udp:127.0.0.1:0', '--http', '127.0.0.1:0', '--state-dir', path.join(dir, 'state')], dir, { command: madman });
     try {
+      // run as the units run it (ExecStart=/usr/local/bin/madman): through its #! line, whose
+      // V8 flags (src/cli/main.ts) are on the agent's command line
+      const shebang = readFileSync(path.join(ROOT, 'src/cli/main.ts'), 'utf8').split('\n')[0]!;
+      expect(readFileSync(path.join(installed, 'dist/src/cli/main.js'), 'utf8').split('\n')[0]).to.equal(shebang);
+      const flags = shebang.split(' ').filter((w) => w.startsWith('--'));
+      expect(flags.length).to.be.above(0);
+      const cmdline = readFileSync(`/proc/${agent.child.pid}/cmdline`, 'utf8').split('\0');
+      expect(cmdline.slice(0, flags.length + 1)).to.deep.equal(['node', ...flags]);
       // the status page's files come from the package's web/
       const url = /serving HTTP \(\/metrics, status page\) on (\S+)/.exec(agent.stdout())![1]!;
       const page = await fetch(url);
@@ -98,5 +112,6 @@ describe('the npm package', function () {
     } finally {
       await agent.stop();
     }
+    expect([statSync(cache).mtimeMs, readFileSync(cache, 'utf8')]).to.deep.equal(cached);
   });
 });
