@@ -7,6 +7,7 @@
 
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,7 +68,7 @@ describe('systemd units (contrib/)', function () {
     const one = (k: string) => s.get(k)?.join(' | ');
     expect(one('ExecStart')).to.equal(`${EXEC} agent --config /etc/madman/madman.yml`);
     expect(one('ExecReload')).to.equal('/bin/kill -HUP $MAINPID');
-    expect([one('Type'), one('NotifyAccess'), one('Restart')]).to.deep.equal(['notify', 'all', 'on-failure']);
+    expect([one('Type'), one('NotifyAccess'), one('Restart'), one('RestartPreventExitStatus')]).to.deep.equal(['notify', 'all', 'on-failure', '2']);
     expect([one('User'), one('Group'), one('SupplementaryGroups'), one('StateDirectory')]).to.deep.equal(['madman', 'madman', 'adm systemd-journal', 'madman']);
     expect([one('AmbientCapabilities'), one('CapabilityBoundingSet')]).to.deep.equal(['CAP_NET_BIND_SERVICE', 'CAP_NET_BIND_SERVICE']);
     expect([one('ProtectSystem'), one('ProtectHome'), one('PrivateTmp'), one('NoNewPrivileges')]).to.deep.equal(['strict', 'yes', 'yes', 'yes']);
@@ -83,8 +84,27 @@ describe('systemd units (contrib/)', function () {
     expect([s.get('AmbientCapabilities'), s.get('CapabilityBoundingSet')]).to.deep.equal([[''], ['']]);
     // the rest as madman.service
     const main = unitSettings(readFileSync(path.join(CONTRIB, 'madman.service'), 'utf8'), 'Service');
-    for (const k of ['Type', 'NotifyAccess', 'User', 'SupplementaryGroups', 'StateDirectory', 'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'NoNewPrivileges', 'RestrictAddressFamilies', 'Restart']) {
+    for (const k of ['Type', 'NotifyAccess', 'User', 'SupplementaryGroups', 'StateDirectory', 'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'NoNewPrivileges', 'RestrictAddressFamilies', 'Restart', 'RestartPreventExitStatus']) {
       expect(s.get(k), k).to.deep.equal(main.get(k));
+    }
+  });
+
+  it('exit 2, which the units do not restart on, is what a wrong configuration gives (an unknown key, a port taken)', async () => {
+    const cli = path.join(ROOT, 'dist/src/cli/main.js');
+    writeFileSync(path.join(dir, 'typo.yml'), 'listen: [udp:127.0.0.1:0]\nsystem:\n  locaton: x\n');
+    const typo = await run(process.execPath, [cli, 'agent', '--config', path.join(dir, 'typo.yml'), '--state-dir', path.join(dir, 'state')]);
+    expect([typo.code, typo.stderr]).to.deep.equal([2, `madman: bad configuration: ${path.join(dir, 'typo.yml')}:3: system.locaton: unknown key\n`]);
+    // the port held by another process (snmpd, say) for as long as this test needs it
+    const holder = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => holder.bind(0, '127.0.0.1', resolve));
+    try {
+      const port = holder.address().port;
+      writeFileSync(path.join(dir, 'taken.yml'), `stateDir: state\nlisten: ['udp:127.0.0.1:${port}']\n`);
+      const taken = await run(process.execPath, [cli, 'agent', '--config', path.join(dir, 'taken.yml')]);
+      expect(taken.code, taken.stderr).to.equal(2);
+      expect(taken.stderr).to.match(new RegExp(`^madman: bad configuration: ${path.join(dir, 'taken.yml')}:2: listen\\[0\\]: `));
+    } finally {
+      holder.close();
     }
   });
 
