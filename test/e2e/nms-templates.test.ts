@@ -60,8 +60,8 @@ describe('NMS templates (contrib/) against a live mail host', function () {
       expect(mibs).to.equal(ourMibDir());
       // Net-SNMP reads every module there without an error
       const errors = await run('sh', ['-c', `MIBDIRS='${mibs}' prometheus-snmp-generator parse_errors 2>/dev/null`]);
-      expect([errors.code, errors.stdout]).to.deep.equal([0, '']);
-      const r = await run('sh', ['-c', `cd '${work}' && MIBDIRS='${mibs}' prometheus-snmp-generator generate`]);
+      expect([errors.code, errors.stdout.trim()]).to.deep.equal([0, '']);
+      const r = await run('sh', ['-c', `cd '${work}' && MIBDIRS='${mibs}' prometheus-snmp-generator --fail-on-parse-errors generate`]);
       expect(r.code, r.stderr).to.equal(0);
       expect(readFileSync(path.join(work, 'snmp.yml'), 'utf8')).to.equal(readFileSync(path.join(CONTRIB, 'snmp_exporter/snmp.yml'), 'utf8'));
     });
