@@ -40,27 +40,34 @@ function unitSettings(text: string, section: string): Map<string, string[]> {
 describe('systemd units (contrib/)', function () {
   this.timeout(60000);
   let dir = '';
+  const UNITS = ['madman.service', 'madman-agentx.service'];
   before(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'madman-systemd-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('systemd-analyze verify finds nothing to say about either unit', async () => {
     // The units start /usr/local/bin/madman (npm's global prefix); verify wants it executable,
     // so the copies checked here name a stand-in, their only difference.
     const stand = path.join(dir, 'madman');
     writeFileSync(stand, '#!/bin/sh\nexit 0\n');
     chmodSync(stand, 0o755);
-    const units = [];
-    for (const name of ['madman.service', 'madman-agentx.service']) {
-      const text = readFileSync(path.join(CONTRIB, name), 'utf8');
-      expect(text.split(EXEC).length, name).to.equal(2);
-      writeFileSync(path.join(dir, name), text.replace(EXEC, stand));
-      units.push(path.join(dir, name));
-    }
+    for (const name of UNITS) writeFileSync(path.join(dir, name), readFileSync(path.join(CONTRIB, name), 'utf8').replace(EXEC, stand));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('systemd-analyze verify finds nothing to say about either unit', async () => {
+    for (const name of UNITS) expect(readFileSync(path.join(CONTRIB, name), 'utf8').split(EXEC).length, name).to.equal(2);
+    const units = UNITS.map((name) => path.join(dir, name));
     const r = await run('systemd-analyze', ['verify', '--man=no', ...units]);
     expect(r.stderr).to.equal('');
     expect(r.code).to.equal(0);
+  });
+
+  it('systemd-analyze security rates them no more exposed than docs/operations.md says (3.4 and 3.2 of 10)', async () => {
+    const doc = readFileSync(path.join(ROOT, 'docs/operations.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(doc).to.contain('rates their exposure 3.4 and 3.2 of 10');
+    for (const [name, level] of [['madman.service', 3.4], ['madman-agentx.service', 3.2]] as const) {
+      const r = await run('systemd-analyze', ['security', '--offline=true', '--no-pager', `--threshold=${Math.round(level * 10)}`, path.join(dir, name)]);
+      expect(r.code, r.stdout).to.equal(0);
+      expect(Number(/Overall exposure level for \S+: ([\d.]+)/.exec(r.stdout)?.[1])).to.be.at.most(level);
+    }
   });
 
   it('madman.service: its own user, the log groups, udp:161 and nothing else, the protections asked for', () => {
