@@ -1,6 +1,7 @@
 // Issue 19: the systemd units and readiness. systemd-analyze verify checks the units as
-// systemd would load them (no running systemd needed); systemd-sysusers makes the user
-// in a scratch root; and a real agent started with $NOTIFY_SOCKET tells a stand-in for
+// systemd would load them (no running systemd needed), and security rates them;
+// setpriv gives the agent the units' user-less capability sets as systemd would;
+// systemd-sysusers makes the user in a scratch root; and a real agent started with $NOTIFY_SOCKET tells a stand-in for
 // the service manager (a unix datagram socket read by python3, with the sender's
 // credentials) READY=1 once it answers, RELOADING=1 then READY=1 around a SIGHUP, and
 // STOPPING=1, each sent by systemd-notify, which waits for the manager (BARRIER=1).
@@ -12,6 +13,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, run, snmp } from '../helpers/harness.js';
+import { freePrivilegedUdpPort } from '../helpers/ports.js';
 import { startCliAgent } from './integration-support.js';
 import { sleep } from './support.js';
 
@@ -113,6 +115,52 @@ describe('systemd units (contrib/)', function () {
     } finally {
       holder.close();
     }
+  });
+
+  it('the privileges the units give are what the agent needs: CAP_NET_BIND_SERVICE alone binds a low port, none refuses it (exit 2)', async function () {
+    this.timeout(120000);
+    if (process.getuid?.() !== 0) this.skip();
+    // setpriv does what systemd does with these settings: another user, the unit's capability
+    // sets (ambient, inheritable, bounding), no new privileges
+    const cli = path.join(ROOT, 'dist/src/cli/main.js');
+    const asUnit = (name: string) => {
+      const s = unitSettings(readFileSync(path.join(CONTRIB, name), 'utf8'), 'Service');
+      const caps = (k: string) => (s.get(k)?.[0] ?? '').split(/\s+/).filter(Boolean).map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`);
+      expect(s.get('NoNewPrivileges')).to.deep.equal(['yes']);
+      const ambient = caps('AmbientCapabilities');
+      return [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        `--inh-caps=${['-all', ...ambient].join(',')}`,
+        ...(ambient.length ? [`--ambient-caps=${ambient.join(',')}`] : []),
+        `--bounding-set=${['-all', ...caps('CapabilityBoundingSet')].join(',')}`,
+        '--no-new-privs',
+      ];
+    };
+    // a state directory the other user may make its own in
+    chmodSync(dir, 0o755);
+    const state = path.join(dir, 'priv');
+    mkdirSync(state);
+    chmodSync(state, 0o777);
+    const port = await freePrivilegedUdpPort();
+    const listen = ['agent', '--demo', '--listen', `udp:127.0.0.1:${port}`];
+    const agent = spawn('setpriv', [...asUnit('madman.service'), process.execPath, cli, ...listen, '--state-dir', path.join(state, 'a')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((r) => agent.once('exit', r));
+    try {
+      let out = '';
+      agent.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      agent.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      for (const deadline = Date.now() + 60000; !out.includes('listening on'); await sleep(50)) if (Date.now() > deadline || agent.exitCode !== null) throw new Error(`not serving: ${out}`);
+      const r = await snmp('snmpget', ['-On', `127.0.0.1:${port}`, '.1.3.6.1.2.1.1.4.0']);
+      expect(r.stdout).to.equal('.1.3.6.1.2.1.1.4.0 = STRING: "postmaster@localhost"\n');
+    } finally {
+      agent.kill('SIGTERM');
+      await exited;
+    }
+    // madman-agentx.service keeps no capability: a low port is refused, with the reason
+    const refused = await run('setpriv', [...asUnit('madman-agentx.service'), process.execPath, cli, ...listen, '--state-dir', path.join(state, 'b')]);
+    expect([refused.code, refused.stderr]).to.deep.equal([2, `madman: bad configuration: --listen: cannot bind udp:127.0.0.1:${port}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)\n`]);
   });
 
   it('systemd-sysusers makes the madman user and group from contrib/madman.sysusers.conf', async () => {
