@@ -1,7 +1,8 @@
 // Issue 19: the systemd units and readiness. systemd-analyze verify checks the units as
 // systemd would load them (no running systemd needed), and security rates them;
-// setpriv gives the agent the units' user-less capability sets as systemd would;
-// systemd-sysusers makes the user in a scratch root; and a real agent started with $NOTIFY_SOCKET tells a stand-in for
+// setpriv applies the units' capability sets to an unprivileged user as systemd would;
+// systemd-sysusers makes the user in a scratch root; and a real agent started with
+// $NOTIFY_SOCKET tells a stand-in for
 // the service manager (a unix datagram socket read by python3, with the sender's
 // credentials) READY=1 once it answers, RELOADING=1 then READY=1 around a SIGHUP, and
 // STOPPING=1, each sent by systemd-notify, which waits for the manager (BARRIER=1).
