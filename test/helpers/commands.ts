@@ -18,6 +18,9 @@ export function runCommand(cmd: string, args: string[], opts: { timeoutMs?: numb
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
+    // a command that exits before reading its input (postqueue -j) makes that write fail with
+    // EPIPE: the command's own result says what happened, not an uncaught stream error
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.input ?? '');
   });
 }
