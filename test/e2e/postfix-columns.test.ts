@@ -60,7 +60,7 @@ describe('e2e: the columns a real Postfix moves (scheduled retry, loops, interna
     await pf.waitForLog(new RegExp(`${bounce.queueId}: removed`));
     deferredId = (await pf.sendMail({ from: ADDR.sender, to: [ADDR.deferred] })).queueId!;
     await pf.waitForLog(new RegExp(`${deferredId}: to=<.*status=deferred`));
-    await until('the message in the deferred queue', async () => (await pf.queueJson()).map((q) => `${q.queue_name} ${q.queue_id}`).join() === `deferred ${deferredId}`, 20_000);
+    await until('the message in the deferred queue', async () => (await pf.queueJson()).map((q) => `${q.queue_name} ${q.queue_id}`).join() === `deferred ${deferredId}`, 60_000);
     stateDir = mkdtempSync(path.join(os.tmpdir(), 'madman-columns-'));
     ta = await startTestAgent({ stateDir, settings: { fromStart: true, postfix: { log: pf.maillog, queue: pf.etcDir, queueInterval: 1, contentFilterServices: [] } } });
     const want = logLines(pf);
