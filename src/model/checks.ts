@@ -89,8 +89,13 @@ export interface WatcherEvent {
 export class WatcherEvents {
   private readonly listeners: Array<(e: WatcherEvent) => void> = [];
 
-  on(l: (e: WatcherEvent) => void): void {
+  /** Adds a listener; returns what removes it (a reloaded agent subscribes anew). */
+  on(l: (e: WatcherEvent) => void): () => void {
     this.listeners.push(l);
+    return () => {
+      const i = this.listeners.indexOf(l);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   emit(e: WatcherEvent): void {
