@@ -31,6 +31,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
+# Exim is unpacked, not installed (it would remove Postfix): its own script.
+bash "$(dirname "$0")/test-deps-exim.sh"
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
