@@ -8,7 +8,8 @@
 #   /var/cache/madman-test/exim -> exim-<version>            (what the tests read)
 # MADMAN_TEST_CACHE moves the cache. The libraries the binary links against that are not
 # installed (libidn12 on a fresh bookworm) are installed with apt (plain libraries, no MTA),
-# and the `Debian-exim` system user the binary was built for is created.
+# and the `Debian-exim` system user the binary was built for is created; libnet-ssleay-perl
+# lets swaks speak STARTTLS to it.
 # Safe when several worktrees run it at once (one lock, unpacking into a temporary
 # directory renamed into place); quick when everything is there.
 set -euo pipefail
@@ -18,7 +19,8 @@ link="$cache/exim"
 ready() {
   [ -x "$link/usr/sbin/exim4" ] && [ -f "$link/usr/sbin/eximstats" ] &&
     getent passwd Debian-exim >/dev/null &&
-    ! ldd "$link/usr/sbin/exim4" 2>/dev/null | grep -q 'not found'
+    ! ldd "$link/usr/sbin/exim4" 2>/dev/null | grep -q 'not found' &&
+    perl -MNet::SSLeay -e1 2>/dev/null
 }
 if ready; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -71,6 +73,10 @@ if ldd "$dir/usr/sbin/exim4" | grep -q 'not found'; then
     apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null ||
       { apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null; }
   fi
+fi
+# swaks --tls (STARTTLS to the test Exim) needs Net::SSLeay
+if ! perl -MNet::SSLeay -e1 2>/dev/null; then
+  apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends libnet-ssleay-perl >/dev/null
 fi
 ln -sfn "exim-$version" "$cache/.exim-link.$$"
 mv -T "$cache/.exim-link.$$" "$link"

@@ -66,6 +66,8 @@ export const ADDR = {
   rejected: 'blocked@example.test',
 } as const;
 
+export type SinkMode = 'accept' | 'reject-rcpt' | 'tempfail-rcpt';
+
 export interface SinkMessage {
   from: string;
   to: string[];
@@ -75,8 +77,8 @@ export interface SinkMessage {
 /** A tiny SMTP server standing for a remote MTA. */
 export interface SmtpSink {
   port: number;
-  /** 'accept': 250 to everything; 'reject-rcpt': 550 5.1.1 to every RCPT */
-  mode: 'accept' | 'reject-rcpt';
+  /** 'accept': 250 to everything; 'reject-rcpt': 550 5.1.1 to every RCPT; 'tempfail-rcpt': 451 4.3.0 */
+  mode: SinkMode;
   /** messages accepted (after the final dot) */
   messages: SinkMessage[];
   /** RCPT addresses seen (accepted or refused) */
@@ -213,8 +215,12 @@ function execToFile(cmd: string, args: string[], outFile: string, timeoutMs = 30
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A minimal SMTP server (no PIPELINING, no STARTTLS) standing for a remote MTA. */
-export async function startSmtpSink(mode: 'accept' | 'reject-rcpt'): Promise<SmtpSink> {
+/**
+ * A minimal SMTP server (no PIPELINING, no STARTTLS) standing for a remote MTA, on `host`
+ * (any 127.x.y.z: an MTA that reuses a connection for every message waiting for the same
+ * address, as Exim does, needs each sink on its own address).
+ */
+export async function startSmtpSink(mode: SinkMode, host = '127.0.0.1'): Promise<SmtpSink> {
   const sockets = new Set<net.Socket>();
   const messages: SinkMessage[] = [];
   const recipients: string[] = [];
@@ -268,7 +274,8 @@ export async function startSmtpSink(mode: 'accept' | 'reject-rcpt'): Promise<Smt
           if (mode === 'accept') {
             rcpts.push(to);
             reply('250 2.1.5 Ok');
-          } else reply(`550 5.1.1 <${to}>: Recipient address rejected: User unknown`);
+          } else if (mode === 'tempfail-rcpt') reply(`451 4.3.0 <${to}>: Temporary lookup failure`);
+          else reply(`550 5.1.1 <${to}>: Recipient address rejected: User unknown`);
         } else if (verb === 'DATA') {
           if (rcpts.length === 0) reply('554 5.5.1 Error: no valid recipients');
           else {
@@ -289,7 +296,7 @@ export async function startSmtpSink(mode: 'accept' | 'reject-rcpt'): Promise<Smt
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, host, () => resolve());
   });
   const port = (server.address() as net.AddressInfo).port;
   let closed: Promise<void> | null = null;
