@@ -4,16 +4,9 @@
 // +all, and +all with log_timezone), plus the 4.97 message id shape from Exim's sources.
 
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { EximEvent } from '../../src/sources/exim/events.js';
 import { EximLineParser, eximSeconds, isMessageId, messageIdTime } from '../../src/sources/exim/parse.js';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** test/fixtures/exim, from dist/test/unit */
-export const EXIM_FIXTURES = path.resolve(here, '../../../test/fixtures/exim');
-export const fixture = (name: string): string => readFileSync(path.join(EXIM_FIXTURES, name), 'utf8');
+import { fixture } from './exim-support.js';
 
 const ev = (line: string): EximEvent => {
   const e = new EximLineParser().parse(line);

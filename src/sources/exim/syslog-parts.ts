@@ -110,15 +110,18 @@ function parsePrefix(text: string): { n: number; m: number; newline: boolean; re
 
 /**
  * Finds the second copy of an entry Exim wrote to two of its logs, in a syslog file (no
- * priorities): an entry equal to the previous entry of the same process.
+ * priorities): an entry equal to the previous entry of the same process. Only entries that
+ * Exim writes to two logs can be copies (`twoLogs`: refusals, and the lines not understood,
+ * among which the panics): the daemon logs two equal `SMTP connection from [addr]` lines
+ * for two clients of one second.
  */
 export class SyslogCopies {
   private last = new Map<number, string>();
 
   /** Is `line` (an entry's first line, Exim's timestamp included) the copy of the previous one of `pid`? */
-  isCopy(pid: number, line: string): boolean {
+  isCopy(pid: number, line: string, twoLogs: boolean): boolean {
     const prev = this.last.get(pid);
-    if (prev === line) {
+    if (twoLogs && prev === line) {
       this.last.delete(pid);
       return true;
     }
