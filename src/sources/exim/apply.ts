@@ -87,8 +87,8 @@ export class EximLog {
   /** One line of the paniclog: each entry is an internal error of Exim. */
   panicLine(text: string): boolean {
     const e = this.parser.parse(text);
-    if (e) this.panic(e.time);
-    return true;
+    if (e && !Number.isNaN(e.time)) this.panic(e.time);
+    return e === undefined || !Number.isNaN(e.time);
   }
 
   /** One journal entry (Exim logging to syslog, read from the journal). */
@@ -116,9 +116,10 @@ export class EximLog {
 
   /** Applies one mainlog entry; false when it was not understood. */
   apply(e: EximEntry): boolean {
+    const ev = e.event;
+    if (ev.kind === 'unparsed') return false;
     const t = e.time;
     this.sweep(t);
-    const ev = e.event;
     switch (ev.kind) {
       case 'arrival':
         return this.arrival(ev, t);
@@ -155,8 +156,6 @@ export class EximLog {
       case 'queue-run':
         if (ev.start) this.lastQueueRun = t;
         return true;
-      case 'unparsed':
-        return false;
       default:
         return true; // removed, notes, information
     }

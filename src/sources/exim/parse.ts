@@ -67,8 +67,9 @@ export class EximLineParser {
   parse(line: string): EximEntry | undefined {
     const head = this.header(line);
     if (!head) {
-      // not a timestamp: a continuation (indented, or a rejectlog header line)
-      return undefined;
+      // a date that is no date (2026-13-45) is a bad line; anything else continues the entry before
+      const dated = line.charCodeAt(4) === 45 && line.charCodeAt(7) === 45 && isDigit(line.charCodeAt(0)) && isDigit(line.charCodeAt(5));
+      return dated ? { time: NaN, event: { kind: 'unparsed', text: line } } : undefined;
     }
     const { time, pid, at } = head;
     const event = parseBody(line, at);
@@ -118,6 +119,9 @@ export class EximLineParser {
       const h = d2(s, 11);
       const mi = d2(s, 14);
       const sec = d2(s, 17);
+      if (mo < 0 || mo > 11 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || !isDigit(s.charCodeAt(2)) || !isDigit(s.charCodeAt(6)) || !isDigit(s.charCodeAt(9)) || !isDigit(s.charCodeAt(12)) || !isDigit(s.charCodeAt(15))) {
+        return undefined;
+      }
       base = offset === undefined ? new Date(y, mo, d, h, mi, sec).getTime() : Date.UTC(y, mo, d, h, mi, sec) - offset * 60000;
       if (!Number.isFinite(base)) return undefined;
       this.lastStamp = stampKey;
