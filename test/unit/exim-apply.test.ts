@@ -7,6 +7,8 @@ import { expect } from 'chai';
 import { MailSystem, type Channel } from '../../src/model/mail-system.js';
 import { restoreModel, snapshotModel } from '../../src/model/persist.js';
 import { EximLog, type EximLogOptions } from '../../src/sources/exim/apply.js';
+import { applyQueue } from '../../src/sources/exim/queue.js';
+import { parseQueueListing } from '../../src/sources/exim/queue-list.js';
 import { fixture } from './exim-support.js';
 
 /** The listeners of the capture: 37027 plain SMTP, 33033 submission with AUTH. */
@@ -147,6 +149,27 @@ describe('Exim log -> model', () => {
     expect(group(l2, 'smtp').inboundAssociations).to.equal(1);
     l2.line(all.find((l) => l.includes(':47820 ') && l.endsWith('closed by QUIT'))!);
     expect(l2.app.inboundAssociations).to.equal(0);
+  });
+
+  it('the queue: stored totals with the log\'s exact sizes, per group the last one tried, the oldest', () => {
+    // the log up to the end of the forced queue run, when `exim -bp` was taken
+    const all = lines('mainlog-test');
+    const model = new MailSystem();
+    const log = new EximLog(model, OPTS);
+    for (const l of all.slice(0, all.findIndex((l) => l.includes('End queue run: pid=7328 -qff')) + 1)) log.line(l);
+    applyQueue(model, log, parseQueueListing(fixture('bp-test.txt')));
+    const c = log.app.mta!.counters;
+    expect([c.storedMessages, c.storedVolume, c.storedRecipients]).to.deep.equal([6, 456 + 460 + 452 + 1665 + 3213 + 1693, 6]);
+    // remote.test (refused) and tempfail.test (451), last tried by remote_smtp
+    const rs = group(log, 'remote_smtp');
+    expect([rs.storedMessages, rs.storedVolume, rs.storedRecipients, rs.oldestMessageId, rs.oldestMessageStoredAt]).to.deep.equal([2, 916, 2, '1xahJr-0001k9-0p', Date.UTC(2026, 11, 7, 22, 36, 27)]);
+    // the frozen ones: routed to this host, and three bounces to an unroutable sender
+    const routing = group(log, 'routing');
+    expect([routing.storedMessages, routing.storedVolume, routing.storedRecipients, routing.oldestMessageId]).to.deep.equal([4, 452 + 1665 + 3213 + 1693, 4, '1xahJt-0001mB-0V']);
+    expect(group(log, 'local_delivery').storedMessages).to.equal(0);
+    // a count alone (exim -bpc): the totals only, nothing per group
+    applyQueue(model, log, parseQueueListing('3\n'));
+    expect([c.storedMessages, c.storedVolume, rs.storedMessages, rs.oldestMessageStoredAt]).to.deep.equal([3, 0, 0, undefined]);
   });
 
   describe('hostile lines', () => {
