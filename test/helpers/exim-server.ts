@@ -31,8 +31,9 @@
 // Needs root (and scripts/test-deps.sh). A start takes about 0.2 s.
 
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ownedDir, reapOrphans } from './instance-dir.js';
 import { freePorts } from './ports.js';
 import { startSmtpSink, type SmtpSink } from './postfix-server.js';
 
@@ -175,36 +176,9 @@ function killAll(pids: number[]): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Instances of test processes that died without stop(). */
 function reapStale(): void {
-  let names: string[];
-  try {
-    names = readdirSync(BASE_DIR).filter((n) => n.startsWith(OUR_PREFIX));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const dir = path.join(BASE_DIR, name);
-    let owner = NaN;
-    try {
-      owner = Number(readFileSync(path.join(dir, 'owner.pid'), 'utf8').trim());
-    } catch {
-      continue;
-    }
-    if (owner === process.pid || pidAlive(owner)) continue;
-    killAll(instancePids(path.join(dir, 'exim.conf')));
-    rmSync(dir, { recursive: true, force: true });
-  }
+  reapOrphans(BASE_DIR, OUR_PREFIX, (dir) => killAll(instancePids(path.join(dir, 'exim.conf'))));
 }
 
 /** The configuration: see the header comment for what each part is for. */
@@ -320,9 +294,7 @@ export async function startExim(opts: EximOptions = {}): Promise<EximServer> {
   if (process.getuid?.() !== 0) throw new Error('a private Exim needs root');
   const eximUser = userIds('Debian-exim');
   reapStale();
-  const dir = mkdtempSync(path.join(BASE_DIR, OUR_PREFIX));
-  writeFileSync(path.join(dir, 'owner.pid'), `${process.pid}\n`);
-  chmodSync(dir, 0o755);
+  const dir = ownedDir(BASE_DIR, OUR_PREFIX);
   const configFile = path.join(dir, 'exim.conf');
   const logDir = path.join(dir, 'log');
   const mailDir = path.join(dir, 'mail');

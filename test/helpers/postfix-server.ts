@@ -36,9 +36,10 @@
 // Needs root (and the packages of scripts/test-deps.sh). A start takes about 0.3 s.
 
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync, chmodSync, chownSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync, chownSync, cpSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { ownedDir, reapOrphans } from './instance-dir.js';
 import { freePorts } from './ports.js';
 
 export { freePorts };
@@ -435,21 +436,7 @@ function editMasterCf(text: string, port: number, submissionPort: number): strin
  * entries. Instances of live test processes (parallel runs) are left alone.
  */
 function reapStale(): void {
-  let names: string[];
-  try {
-    names = readdirSync(BASE_DIR).filter((n) => n.startsWith(OUR_PREFIX));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const dir = path.join(BASE_DIR, name);
-    let owner = NaN;
-    try {
-      owner = Number(readFileSync(path.join(dir, 'owner.pid'), 'utf8').trim());
-    } catch {
-      continue; // not (yet) one of ours with an owner: leave it
-    }
-    if (owner === process.pid || pidAlive(owner)) continue;
+  reapOrphans(BASE_DIR, OUR_PREFIX, (dir) => {
     const etcDir = path.join(dir, 'etc');
     for (const pid of instancePids(etcDir)) {
       try {
@@ -463,18 +450,7 @@ function reapStale(): void {
     } catch {
       // pruned at the next register anyway
     }
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  });
 }
 
 export async function startPostfix(opts: PostfixOptions = {}): Promise<PostfixServer> {
@@ -482,9 +458,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<PostfixSe
   if (process.getuid?.() !== 0) throw new Error('a private Postfix instance needs root');
 
   reapStale();
-  const dir = mkdtempSync(path.join(BASE_DIR, OUR_PREFIX));
-  writeFileSync(path.join(dir, 'owner.pid'), `${process.pid}\n`);
-  chmodSync(dir, 0o755); // nobody (local delivery) and postfix must traverse it
+  const dir = ownedDir(BASE_DIR, OUR_PREFIX); // 755: nobody (local delivery) and postfix must traverse it
   const etcDir = path.join(dir, 'etc');
   const spoolDir = path.join(dir, 'spool');
   const dataDir = path.join(dir, 'data');
