@@ -74,8 +74,11 @@ interface Line {
   text: string;
 }
 
-/** Generates the log; `write` receives it in chunks of lines (time order). */
-export function generateEximLog(messages: number, seed: number, write: (chunk: string) => void): EximTruth {
+/**
+ * Generates the log; `write` receives it in chunks of lines (time order). `start`: the time
+ * of its first line (epoch ms; default 2026-06-01 00:00 local time).
+ */
+export function generateEximLog(messages: number, seed: number, write: (chunk: string) => void, start = new Date(2026, 5, 1, 0, 0, 0).getTime()): EximTruth {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const truth: EximTruth = {
@@ -99,7 +102,7 @@ export function generateEximLog(messages: number, seed: number, write: (chunk: s
   const remoteAddr = () => `${rnd() < 0.5 ? '198.51.100' : '203.0.113'}.${1 + Math.floor(rnd() * 254)}`;
   const localUser = () => pick(USERS);
   const remoteRcpt = () => `${pick(USERS)}${Math.floor(rnd() * 50)}@${pick(REMOTE)}.example`;
-  let t = new Date(2026, 5, 1, 0, 0, 0).getTime();
+  let t = start;
   let queueRunAt = t + 30 * MIN;
   /** messages waiting for a retry: delivered at the next queue run after `at` */
   const waiting: Array<{ id: string; rcpt: string; size: number; since: number; at: number; host: string; mx: string; left: number; router: string }> = [];
