@@ -7,8 +7,8 @@
 // 1. A synthetic Postfix 3.7 log of N messages (bench-ingest-gen.ts) is written to a
 //    temporary directory.
 // 2. madman reads it K times the way `madman agent --postfix-log FILE --from-start` does:
-//    a FileFollower (fromStart) feeding a fresh MailSystem + PostfixLog, timed from start()
-//    to the batch that ends at the file's size. pflogsumm reads the same file (stdout to a
+//    the source kit's LogSource (fromStart) feeding a fresh MailSystem + PostfixLog, timed
+//    from follow() to the last line applied. pflogsumm reads the same file (stdout to a
 //    file). Both tools' received / delivered / deferred / bounced / rejected totals are
 //    compared with each other and with what the generator wrote; any difference prints a
 //    MISMATCH line and the exit status is 1.
@@ -26,7 +26,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MailSystem } from '../src/model/mail-system.js';
-import { PostfixLog } from '../src/sources/postfix/apply.js';
+import { silentLogger } from '../src/log.js';
+import { LogSource } from '../src/sources/kit/log-source.js';
+import { PostfixLog, type PostfixLogState } from '../src/sources/postfix/apply.js';
 import { FileFollower } from '../src/sources/tail/index.js';
 import { PostfixLogGenerator, bsdTime, type Truth } from './bench-ingest-gen.js';
 
@@ -145,33 +147,61 @@ function madmanTotals(model: MailSystem): Totals & { outbound4xx: number } {
 
 interface MadmanRun {
   ms: number;
+  /** process CPU time (user + system, all threads): steadier than wall time on a shared machine */
+  cpuMs: number;
   lines: number;
   unparsed: Record<string, number>;
   totals: ReturnType<typeof madmanTotals>;
 }
 
-/** One read of the whole file by FileFollower (fromStart) + PostfixLog, as the postfix source does it. */
-async function madmanOnce(file: string, size: number): Promise<MadmanRun> {
+/**
+ * One read of the whole file as `madman agent --postfix-log FILE --from-start` does it: the
+ * source kit's LogSource (a FileFollower from the start, line counts, checkpoints at most
+ * once a second) feeding a PostfixLog, timed from follow() to the last line applied.
+ */
+async function madmanOnce(file: string, total: number): Promise<MadmanRun> {
   const model = new MailSystem();
-  const plog = new PostfixLog(model, { year: YEAR });
-  let follower: FileFollower | undefined;
-  const t0 = performance.now();
-  const ms = await new Promise<number>((resolve, reject) => {
-    follower = new FileFollower(file, {
-      fromStart: true,
-      onBatch: (lines, pos) => {
-        for (const l of lines) plog.line(l);
-        if (pos.offset >= size) resolve(performance.now() - t0);
-      },
-      onStatus: (s) => {
-        if (!s.ok) reject(new Error(s.reason));
-      },
-      onError: reject,
-    });
-    follower.start();
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'madman-bench-ingest-state-'));
+  let done: () => void = () => {};
+  let failed: (e: Error) => void = () => {};
+  const finished = new Promise<void>((resolve, reject) => ((done = resolve), (failed = reject)));
+  let plog: PostfixLog | undefined;
+  const tail = new LogSource<{ log: PostfixLogState }, PostfixLog>(model, silentLogger, {
+    checkpoint: 'postfix',
+    input: 'postfix log',
+    log: { file },
+    stateDir,
+    fromStart: true,
+    isState: () => true,
+    // the last line ends the run
+    reader: () => (plog = new CountedPostfixLog(model, total, done)),
+    owns: (app) => plog?.owns(app) ?? false,
+    onStatus: (s) => {
+      if (!s.ok) failed(new Error(s.reason));
+    },
   });
-  await follower!.stop();
-  return { ms, lines: plog.stats.lines, unparsed: plog.stats.unparsed, totals: madmanTotals(model) };
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  await tail.follow();
+  await finished;
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  await tail.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, lines: tail.lines, unparsed: plog!.stats.unparsed, totals: madmanTotals(model) };
+}
+
+/** A PostfixLog that says when it has been given `total` lines. */
+class CountedPostfixLog extends PostfixLog {
+  private n = 0;
+  constructor(model: MailSystem, private readonly total: number, private readonly done: () => void) {
+    super(model, { year: YEAR });
+  }
+  override line(text: string): boolean {
+    const ok = super.line(text);
+    if (++this.n === this.total) this.done();
+    return ok;
+  }
 }
 
 function pflogsummOnce(file: string, out: string): { ms: number; totals: Record<Figure, PfValue> } {
@@ -295,9 +325,9 @@ async function main(): Promise<void> {
 
   const runs: MadmanRun[] = [];
   for (let i = 0; i < opt.repeat; i++) {
-    const r = await madmanOnce(file, g.bytes);
+    const r = await madmanOnce(file, lines);
     runs.push(r);
-    console.log(`# madman run ${i + 1}/${opt.repeat}: ${fmt(r.lines)} lines in ${fmt(r.ms / 1000, 3)} s = ${fmt(r.lines / (r.ms / 1000))} lines/s`);
+    console.log(`# madman run ${i + 1}/${opt.repeat}: ${fmt(r.lines)} lines in ${fmt(r.ms / 1000, 3)} s = ${fmt(r.lines / (r.ms / 1000))} lines/s (CPU ${fmt(r.cpuMs / 1000, 3)} s)`);
   }
   const mMs = median(runs.map((r) => r.ms));
   const mRate = lines / (mMs / 1000);
@@ -346,7 +376,7 @@ async function main(): Promise<void> {
   console.log(`(in the log: what the generator wrote, ${how.received[0]}, ${how.delivered[0]}, ...; also ${fmt(g.truth.forwarded)} forwarded, ${fmt(expired)} expired)`);
 
   console.log('');
-  const speedRows = [['madman (FileFollower + PostfixLog)', fmt(mMs / 1000, 3), fmt(mRate), runs.map((r) => fmt(r.ms / 1000, 3)).join(' / ')]];
+  const speedRows = [['madman (LogSource + PostfixLog)', fmt(mMs / 1000, 3), fmt(mRate), runs.map((r) => fmt(r.ms / 1000, 3)).join(' / ')]];
   if (pf) speedRows.push(['pflogsumm', fmt(pf.ms / 1000, 2), fmt(lines / (pf.ms / 1000)), pf.runsMs.map((x) => fmt(x / 1000, 2)).join(' / ')]);
   table(['reader', 'median s', 'lines/s', 'runs (s)'], speedRows);
   const ratio = pf ? mRate / (lines / (pf.ms / 1000)) : undefined;
@@ -376,7 +406,7 @@ async function main(): Promise<void> {
       lines,
       bytes: g.bytes,
       machine,
-      madman: { runsMs: runs.map((r) => Math.round(r.ms)), medianMs: Math.round(mMs), linesPerSec: Math.round(mRate) },
+      madman: { runsMs: runs.map((r) => Math.round(r.ms)), medianMs: Math.round(mMs), linesPerSec: Math.round(mRate), cpuRunsMs: runs.map((r) => Math.round(r.cpuMs)), medianCpuMs: Math.round(median(runs.map((r) => r.cpuMs))) },
       pflogsumm: pf ? { runsMs: pf.runsMs.map(Math.round), medianMs: Math.round(pf.ms), linesPerSec: Math.round(lines / (pf.ms / 1000)) } : null,
       ratio: ratio === undefined ? null : Number(ratio.toFixed(2)),
       totals: { log: logFig, madman: mFig, madmanOutbound4xx: m.totals.outbound4xx, expired, pflogsumm: pf ? Object.fromEntries(FIGURES.map((f) => [f, pfText(pf!.totals[f])])) : null },

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ProbeSpec } from '../src/config/probes.js';
+import type { ProbeSpec } from '../src/sources/probes/config.js';
 import { runProbe } from '../src/sources/probes/run.js';
 import { startDovecot } from '../test/helpers/dovecot-server.js';
 import { startPostfix } from '../test/helpers/postfix-server.js';

@@ -1,20 +1,21 @@
 // Ingest benchmark of the Sun MTA source: a synthetic Messaging Server mail.log of N
 // messages (tcp_local -> conversion -> ims-ms with connections, retries, bounces and
-// rejections), read the way `madman agent --sun-mta-log FILE --from-start` does: a
-// FileFollower (fromStart) feeding a fresh MailSystem + SunLog, timed from start() to
-// the batch that ends at the file's size. The totals are checked against what the
+// rejections), read the way `madman agent --sun-mta-log FILE --from-start` does: the
+// source kit's LogSource (fromStart: a FileFollower, line counts, checkpoints) feeding a
+// fresh MailSystem + SunLog, timed from follow() to the last line applied. The totals are checked against what the
 // generator wrote (MISMATCH and exit 1 otherwise). The last output line is JSON.
 //
 //   npm run -s build && node dist/scripts/bench-sun-ingest.js [--messages N] [--repeat K]
 
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { channelCountersOf } from '../src/model/channel-counters.js';
 import { MailSystem } from '../src/model/mail-system.js';
-import { SunLog } from '../src/sources/sun-mta/apply.js';
-import { FileFollower } from '../src/sources/tail/index.js';
+import { silentLogger } from '../src/log.js';
+import { LogSource } from '../src/sources/kit/log-source.js';
+import { SunLog, type SunLogState } from '../src/sources/sun-mta/apply.js';
 import { prng } from '../test/helpers/prng.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -63,28 +64,47 @@ function generate(n: number, seed: number): { text: string; truth: Truth } {
   return { text: `${out.join('\n')}\n`, truth };
 }
 
-async function readOnce(file: string): Promise<{ ms: number; cpuMs: number; model: MailSystem; log: SunLog }> {
+/** One read as `madman agent --sun-mta-log FILE --from-start` does it: the kit's LogSource feeding a SunLog. */
+async function readOnce(file: string, total: number): Promise<{ ms: number; cpuMs: number; model: MailSystem; log: SunLog; lines: number }> {
   const model = new MailSystem();
-  const log = new SunLog(model, 'bench MTA');
-  const size = statSync(file).size;
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'madman-bench-sun-state-'));
+  let done: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  let log: SunLog | undefined;
+  const tail = new LogSource<{ log: SunLogState }, SunLog>(model, silentLogger, {
+    checkpoint: 'sun-mta',
+    input: 'sun-mta log',
+    log: { file },
+    stateDir,
+    fromStart: true,
+    isState: () => true,
+    // the last line's batch ends the run
+    reader: () => (log = new CountedSunLog(model, 'bench MTA', total, done)),
+    owns: (app) => app.name === 'bench MTA',
+  });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  let follower: FileFollower | undefined;
-  await new Promise<void>((resolve) => {
-    follower = new FileFollower(file, {
-      fromStart: true,
-      onBatch: (lines, pos) => {
-        for (const l of lines) log.line(l);
-        if (pos.offset >= size) resolve();
-      },
-    });
-    follower.start();
-  });
+  await tail.follow();
+  await finished;
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  await follower!.stop();
+  await tail.stop();
+  rmSync(stateDir, { recursive: true, force: true });
   // CPU time (user + system, all threads) says more than wall time on a busy machine
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, model, log };
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, model, log: log!, lines: tail.lines };
+}
+
+/** A SunLog that says when it has been given `total` lines. */
+class CountedSunLog extends SunLog {
+  private n = 0;
+  constructor(model: MailSystem, name: string, private readonly total: number, private readonly done: () => void) {
+    super(model, name);
+  }
+  override line(text: string): boolean {
+    const ok = super.line(text);
+    if (++this.n === this.total) this.done();
+    return ok;
+  }
 }
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '200000' }, repeat: { type: 'string', default: '3' }, seed: { type: 'string', default: '8' } } });
@@ -102,7 +122,7 @@ try {
   const cpus: number[] = [];
   let bad = false;
   for (let k = 0; k < Number(values.repeat); k++) {
-    const { ms, cpuMs, model, log } = await readOnce(file);
+    const { ms, cpuMs, model, log, lines } = await readOnce(file, truth.lines);
     times.push(ms);
     cpus.push(cpuMs);
     let received = 0;
@@ -111,7 +131,7 @@ try {
       received += c.values.received.messages;
       rejected += c.values.rejected.messages;
     }
-    const got = { lines: log.stats.lines, received, rejected };
+    const got = { lines, received, rejected };
     if (JSON.stringify(got) !== JSON.stringify(truth)) {
       console.log(`MISMATCH: read ${JSON.stringify(got)}, wrote ${JSON.stringify(truth)}`);
       bad = true;

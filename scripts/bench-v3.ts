@@ -14,7 +14,7 @@ import { MailSystem } from '../src/model/mail-system.js';
 import { Tag, encodeInteger, encodeOid, tlv } from '../src/snmp/ber.js';
 import { answer } from '../src/snmp/engine.js';
 import { decodeMessage } from '../src/snmp/message.js';
-import { SnmpStats } from '../src/snmp/udp-agent.js';
+import { SnmpStats } from '../src/snmp/stats.js';
 import { AUTH_PROTOCOLS, PRIV_PROTOCOLS, authDigest, encrypt, localizeKey, passwordToKey, type AuthName } from '../src/snmp/usm/crypto.js';
 import { encodeV3, scopedPdu } from '../src/snmp/usm/message3.js';
 import { Level, Usm, type CounterOids } from '../src/snmp/usm/usm.js';

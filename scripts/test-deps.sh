@@ -8,7 +8,17 @@
 # snmptrapd (receives the agent's notifications), dovecot-imapd and dovecot-pop3d (IMAP
 # and POP3 servers for the probes and the Dovecot source), slapd and ldap-utils (an LDAP
 # server for the probes) and monitoring-plugins-basic (check_smtp, check_imap, check_pop,
-# check_http: the reference for `madman probe`'s output and exit codes).
+# check_http: the reference for `madman probe`'s output and exit codes), faketime (runs
+# the unit tests with the clock a year ahead and back: scripts/test-dates.sh), m4 (builds the
+# test Sendmail's .cf), sma (the Sendmail log analyser: cross-check and benchmark peer of the
+# Sendmail log reader) and libsendmail-pmilter-perl (a milter for the test Sendmail).
+# Sendmail and Exim themselves are never installed (each would remove Postfix):
+# scripts/extract-debs.sh downloads sendmail-bin, sendmail-base and sendmail-cf, and
+# exim4-base, exim4-config and exim4-daemon-light, and extracts them under
+# /var/cache/madman-test/sendmail and /var/cache/madman-test/exim
+# (test/helpers/sendmail-server.ts and exim-server.ts run them from there; eximstats, the
+# Exim log analyser, comes with exim4-base), and the Debian-exim user the Exim build runs
+# as is created. libnet-ssleay-perl lets swaks speak STARTTLS to the test Exim.
 # Every service these packages would start is kept from starting: tests run their own
 # private instances on loopback ports.
 # Needs root when something is missing; does nothing (and is quick) when all is there.
@@ -31,9 +41,24 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
-# Exim is unpacked, not installed (it would remove Postfix): its own script.
-bash "$(dirname "$0")/test-deps-exim.sh"
-if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
+command -v m4 >/dev/null 2>&1 || need+=(m4)
+command -v sma >/dev/null 2>&1 || need+=(sma)
+# a real milter for the test Sendmail (Sendmail::PMilter, pure Perl)
+perl -MSendmail::PMilter -e1 >/dev/null 2>&1 || need+=(libsendmail-pmilter-perl)
+perl -MNet::SSLeay -e1 >/dev/null 2>&1 || need+=(libnet-ssleay-perl)
+here=$(cd "$(dirname "$0")" && pwd)
+extract_mtas() {
+  bash "$here/extract-debs.sh" sendmail sendmail-bin sendmail-base sendmail-cf
+  bash "$here/extract-debs.sh" exim exim4-base exim4-config exim4-daemon-light
+  # the system user the Debian build of Exim runs as (every exim4 command fails without it)
+  if ! getent passwd Debian-exim >/dev/null; then
+    getent group Debian-exim >/dev/null || groupadd -r Debian-exim 2>/dev/null || true
+    useradd -r -M -d /var/spool/exim4 -s /usr/sbin/nologin -g Debian-exim Debian-exim 2>/dev/null ||
+      getent passwd Debian-exim >/dev/null
+  fi
+}
+if [ ${#need[@]} -eq 0 ]; then extract_mtas; exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
   echo "test-deps: need root to install ${need[*]} (or install them by hand)" >&2
@@ -80,3 +105,4 @@ if [ "$installing_postfix" = yes ]; then
     /usr/sbin/postfix stop >/dev/null 2>&1 || true
   fi
 fi
+extract_mtas

@@ -23,7 +23,8 @@ import { CommunityAccess } from './snmp/access.js';
 import { startSubagent, type Subagent } from './snmp/agentx/subagent.js';
 import type { OidIndex } from './snmp/oid-index.js';
 import { NotificationHub } from './snmp/notifications.js';
-import { SnmpStats, UdpAgent, type Endpoint } from './snmp/udp-agent.js';
+import { SnmpStats } from './snmp/stats.js';
+import { UdpAgent, type Endpoint } from './snmp/udp-agent.js';
 import { UsmStats } from './snmp/usm/usm.js';
 import { engineEnterprise, ephemeralEngine, startSecurity, type SecurityState } from './security.js';
 import './sources/index.js';
@@ -114,7 +115,7 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   const { tree, index, ctx } = buildServing(model, stats, settings.system, log, security, mibs);
 
   const notifications = new NotificationHub((sink, err) => log.warn({ sink, err: err.message }, 'notification not sent'));
-  const sources = [...(parts.sources ?? []), ...configuredSources(settings)];
+  const sources = [...(parts.sources ?? []), ...(await configuredSources(settings))];
   for (const s of sources) await s.start(model, log.child({ source: s.name }));
   // The AgentX sink is in the hub before alarming starts: its first check runs at once,
   // and the sink queues what it raises until the master has opened the session.

@@ -4,7 +4,7 @@
 
 import type { Settings } from './config/config.js';
 import type { MibTree } from './mib/loader.js';
-import type { SnmpStats } from './snmp/udp-agent.js';
+import type { SnmpStats } from './snmp/stats.js';
 import { localizeKey, passwordToKey, privKey } from './snmp/usm/crypto.js';
 import { makeEngineId, startEngine, type EngineIdentity } from './snmp/usm/engine-id.js';
 import { Usm, UsmStats, type CounterOids, type LocalizedUser } from './snmp/usm/usm.js';

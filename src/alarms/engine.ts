@@ -6,6 +6,7 @@
 // a restart, and its counts go on.
 
 import { renameSync } from 'node:fs';
+import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { applyRule, type AlarmInstance, type AlarmRule } from '../model/alarms.js';
 import type { MailSystem } from '../model/mail-system.js';
@@ -48,13 +49,16 @@ export class AlarmEngine {
   private readonly metrics = new Map<string, Metric>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly checkpoint?: Checkpoint<Saved>;
+  private readonly clock: Clock;
 
+  /** `opts.clock` is the wall clock measurements are dated by (default the system's). */
   constructor(
     private readonly model: MailSystem,
     private readonly rules: readonly AlarmRule[],
     private readonly log: Logger,
-    opts: MetricOptions & { stateDir?: string },
+    opts: MetricOptions & { stateDir?: string; clock?: Clock },
   ) {
+    this.clock = opts.clock ?? systemClock;
     for (const r of rules) if (r.statInterval > 0) this.metrics.set(r.name, metricFor(r.name, opts));
     if (opts.stateDir) this.checkpoint = new Checkpoint(opts.stateDir, 'alarms', isSaved);
   }
@@ -82,7 +86,7 @@ export class AlarmEngine {
   }
 
   /** Measures alarm `name` (all when omitted) now; returns the transitions it caused. */
-  evaluate(name?: string, now = Date.now()): AlarmEvent[] {
+  evaluate(name?: string, now = this.clock()): AlarmEvent[] {
     const events: AlarmEvent[] = [];
     for (const rule of this.rules) {
       if (name !== undefined && rule.name !== name) continue;

@@ -1,13 +1,16 @@
 // `madman counters show|clear`: the channel counters as `imsimta counters -show` prints
-// them, from the agent's state directory (counters-report.ts), and their reset.
+// them, from the agent's state directory (each source declares its rows: `counters` in
+// its SourceDeclaration), and their reset.
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultStateDir, settingsFrom } from '../config/config.js';
 import { COUNTER_KINDS, type CounterKind } from '../model/channel-counters.js';
-import { clearRequests, readClearRequest } from '../state/counters-clear.js';
-import { postfixBaselines, readReports, type ChannelReport, type Row } from './counters-report.js';
+import type { ChannelReport, Row } from '../sources/kit/counters-rows.js';
+import '../sources/index.js';
+import { sourceDeclarations } from '../sources/registry.js';
+import { clearRequests, readClearRequest, type Baselines } from '../state/counters-clear.js';
 
 export interface CountersFlags {
   stateDir?: string;
@@ -119,6 +122,19 @@ export function formatReports(reports: ChannelReport[]): string {
   return out.join('\n');
 }
 
+/** Every source's channels in `stateDir`, in registration order. */
+export function readReports(stateDir: string): ChannelReport[] {
+  const req = readClearRequest(stateDir);
+  return sourceDeclarations().flatMap((d) => d.counters?.reports(stateDir, req) ?? []);
+}
+
+/** The values a clear subtracts from now on, of the sources that cannot reset their counters. */
+function baselines(stateDir: string): Baselines {
+  const out: Baselines = {};
+  for (const d of sourceDeclarations()) Object.assign(out, d.counters?.baselines?.(stateDir));
+  return out;
+}
+
 export function countersShow(flags: CountersFlags): number {
   const dir = stateDirOf(flags);
   if (dir === undefined) return 2;
@@ -134,7 +150,7 @@ export function countersShow(flags: CountersFlags): number {
     process.stderr.write(
       flags.channel !== undefined
         ? `madman: no channel ${flags.channel} in ${dir}\n`
-        : `madman: no channel counters in ${dir} (is it the --state-dir of an agent reading a Sun MTA or Postfix log?)\n`,
+        : `madman: no channel counters in ${dir} (is it the --state-dir of an agent reading ${counted()}?)\n`,
     );
     return 1;
   }
@@ -165,34 +181,48 @@ export async function countersClear(flags: CountersFlags): Promise<number> {
   let seq: number;
   try {
     seq = (readClearRequest(dir)?.seq ?? 0) + 1;
-    clearRequests(dir).save({ seq, at, baselines: postfixBaselines(dir) });
+    clearRequests(dir).save({ seq, at, baselines: baselines(dir) });
   } catch (err) {
     process.stderr.write(`madman: ${(err as Error).message}\n`);
     return 1;
   }
   process.stdout.write(`counters cleared at ${localTime(at)} (request ${seq})\n`);
   // the agent rewrites the checkpoint meanwhile: a damaged one is reported, not a stack trace
-  const sun = (): ChannelReport[] | undefined => {
+  // (only the rows of sources that reset their own counters wait for the agent: the others'
+  // clear is their baseline, applied when the rows are read)
+  const own = (): ChannelReport[] | undefined => {
     try {
-      return readReports(dir).filter((r) => r.source === 'sun-mta');
+      const req = readClearRequest(dir);
+      return sourceDeclarations()
+        .filter((d) => d.counters && !d.counters.baselines)
+        .flatMap((d) => d.counters!.reports(dir, req));
     } catch (err) {
       process.stderr.write(`madman: ${(err as Error).message}\n`);
       return undefined;
     }
   };
-  let reports = sun();
+  let reports = own();
   if (!reports) return 1;
   if (!reports.length) return 0;
   const deadline = Date.now() + waitMs;
   while (reports.some((r) => r.clearPending)) {
     if (Date.now() >= deadline) {
-      process.stdout.write('the agent has not applied it yet: it will when it runs (Sun MTA counters show as cleared meanwhile)\n');
+      const titles = sourceDeclarations().filter((d) => reports!.some((r) => r.source === d.name)).map((d) => d.title ?? d.name);
+      process.stdout.write(`the agent has not applied it yet: it will when it runs (${titles.join(', ')} counters show as cleared meanwhile)\n`);
       return 0;
     }
     await new Promise((r) => setTimeout(r, 100));
-    reports = sun();
+    reports = own();
     if (!reports) return 1;
   }
   process.stdout.write('the agent has applied it\n');
   return 0;
+}
+
+/** The sources with counters rows, for a message: "a Postfix or Sun MTA log". */
+function counted(): string {
+  const titles = sourceDeclarations()
+    .filter((d) => d.counters)
+    .map((d) => d.title ?? d.name);
+  return `a ${titles.join(' or ')} log`;
 }

@@ -8,6 +8,8 @@ import { countersCommand } from './counters.js';
 import { mibList, mibPath } from './mib.js';
 import { probeCommand } from './probe.js';
 import { quotaCommand } from './quota.js';
+import '../sources/index.js';
+import { sourceDeclarations } from '../sources/registry.js';
 
 // `madman mib list | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -18,26 +20,27 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 const program = new Command('madman').version(VERSION).description('SNMP agent for mail systems');
 let exitCode = 0;
 
-program
+const many = (v: string, prev: string[] = []) => [...prev, v];
+const agent = program
   .command('agent')
   .description('serve NETWORK-SERVICES-MIB, MTA-MIB and MADMAN-MIB over SNMP')
   .option('--config <file>', 'YAML configuration file')
-  .option('--listen <addr>', 'listen address, e.g. udp:127.0.0.1:1161 or udp6:[::1]:1161 (repeatable)', (v, prev: string[] = []) => [...prev, v])
-  .option('--agentaddress <addr>', 'alias of --listen, as in snmpd.conf (repeatable)', (v, prev: string[] = []) => [...prev, v])
+  .option('--listen <addr>', 'listen address, e.g. udp:127.0.0.1:1161 or udp6:[::1]:1161 (repeatable)', many)
+  .option('--agentaddress <addr>', 'alias of --listen, as in snmpd.conf (repeatable)', many)
   .option('--community <name>', 'read-only community (added to the configured ones)')
-  .option('--state-dir <dir>', 'where row indexes and state are kept')
-  .option('--demo', 'serve a built-in demo mail system')
-  .option('--postfix-log <path>', 'follow this Postfix log file')
-  .option('--postfix-journal [unit]', 'follow the systemd journal (optionally of one unit) for Postfix')
-  .option('--postfix-queue <command|dir>', 'read the queue with this command, or postqueue -c DIR -j')
-  .option('--sun-mta-log <path>', 'follow this Messaging Server MTA log (mail.log_current)')
-  .option('--dovecot-log <path>', 'follow this Dovecot log file (service statistics)')
-  .option('--dovecot-config <path>', 'dovecot.conf for doveadm (quotas, doveadm who)')
+  .option('--state-dir <dir>', 'where row indexes and state are kept');
+// each source's own flags, from its declaration (src/sources/registry.ts)
+for (const d of sourceDeclarations()) {
+  for (const f of d.flags ?? []) {
+    if (f.repeatable) agent.option(f.flags, f.description, many);
+    else agent.option(f.flags, f.description);
+  }
+}
+agent
   .option('--from-start', 'read logs from their beginning, then follow them')
-  .option('--disk <path>', 'watch the file system holding this path (repeatable)', (v, prev: string[] = []) => [...prev, v])
-  .option('--trapsink <host[:port] [community]>', 'send SNMPv1 traps there (repeatable)', (v, prev: string[] = []) => [...prev, v])
-  .option('--trap2sink <host[:port] [community]>', 'send SNMPv2c traps there (repeatable)', (v, prev: string[] = []) => [...prev, v])
-  .option('--informsink <host[:port] [community]>', 'send SNMPv2c informs there (repeatable)', (v, prev: string[] = []) => [...prev, v])
+  .option('--trapsink <host[:port] [community]>', 'send SNMPv1 traps there (repeatable)', many)
+  .option('--trap2sink <host[:port] [community]>', 'send SNMPv2c traps there (repeatable)', many)
+  .option('--informsink <host[:port] [community]>', 'send SNMPv2c informs there (repeatable)', many)
   .option('--alarm-mail <address>', 'mail alarm notices to this address (SMTP on localhost:25)')
   .option('--agentx [address]', 'serve through an AgentX master: unix:PATH or tcp:HOST:PORT (default /var/agentx/master); UDP only with --listen')
   .option('--check-config <file>', 'validate a configuration file and exit (2 when bad)')
@@ -46,7 +49,6 @@ program
     exitCode = await agentCommand(opts);
   });
 
-const many = (v: string, prev: string[] = []) => [...prev, v];
 program
   .command('probe')
   .description('check mail services once, like check_smtp/check_imap (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)')

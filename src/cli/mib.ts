@@ -4,7 +4,7 @@ import { buildServing } from '../agent.js';
 import { defaults } from '../config/config.js';
 import { baseMibDir, ourMibDir } from '../mib/loader.js';
 import { MailSystem } from '../model/mail-system.js';
-import { SnmpStats } from '../snmp/udp-agent.js';
+import { SnmpStats } from '../snmp/stats.js';
 
 export function mibPath(): number {
   process.stdout.write(`${ourMibDir()}:${baseMibDir()}\n`);

@@ -4,7 +4,7 @@
 // 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad arguments), the worst of all services.
 
 import { settingsFrom } from '../config/config.js';
-import { defaultPort, probeName, probeTarget, type ProbeSpec, type TlsMode } from '../config/probes.js';
+import { defaultPort, probeName, probeTarget, type ProbeSpec, type TlsMode } from '../sources/probes/config.js';
 import type { CheckProtocol, CheckStatus } from '../model/checks.js';
 import type { ProbeOutcome } from '../sources/probes/phases.js';
 import { judge, runProbe } from '../sources/probes/run.js';

@@ -5,7 +5,7 @@
 // alarm counts.
 
 import { settingsFrom } from '../config/config.js';
-import { dovecotDefaults, doveadmArgs, type DovecotSettings } from '../config/dovecot.js';
+import { dovecotDefaults, doveadmArgs, type DovecotSettings } from '../sources/dovecot/config.js';
 import { overQuota, percentOf } from '../model/services.js';
 import { readDoveadmQuotas, type QuotaFigures } from '../sources/dovecot/quota.js';
 

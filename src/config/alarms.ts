@@ -1,20 +1,13 @@
-// Settings of issue 5: watched disks (`disks:`, --disk), alarms (`alarms: NAME: ...`) and
+// Settings of issue 5: alarms (`alarms: NAME: ...`) and
 // where notifications go (`notify:`), in snmpd.conf's vocabulary: trapsink (SNMPv1 trap),
 // trap2sink (v2c trap), informsink (v2c inform), each "HOST[:PORT] [COMMUNITY [PORT]]",
 // and trapsess for SNMPv3 (authPriv) traps or informs; plus the mail notice.
 // The schema checks shapes; checkAlarmFile() checks what a schema cannot (alarm names,
 // thresholds that could never be reached or cleared) and names the key and line.
 
-import path from 'node:path';
 import type { Document, LineCounter, Node } from 'yaml';
 import { ALARM_DEFAULTS, ALARM_NAMES } from '../alarms/definitions.js';
 import type { AlarmDirection, AlarmRule } from '../model/alarms.js';
-
-export interface DiskSettings {
-  paths: string[];
-  /** seconds between readings of the file systems */
-  interval: number;
-}
 
 export type SinkKind = 'trapsink' | 'trap2sink' | 'informsink' | 'trapsess';
 
@@ -82,19 +75,6 @@ const sinkList = { type: 'array', items: { type: 'string', minLength: 1 } } as c
 
 /** Schema fragments for config.ts's schema. */
 export const alarmSchemas = {
-  disks: {
-    anyOf: [
-      { type: 'array', items: { type: 'string', minLength: 1 } },
-      {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          paths: { type: 'array', items: { type: 'string', minLength: 1 } },
-          interval: { type: 'integer', minimum: 1, maximum: 86400 },
-        },
-      },
-    ],
-  },
   // names are checked by checkAlarmFile, for a message that lists the known ones
   alarms: { type: 'object', additionalProperties: ruleSchema },
   notify: {
@@ -146,7 +126,6 @@ export const alarmSchemas = {
 export type RuleFile = Partial<Omit<AlarmRule, 'name'>> & { enabled?: boolean; percent?: number };
 
 export interface AlarmFileSettings {
-  disks?: string[] | { paths?: string[]; interval?: number };
   alarms?: Record<string, RuleFile>;
   notify?: {
     trapsink?: string[];
@@ -212,16 +191,14 @@ function oneOf<T extends string>(names: readonly T[], v: string, opt: string): T
 }
 
 export interface AlarmFlags {
-  disk?: string[];
   trapsink?: string[];
   trap2sink?: string[];
   informsink?: string[];
   alarmMail?: string;
 }
 
-export function alarmDefaults(): { disks: DiskSettings; alarms: AlarmSettings; notify: NotifySettings } {
+export function alarmDefaults(): { alarms: AlarmSettings; notify: NotifySettings } {
   return {
-    disks: { paths: [], interval: 60 },
     alarms: { rules: ALARM_NAMES.map((n) => ({ ...ALARM_DEFAULTS[n]! })) },
     notify: { sinks: [], queueSize: 1000 },
   };
@@ -281,7 +258,6 @@ export function checkAlarmFile(
   lines: LineCounter,
   f: AlarmFileSettings,
   error: (key: string, line: number | undefined, message: string) => Error,
-  probeTimeouts: readonly number[] = [],
 ): void {
   const fail = (keys: Array<string | number>, message: string): never => {
     throw error(keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('').slice(1), lineOf(doc, lines, keys), message);
@@ -321,11 +297,6 @@ export function checkAlarmFile(
     if (name === 'diskavail' && rule.direction === 'below' && rule.clearThreshold >= 100) {
       fail(['alarms', name, key], `clearThreshold ${rule.clearThreshold}: a percentage never goes above 100, the alarm would never clear`);
     }
-    // serverresponse measures checks that completed, which always took less than their timeout
-    const longest = Math.max(...probeTimeouts);
-    if (name === 'serverresponse' && r.threshold !== undefined && rule.statInterval > 0 && probeTimeouts.length && rule.threshold >= longest) {
-      fail(['alarms', name, 'threshold'], `${rule.threshold} s is not below the probes' timeout (${longest} s): the alarm could never be raised`);
-    }
   }
   for (const kind of ['trapsink', 'trap2sink', 'informsink'] as const) {
     (f.notify?.[kind] ?? []).forEach((s, i) => {
@@ -348,11 +319,7 @@ export function checkAlarmFile(
 type Resolved = ReturnType<typeof alarmDefaults>;
 
 /** Applies the file's and the flags' settings over `s`. */
-export function applyAlarmSettings(s: Resolved, f: AlarmFileSettings | undefined, flags: AlarmFlags, resolvePath: (p: string) => string): void {
-  if (f?.disks) {
-    const d = Array.isArray(f.disks) ? { paths: f.disks } : f.disks;
-    s.disks = { paths: (d.paths ?? []).map(resolvePath), interval: d.interval ?? s.disks.interval };
-  }
+export function applyAlarmSettings(s: Resolved, f: AlarmFileSettings | undefined, flags: AlarmFlags): void {
   if (f?.alarms) {
     s.alarms.rules = s.alarms.rules.map((r) => (f.alarms![r.name] ? ruleFrom(r.name, f.alarms![r.name]!) : r));
     s.alarms.quotaPercent = f.alarms.quota?.percent ?? s.alarms.quotaPercent;
@@ -379,7 +346,6 @@ export function applyAlarmSettings(s: Resolved, f: AlarmFileSettings | undefined
     if (n.informQueue) s.notify.queueSize = n.informQueue;
     if (n.mail) s.notify.mail = { host: 'localhost', port: 25, from: 'Postmaster@localhost', ...n.mail };
   }
-  if (flags.disk?.length) s.disks.paths = flags.disk.map((p) => path.resolve(p));
   for (const kind of ['trapsink', 'trap2sink', 'informsink'] as const) for (const t of flags[kind] ?? []) s.notify.sinks.push(parseSink(kind, t));
   if (flags.alarmMail) s.notify.mail = { host: 'localhost', port: 25, from: 'Postmaster@localhost', ...s.notify.mail, to: flags.alarmMail };
 }

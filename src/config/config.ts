@@ -1,57 +1,41 @@
 // Agent settings: defaults, then the YAML file, then command-line flags.
 // The file is checked against a JSON schema (ajv); an error names the key and
-// the line it is on, and the CLI exits 2.
+// the line it is on, and the CLI exits 2. Each source's section, flags and settings
+// come from its declaration in the source registry (src/sources/registry.ts): this
+// file names no source.
 
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
-import { checkProbes, probeSpecs, probesSchema, probeTimeout, type ProbeEntry, type ProbeSpec } from './probes.js';
 import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
-import { sunMtaSchema, sunMtaSettings, type SunMtaFile, type SunMtaSettings } from './sun-mta.js';
-import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type DiskSettings, type NotifySettings } from './alarms.js';
-import { dovecotFromFile, dovecotFromFlags, dovecotSchema, type DovecotFile, type DovecotSettings } from './dovecot.js';
+import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type NotifySettings } from './alarms.js';
 import { AGENTX_FORMAT_MESSAGE, agentxAddress, agentxSchema, isAgentxAddress } from './agentx.js';
+import '../sources/index.js';
+import { registryVersion, sourceDeclarations, type SourceSettings } from '../sources/registry.js';
 
-export interface Settings {
+/**
+ * The agent's settings. Besides these, each configured source has its settings under its
+ * config key (`postfix`, `sunMta`, ...), typed by its declaration (SourceSettings).
+ */
+export interface Settings extends Partial<SourceSettings> {
   listen: string[];
   communities: CommunityRule[];
   stateDir: string;
-  demo: boolean;
   /** read logs from their beginning before following them */
   fromStart: boolean;
-  postfix?: PostfixSettings;
-  sunMta?: SunMtaSettings;
-  /** Dovecot service statistics and quotas (config/dovecot.ts) */
-  dovecot?: DovecotSettings;
   maxMessageSize: number;
   logLevel: string;
   system: { contact: string; location: string; name?: string };
-  /** services to probe (config/probes.ts) */
-  probes?: ProbeSpec[];
   /** SNMPv3 users and VACM views (security.ts); none when absent */
   security?: SecuritySettings;
-  disks: DiskSettings;
   alarms: AlarmSettings;
   notify: NotifySettings;
   /** AgentX master to serve through (unix:PATH or tcp:HOST:PORT) */
   agentx?: string;
-}
-
-export interface PostfixSettings {
-  /** a log file to follow (syslog's mail.log, or Postfix's maillog_file) */
-  log?: string;
-  /** follow the systemd journal instead, optionally of one unit */
-  journal?: { unit?: string };
-  /** `postqueue -j` command, or a Postfix config directory */
-  queue?: string;
-  /** seconds between queue readings */
-  queueInterval: number;
-  /** smtpd services (names, or HOST:PORT of their listener) that re-inject filtered mail */
-  contentFilterServices: string[];
 }
 
 export function defaultStateDir(): string {
@@ -64,7 +48,6 @@ export function defaults(): Settings {
     listen: ['udp:127.0.0.1:1161'],
     communities: [{ community: 'public', sources: [] }],
     stateDir: defaultStateDir(),
-    demo: false,
     fromStart: false,
     maxMessageSize: 65507,
     logLevel: 'warn',
@@ -84,7 +67,7 @@ export class ConfigError extends Error {
   }
 }
 
-const schema = {
+const coreSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -104,21 +87,7 @@ const schema = {
       },
     },
     stateDir: { type: 'string', minLength: 1 },
-    demo: { type: 'boolean' },
     fromStart: { type: 'boolean' },
-    postfix: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        log: { type: 'string', minLength: 1 },
-        journal: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }] },
-        queue: { type: 'string', minLength: 1 },
-        queueInterval: { type: 'number', minimum: 1, maximum: 86400 },
-        contentFilterServices: { type: 'array', items: { type: 'string', minLength: 1 } },
-      },
-    },
-    sunMta: sunMtaSchema,
-    dovecot: dovecotSchema,
     maxMessageSize: { type: 'integer', minimum: 484, maximum: 65535 },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     system: {
@@ -126,18 +95,34 @@ const schema = {
       additionalProperties: false,
       properties: { contact: { type: 'string' }, location: { type: 'string' }, name: { type: 'string' } },
     },
-    probes: probesSchema,
     ...securitySchemaProperties,
     ...alarmSchemas,
     agentx: agentxSchema,
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false });
-ajv.addFormat('endpoint', (s: string) => tryOk(() => parseEndpoint(s)));
-ajv.addFormat('network', (s: string) => tryOk(() => parseNetwork(s)));
-ajv.addFormat('agentx', isAgentxAddress);
-const validate = ajv.compile(schema);
+let compiled: { version: number; validate: ValidateFunction } | undefined;
+
+/** The schema of the whole file: the core keys and each registered source's section. */
+function validator(): ValidateFunction {
+  if (compiled?.version === registryVersion()) return compiled.validate;
+  // the sources' sections after fromStart: ajv reports the first failing key in this order
+  const properties: Record<string, object> = {};
+  for (const [k, v] of Object.entries(coreSchema.properties)) {
+    properties[k] = v;
+    if (k !== 'fromStart') continue;
+    for (const d of sourceDeclarations()) {
+      if (d.key in coreSchema.properties) throw new Error(`source ${d.name}: config key ${d.key} is taken`);
+      properties[d.key] = d.schema ?? {};
+    }
+  }
+  const ajv = new Ajv({ allErrors: false });
+  ajv.addFormat('endpoint', (s: string) => tryOk(() => parseEndpoint(s)));
+  ajv.addFormat('network', (s: string) => tryOk(() => parseNetwork(s)));
+  ajv.addFormat('agentx', isAgentxAddress);
+  compiled = { version: registryVersion(), validate: ajv.compile({ ...coreSchema, properties }) };
+  return compiled.validate;
+}
 
 function tryOk(f: () => unknown): boolean {
   try {
@@ -153,15 +138,10 @@ interface FileSettings extends SecurityFileSettings, AlarmFileSettings {
   community?: string;
   communities?: Array<{ name: string; source?: string[] }>;
   stateDir?: string;
-  demo?: boolean;
   fromStart?: boolean;
-  postfix?: { log?: string; journal?: string | boolean; queue?: string; queueInterval?: number; contentFilterServices?: string[] };
-  sunMta?: SunMtaFile;
-  dovecot?: DovecotFile;
   maxMessageSize?: number;
   logLevel?: string;
   system?: { contact?: string; location?: string; name?: string };
-  probes?: ProbeEntry[];
   /** the security lines, checked and resolved */
   resolved?: ReturnType<typeof securitySettings>;
   agentx?: string;
@@ -182,33 +162,36 @@ export function readConfigFile(file: string): FileSettings {
     throw new ConfigError(file, '', lines.linePos(e.pos[0]).line, `not valid YAML: ${e.message.split('\n')[0]}`);
   }
   const data: unknown = doc.toJS() ?? {};
+  const validate = validator();
   if (!validate(data)) {
     const e = validate.errors![0]!;
     const { key, line } = locate(doc, lines, e);
     throw new ConfigError(file, key, line, describe(e));
   }
   const settings = data as FileSettings;
-  const bad = settings.probes && checkProbes(settings.probes);
-  if (bad) {
-    const at = (doc.getIn(bad.path, true) as Node | undefined)?.range?.[0];
-    throw new ConfigError(file, bad.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1), at === undefined ? undefined : lines.linePos(at).line, bad.message);
-  }
-  if (settings.postfix?.queue !== undefined && !settings.postfix.log && !settings.postfix.journal) {
-    // The queue is attributed to the MTA the log shows: without a log there is none.
-    const node = doc.getIn(['postfix', 'queue'], true) as Node | undefined;
-    const at = node?.range?.[0];
-    throw new ConfigError(file, 'postfix.queue', at === undefined ? undefined : lines.linePos(at).line, 'needs postfix.log or postfix.journal');
+  const failAt = (keys: ReadonlyArray<string | number>, message: string): never => {
+    const at = (doc.getIn(keys, true) as Node | undefined)?.range?.[0];
+    throw new ConfigError(file, dotted(keys), at === undefined ? undefined : lines.linePos(at).line, message);
+  };
+  const sections = settings as Record<string, unknown>;
+  for (const d of sourceDeclarations()) {
+    const section = sections[d.key];
+    if (section !== undefined) d.check?.(section, { fail: (keys, message) => failAt([d.key, ...keys], message), failAt, file: sections });
   }
   try {
     if (hasSecurityLines(settings)) settings.resolved = securitySettings(settings, path.dirname(file));
   } catch (err) {
     if (!(err instanceof SecurityConfigError)) throw err;
     const at = (doc.getIn(err.path, true) as Node | undefined)?.range?.[0];
-    const key = err.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1);
-    throw new ConfigError(err.file ?? file, err.file ? 'createUser' : key, err.line ?? (at === undefined ? undefined : lines.linePos(at).line), err.message);
+    throw new ConfigError(err.file ?? file, err.file ? 'createUser' : dotted(err.path), err.line ?? (at === undefined ? undefined : lines.linePos(at).line), err.message);
   }
-  checkAlarmFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message), settings.probes?.map(probeTimeout));
+  checkAlarmFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message));
   return settings;
+}
+
+/** `probes[0].host` for ['probes', 0, 'host']. */
+function dotted(keys: ReadonlyArray<string | number>): string {
+  return keys.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1);
 }
 
 function describe(e: ErrorObject): string {
@@ -242,6 +225,7 @@ function locate(doc: Document, lines: LineCounter, e: ErrorObject): { key: strin
   return { key, line: at === undefined ? undefined : lines.linePos(at).line };
 }
 
+/** `madman agent`'s flags; those of the sources (FlagDeclaration) by commander's camelCase name. */
 export interface Flags extends AlarmFlags {
   config?: string;
   listen?: string[];
@@ -249,30 +233,22 @@ export interface Flags extends AlarmFlags {
   agentaddress?: string[];
   community?: string;
   stateDir?: string;
-  demo?: boolean;
   fromStart?: boolean;
-  postfixLog?: string;
-  /** true for the whole journal, or a unit name */
-  postfixJournal?: string | boolean;
-  postfixQueue?: string;
-  sunMtaLog?: string;
-  dovecotLog?: string;
-  dovecotConfig?: string;
   verbose?: number;
   /** true: the default master socket */
   agentx?: string | boolean;
+  [sourceFlag: string]: unknown;
 }
 
 export function settingsFrom(flags: Flags): Settings {
   const s = defaults();
-  let fileSunMta: SunMtaFile | undefined;
+  let file: FileSettings | undefined;
   let fileAlarms: AlarmFileSettings | undefined;
   let fileAgentx: string | undefined;
   let fileListen = false;
   let fileCommunities = false;
   if (flags.config) {
-    const f = readConfigFile(flags.config);
-    fileSunMta = f.sunMta;
+    const f = (file = readConfigFile(flags.config));
     fileAlarms = f;
     fileAgentx = f.agentx;
     fileListen = f.listen !== undefined || f.agentaddress !== undefined;
@@ -288,23 +264,10 @@ export function settingsFrom(flags: Flags): Settings {
       s.security = f.resolved.security;
     }
     if (f.stateDir) s.stateDir = path.resolve(path.dirname(flags.config), f.stateDir);
-    if (f.demo !== undefined) s.demo = f.demo;
     if (f.fromStart !== undefined) s.fromStart = f.fromStart;
-    if (f.postfix) {
-      const p = f.postfix;
-      s.postfix = {
-        log: p.log && path.resolve(path.dirname(flags.config), p.log),
-        journal: p.journal === undefined || p.journal === false ? undefined : { unit: p.journal === true ? undefined : p.journal },
-        queue: p.queue,
-        queueInterval: p.queueInterval ?? 60,
-        contentFilterServices: p.contentFilterServices ?? [],
-      };
-    }
-    if (f.dovecot) s.dovecot = dovecotFromFile(f.dovecot, path.dirname(flags.config));
     if (f.maxMessageSize) s.maxMessageSize = f.maxMessageSize;
     if (f.logLevel) s.logLevel = f.logLevel;
     if (f.system) s.system = { ...s.system, ...f.system };
-    if (f.probes) s.probes = probeSpecs(f.probes, path.dirname(flags.config));
   }
   if (flags.listen?.length || flags.agentaddress?.length) {
     const listen = [...(flags.listen ?? []), ...(flags.agentaddress ?? [])];
@@ -314,22 +277,14 @@ export function settingsFrom(flags: Flags): Settings {
   // --community adds one (any source, no view) to those configured; it replaces only the default.
   if (flags.community) s.communities = [...(fileCommunities ? s.communities : []), { community: flags.community, sources: [] }];
   if (flags.stateDir) s.stateDir = path.resolve(flags.stateDir);
-  if (flags.demo) s.demo = true;
   if (flags.fromStart) s.fromStart = true;
-  if (flags.postfixLog || flags.postfixJournal || flags.postfixQueue) {
-    s.postfix ??= { queueInterval: 60, contentFilterServices: [] };
-    if (flags.postfixLog) s.postfix.log = path.resolve(flags.postfixLog);
-    if (flags.postfixJournal) s.postfix.journal = { unit: flags.postfixJournal === true ? undefined : flags.postfixJournal };
-    if (flags.postfixQueue) s.postfix.queue = flags.postfixQueue;
+  const dir = flags.config ? path.dirname(flags.config) : '.';
+  const sections = (file ?? {}) as Record<string, unknown>;
+  for (const d of sourceDeclarations()) {
+    const v = d.settings({ file: sections[d.key], flags, filePath: (p) => path.resolve(dir, p), flagPath: (p) => path.resolve(p) });
+    if (v !== undefined) (s as unknown as Record<string, unknown>)[d.key] = v;
   }
-  if (s.postfix?.queue !== undefined && !s.postfix.log && !s.postfix.journal) {
-    throw new Error('--postfix-queue needs --postfix-log or --postfix-journal (the queue belongs to the MTA the log shows)');
-  }
-  const sunMta = sunMtaSettings(fileSunMta, flags.config, flags.sunMtaLog);
-  if (sunMta) s.sunMta = sunMta;
-  applyAlarmSettings(s, fileAlarms, flags, (p) => path.resolve(path.dirname(flags.config!), p));
-  const dovecot = dovecotFromFlags(s.dovecot, flags);
-  if (dovecot) s.dovecot = dovecot;
+  applyAlarmSettings(s, fileAlarms, flags);
   if (flags.verbose) s.logLevel = flags.verbose > 1 ? 'debug' : 'info';
   const agentx = agentxAddress(fileAgentx, flags.agentx);
   if (agentx !== undefined) {

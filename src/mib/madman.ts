@@ -1,7 +1,7 @@
 // MADMAN-MIB, our enterprise module: for now the agent's own figures.
 
 import type { MailSystem, SourceInput } from '../model/mail-system.js';
-import type { SnmpStats } from '../snmp/udp-agent.js';
+import type { SnmpStats } from '../snmp/stats.js';
 import { dateAndTime, table, timeStamp, type ModuleView, type ViewContext } from './view.js';
 
 export interface AgentInfo {

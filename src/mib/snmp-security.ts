@@ -1,7 +1,7 @@
 // SNMPv3 engine objects: SNMP-FRAMEWORK-MIB snmpEngine (RFC 3411), SNMP-MPD-MIB
 // snmpMPDStats (RFC 3412) and SNMP-USER-BASED-SM-MIB usmStats (RFC 3414).
 
-import type { SnmpStats } from '../snmp/udp-agent.js';
+import type { SnmpStats } from '../snmp/stats.js';
 import type { EngineIdentity } from '../snmp/usm/engine-id.js';
 import type { UsmStats } from '../snmp/usm/usm.js';
 import type { ModuleView } from './view.js';

@@ -2,7 +2,7 @@
 // sysORTable listing our modules, and the snmp group counters.
 
 import os from 'node:os';
-import type { SnmpStats } from '../snmp/udp-agent.js';
+import type { SnmpStats } from '../snmp/stats.js';
 import type { MibTree } from './loader.js';
 import { sysUpTime, table, type ModuleView } from './view.js';
 

@@ -7,7 +7,12 @@
 import { AlarmStore } from './alarms.js';
 import type { ServiceCheck } from './checks.js';
 import type { DiskUsage } from './disks.js';
+import { addTraffic, closed, opened, takeStored, zeroActivity, zeroCounters, type Activity, type Counters, type Traffic, type TrafficDirection } from './counters.js';
+import { RowVersion, Rows } from './rows.js';
 import type { QuotaUsage, ServiceStats } from './services.js';
+
+export { zeroCounters } from './counters.js';
+export type { Activity, Counters, Traffic, TrafficDirection } from './counters.js';
 
 export type OperStatus = 'up' | 'down' | 'halted' | 'congested' | 'restarting' | 'quiescing';
 export type AssociationType = 'uainitiator' | 'uaresponder' | 'peerinitiator' | 'peerresponder';
@@ -38,61 +43,6 @@ export interface ErrorCounts {
 
 export type ErrorDirection = keyof ErrorCounts;
 
-export interface Counters {
-  receivedMessages: number;
-  storedMessages: number;
-  transmittedMessages: number;
-  receivedVolume: number;
-  storedVolume: number;
-  transmittedVolume: number;
-  receivedRecipients: number;
-  storedRecipients: number;
-  transmittedRecipients: number;
-  successfulConvertedMessages: number;
-  failedConvertedMessages: number;
-  loopsDetected: number;
-}
-
-export function zeroCounters(): Counters {
-  return {
-    receivedMessages: 0,
-    storedMessages: 0,
-    transmittedMessages: 0,
-    receivedVolume: 0,
-    storedVolume: 0,
-    transmittedVolume: 0,
-    receivedRecipients: 0,
-    storedRecipients: 0,
-    transmittedRecipients: 0,
-    successfulConvertedMessages: 0,
-    failedConvertedMessages: 0,
-    loopsDetected: 0,
-  };
-}
-
-/** Association activity, shared by applications and channels. */
-export interface Activity {
-  inboundAssociations: number;
-  outboundAssociations: number;
-  accumulatedInboundAssociations: number;
-  accumulatedOutboundAssociations: number;
-  lastInboundActivity?: number;
-  lastOutboundActivity?: number;
-  rejectedInboundAssociations: number;
-  failedOutboundAssociations: number;
-}
-
-function zeroActivity(): Activity {
-  return {
-    inboundAssociations: 0,
-    outboundAssociations: 0,
-    accumulatedInboundAssociations: 0,
-    accumulatedOutboundAssociations: 0,
-    rejectedInboundAssociations: 0,
-    failedOutboundAssociations: 0,
-  };
-}
-
 export interface Channel extends Counters, Activity {
   index: number;
   name: string;
@@ -111,12 +61,12 @@ export interface Channel extends Counters, Activity {
   outboundConnectFailureReason: string;
   scheduledRetryAt?: number;
   /** keyed by "class.subject.detail"; "4.0.0" and "5.0.0" are the any-temporary/any-permanent totals */
-  errors: Map<string, ErrorCounts>;
+  errors: Rows<string, ErrorCounts>;
 }
 
 export interface Mta {
   counters: Counters;
-  channels: Map<number, Channel>;
+  channels: Rows<number, Channel>;
 }
 
 export interface Application extends Activity {
@@ -130,7 +80,7 @@ export interface Application extends Activity {
   startedAt?: number;
   operStatus: OperStatus;
   lastChange?: number;
-  associations: Map<number, Association>;
+  associations: Rows<number, Association>;
   mta?: Mta;
 }
 
@@ -178,46 +128,61 @@ const STATUS_CODE = /^([45])\.(\d{1,3})\.(\d{1,3})$/;
 export const MAX_ERROR_ROWS = 256;
 
 export class MailSystem {
-  readonly applications = new Map<number, Application>();
+  /**
+   * One version per kind of row, moved by the row collections themselves when a row appears
+   * or vanishes (rows.ts), so views re-sort only then and a connection opening does not
+   * re-sort the group table. structure: applications and channels (and with them every
+   * dependent row); associations: every application's; errors: every channel's.
+   */
+  private readonly structure = new RowVersion();
+  private readonly associationRows = new RowVersion();
+  private readonly errorRows = new RowVersion();
+  readonly applications = new Rows<number, Application>(this.structure);
   /** The inputs sources read, for MADMAN-MIB's madmanSourceTable. */
-  readonly inputs = new Map<number, SourceInput>();
-  /** Probed services (model/checks.ts), by index. */
-  readonly checks = new Map<number, ServiceCheck>();
+  readonly inputs = new Rows<number, SourceInput>();
+  /** Probed services (model/checks.ts), by index; touch() when a check's phases change. */
+  readonly checks = new Rows<number, ServiceCheck>();
   /** IMAP/POP/... service statistics (model/services.ts), by index. */
-  readonly services = new Map<number, ServiceStats>();
+  readonly services = new Rows<number, ServiceStats>();
   /** Mailbox quotas (model/services.ts), by index. */
-  readonly quotas = new Map<number, QuotaUsage>();
-  /** Watched disk partitions (model/disks.ts), by index. */
-  readonly disks = new Map<number, DiskUsage>();
+  readonly quotas = new Rows<number, QuotaUsage>();
+  /** Watched disk partitions (model/disks.ts), by index; touch() when one is first read (it is shown from then on). */
+  readonly disks = new Rows<number, DiskUsage>();
   /** Alarm instances (model/alarms.ts); the store has its own version. */
   readonly alarms = new AlarmStore();
-  /**
-   * Bumped when a row appears or vanishes, so views re-sort only then; one counter per
-   * kind of row, so that a connection opening does not re-sort the group table.
-   * structureVersion: applications and channels (and with them every dependent row).
-   */
-  structureVersion = 0;
-  associationsVersion = 0;
-  errorsVersion = 0;
-  inputsVersion = 0;
-  checksVersion = 0;
-  servicesVersion = 0;
-  quotasVersion = 0;
-  disksVersion = 0;
   private nextAssoc = new Map<number, number>();
 
   constructor(private readonly indexes: IndexAllocator = new CountingAllocator()) {}
 
+  get structureVersion(): number {
+    return this.structure.value;
+  }
+  get associationsVersion(): number {
+    return this.associationRows.value;
+  }
+  get errorsVersion(): number {
+    return this.errorRows.value;
+  }
+  get inputsVersion(): number {
+    return this.inputs.version.value;
+  }
+  get checksVersion(): number {
+    return this.checks.version.value;
+  }
+  get servicesVersion(): number {
+    return this.services.version.value;
+  }
+  get quotasVersion(): number {
+    return this.quotas.version.value;
+  }
+  get disksVersion(): number {
+    return this.disks.version.value;
+  }
+
   /** Any row may have appeared or vanished (used after bulk changes such as a restore). */
   changed(): void {
-    this.structureVersion++;
-    this.associationsVersion++;
-    this.errorsVersion++;
-    this.inputsVersion++;
-    this.checksVersion++;
-    this.servicesVersion++;
-    this.quotasVersion++;
-    this.disksVersion++;
+    for (const v of [this.structure, this.associationRows, this.errorRows]) v.value++;
+    for (const r of [this.inputs, this.checks, this.services, this.quotas, this.disks]) r.touch();
   }
 
   addApplication(
@@ -238,10 +203,9 @@ export class MailSystem {
       operStatus: 'up',
       ...zeroActivity(),
       ...init,
-      associations: new Map(),
+      associations: new Rows(this.associationRows),
     };
     this.applications.set(index, app);
-    this.changed();
     return app;
   }
 
@@ -252,7 +216,6 @@ export class MailSystem {
     if (!i) {
       i = { index, name, input, ok: true, reason: '', lines: 0, unparsed: 0 };
       this.inputs.set(index, i);
-      this.inputsVersion++;
     }
     i.input = input;
     return i;
@@ -268,8 +231,8 @@ export class MailSystem {
   /** Makes `app` an MTA (gives it an mtaTable row). */
   mtaOf(app: Application): Mta {
     if (!app.mta) {
-      app.mta = { counters: zeroCounters(), channels: new Map() };
-      this.changed();
+      app.mta = { counters: zeroCounters(), channels: new Rows(this.structure) };
+      this.structure.value++; // an mtaTable row
     }
     return app.mta;
   }
@@ -298,15 +261,41 @@ export class MailSystem {
       ...zeroCounters(),
       ...zeroActivity(),
       ...init,
-      errors: new Map(),
+      errors: new Rows(this.errorRows),
     };
     mta.channels.set(index, ch);
-    this.changed();
     return ch;
   }
 
+  /** An empty error table of a channel (restoring one: fill it with set()). */
+  errorTable(): Rows<string, ErrorCounts> {
+    return new Rows(this.errorRows);
+  }
+
   removeChannel(app: Application, index: number): void {
-    if (app.mta?.channels.delete(index)) this.changed();
+    app.mta?.channels.delete(index);
+  }
+
+  /**
+   * Counts a message's traffic (or a recipient's: `{ recipients: 1 }`) on group `ch` of
+   * `app`'s MTA and on the MTA's totals together, so that the totals are the sum of what
+   * crossed the MTA's boundary. For traffic that stays inside the MTA (a content filter's
+   * re-injection, a forward) and so counts on the group only: countGroupTraffic.
+   */
+  countTraffic(app: Application, ch: Channel, direction: TrafficDirection, t: Traffic): void {
+    addTraffic(ch, direction, t);
+    addTraffic(this.mtaOf(app).counters, direction, t);
+  }
+
+  /** Counts traffic on group `ch` alone (it does not cross the MTA's boundary: see countTraffic). */
+  countGroupTraffic(ch: Channel, direction: TrafficDirection, t: Traffic): void {
+    addTraffic(ch, direction, t);
+  }
+
+  /** Takes a message (or recipient) out of the stored gauges of `ch` and of the MTA's totals, none below zero. */
+  unstore(app: Application, ch: Channel, t: Traffic): void {
+    takeStored(ch, t);
+    takeStored(this.mtaOf(app).counters, t);
   }
 
   /**
@@ -322,10 +311,7 @@ export class MailSystem {
     if (exact !== keys[0] && (ch.errors.has(exact) || ch.errors.size < MAX_ERROR_ROWS)) keys.push(exact);
     for (const k of keys) {
       let c = ch.errors.get(k);
-      if (!c) {
-        ch.errors.set(k, (c = { inbound: 0, internal: 0, outbound: 0 }));
-        this.errorsVersion++;
-      }
+      if (!c) ch.errors.set(k, (c = { inbound: 0, internal: 0, outbound: 0 }));
       c[direction] += n;
     }
   }
@@ -348,7 +334,6 @@ export class MailSystem {
     opened(app, inbound, a.startedAt);
     const ch = a.channel !== undefined ? app.mta?.channels.get(a.channel) : undefined;
     if (ch) opened(ch, inbound, a.startedAt);
-    this.associationsVersion++;
     return assoc;
   }
 
@@ -360,28 +345,5 @@ export class MailSystem {
     closed(app, inbound, at);
     const ch = a.channel !== undefined ? app.mta?.channels.get(a.channel) : undefined;
     if (ch) closed(ch, inbound, at);
-    this.associationsVersion++;
-  }
-}
-
-function opened(act: Activity, inbound: boolean, at: number): void {
-  if (inbound) {
-    act.inboundAssociations++;
-    act.accumulatedInboundAssociations++;
-    act.lastInboundActivity = at;
-  } else {
-    act.outboundAssociations++;
-    act.accumulatedOutboundAssociations++;
-    act.lastOutboundActivity = at;
-  }
-}
-
-function closed(act: Activity, inbound: boolean, at: number): void {
-  if (inbound) {
-    act.inboundAssociations = Math.max(0, act.inboundAssociations - 1);
-    act.lastInboundActivity = at;
-  } else {
-    act.outboundAssociations = Math.max(0, act.outboundAssociations - 1);
-    act.lastOutboundActivity = at;
   }
 }

@@ -85,7 +85,8 @@ export function restoreModel(model: MailSystem, snap: ModelSnapshot): void {
     for (const c of a.mta.channels) {
       const ch = model.addChannel(app, c.name, {}, c.index);
       assign(ch, c.fields);
-      ch.errors = new Map(c.errors.map(([code, counts]) => [code, { ...counts }]));
+      ch.errors = model.errorTable();
+      for (const [code, counts] of c.errors) ch.errors.set(code, { ...counts });
       if (c.protocol) ch.protocol = { ...c.protocol };
     }
   }

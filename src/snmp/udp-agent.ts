@@ -9,26 +9,11 @@ import { answer } from './engine.js';
 import { BadVersionError, UnexpectedPduError, decodeMessage } from './message.js';
 import type { OidIndex } from './oid-index.js';
 import { serveV3, type V3Serving } from './v3-serving.js';
+import type { SnmpStats } from './stats.js';
 import type { MibView } from './vacm.js';
 
-/** SNMPv2-MIB snmp group counters (RFC 3418) and our own. */
-export class SnmpStats {
-  inPkts = 0;
-  inBadVersions = 0;
-  inBadCommunityNames = 0;
-  inBadCommunityUses = 0;
-  inASNParseErrs = 0;
-  silentDrops = 0;
-  proxyDrops = 0;
-  /** madmanAgentEncodeErrors */
-  encodeErrors = 0;
-  /** madmanAgentDroppedRequests: every request left unanswered, whatever the cause */
-  droppedRequests = 0;
-  /** SNMP-MPD-MIB snmpMPDStats (RFC 3412) */
-  unknownSecurityModels = 0;
-  invalidMsgs = 0;
-  unknownPDUHandlers = 0;
-}
+// the counters live in stats.ts (v3-serving.ts needs them without this module); importable here too
+export { SnmpStats } from './stats.js';
 
 export interface Endpoint {
   family: 'udp4' | 'udp6';

@@ -8,7 +8,7 @@ import { encodeResponse } from './message.js';
 import type { OidIndex } from './oid-index.js';
 import { InvalidMessageError, UnknownSecurityModelError, decodeV3 } from './usm/message3.js';
 import type { SecurityLevel, Usm } from './usm/usm.js';
-import type { SnmpStats } from './udp-agent.js';
+import type { SnmpStats } from './stats.js';
 import type { MibView } from './vacm.js';
 
 /** What a user may read: rouser's minimum level and view. */

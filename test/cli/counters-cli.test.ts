@@ -13,7 +13,7 @@ import { channelCountersOf } from '../../src/model/channel-counters.js';
 import { MailSystem } from '../../src/model/mail-system.js';
 import { snapshotModel } from '../../src/model/persist.js';
 import { SunLog } from '../../src/sources/sun-mta/apply.js';
-import { isSunCheckpoint, SUN_CHECKPOINT, type SunMtaCheckpoint } from '../../src/sources/sun-mta/index.js';
+import { isSunCheckpoint, SUN_CHECKPOINT, type SunMtaCheckpoint } from '../../src/sources/sun-mta/source.js';
 import { Checkpoint } from '../../src/state/checkpoint.js';
 import { ROOT, run, startTestAgent } from '../helpers/harness.js';
 import { fixture, read } from '../unit/postfix-support.js';
@@ -115,7 +115,7 @@ describe('madman counters (state directory, no SNMP)', function () {
   it('says what is wrong: no counters, no state directory, a bad --wait, a bad config file (exit 2)', async () => {
     const none = await counters('show', '--state-dir', dir);
     expect(none.code).to.equal(1);
-    expect(none.stderr).to.equal(`madman: no channel counters in ${dir} (is it the --state-dir of an agent reading a Sun MTA or Postfix log?)\n`);
+    expect(none.stderr).to.equal(`madman: no channel counters in ${dir} (is it the --state-dir of an agent reading a Postfix or Sun MTA or Sendmail log?)\n`);
     const gone = await counters('clear', '--state-dir', path.join(dir, 'nosuch'));
     expect([gone.code, gone.stderr]).to.deep.equal([1, `madman: no state directory ${path.join(dir, 'nosuch')}\n`]);
     const wait = await counters('clear', '--state-dir', dir, '--wait', 'soon');

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ImapFlow } from 'imapflow';
-import { dovecotDefaults } from '../../src/config/dovecot.js';
+import { dovecotDefaults } from '../../src/sources/dovecot/config.js';
 import { MIB_OPTS, snmp, startTestAgent, type TestAgent } from '../helpers/harness.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot-server.js';
 

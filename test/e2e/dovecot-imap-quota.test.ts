@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { ImapFlow } from 'imapflow';
-import { dovecotDefaults, type DovecotSettings } from '../../src/config/dovecot.js';
+import { dovecotDefaults, type DovecotSettings } from '../../src/sources/dovecot/config.js';
 import { MIB_OPTS, snmp, startTestAgent, type TestAgent } from '../helpers/harness.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot-server.js';
 

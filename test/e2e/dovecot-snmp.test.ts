@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { ImapFlow } from 'imapflow';
 import { MIB_OPTS, snmp, startTestAgent, type TestAgent } from '../helpers/harness.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot-server.js';
-import { dovecotDefaults } from '../../src/config/dovecot.js';
+import { dovecotDefaults } from '../../src/sources/dovecot/config.js';
 
 function imap(dc: DovecotServer, user: string, pass: string): ImapFlow {
   return new ImapFlow({ host: '127.0.0.1', port: dc.imapPort, secure: false, doSTARTTLS: false, auth: { user, pass }, logger: false });

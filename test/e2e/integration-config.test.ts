@@ -83,7 +83,7 @@ describe('integration: a config file with every section, and --check-config', fu
     const rule = (name: string) => s.alarms.rules.find((r) => r.name === name)!;
     expect([rule('queuesize').threshold, rule('queuesize').clearThreshold, rule('queuesize').statInterval]).to.deep.equal([1, 1, 30]);
     expect([rule('serverresponse').threshold, rule('serverresponse').clearThreshold]).to.deep.equal([5, 3]);
-    expect(s.disks.paths).to.deep.equal(['/var/mail']);
+    expect(s.disks?.paths).to.deep.equal(['/var/mail']);
     expect(s.notify.sinks.map((k) => `${k.kind} ${k.host}:${k.port} ${k.inform}`)).to.deep.equal(['trap2sink 127.0.0.1:1162 false', 'trapsess 127.0.0.1:1163 true']);
     expect(s.communities.map((c) => c.community)).to.deep.equal(['public']);
     expect(s.security).to.not.equal(undefined);

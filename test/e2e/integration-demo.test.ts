@@ -8,7 +8,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { metricFor } from '../../src/alarms/metrics.js';
 import { MailSystem } from '../../src/model/mail-system.js';
-import { DemoSource } from '../../src/sources/demo.js';
+import { DemoSource } from '../../src/sources/demo/source.js';
 import { MIB_OPTS, snmp } from '../helpers/harness.js';
 import { walkRows } from '../helpers/probe-support.js';
 import { freeUdpPort } from '../helpers/snmptrapd.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { ProbeSpec } from '../../src/config/probes.js';
+import type { ProbeSpec } from '../../src/sources/probes/config.js';
 import { MIB_OPTS, snmp, startTestAgent, type TestAgent } from '../helpers/harness.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot-server.js';
 import { spec, startSlowSmtp, until, walkRows, type Row, type TestServer } from '../helpers/probe-support.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { ProbeSpec } from '../../src/config/probes.js';
+import type { ProbeSpec } from '../../src/sources/probes/config.js';
 import { startTestAgent, type TestAgent } from '../helpers/harness.js';
 import { freePorts, startPostfix, type PostfixServer } from '../helpers/postfix-server.js';
 import { spec, startSilentServer, until, walkRows, type Row, type TestServer } from '../helpers/probe-support.js';

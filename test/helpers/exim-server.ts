@@ -30,9 +30,10 @@
 // synchronously; each start reaps the instances of test processes that died (DIR/owner.pid).
 // Needs root (and scripts/test-deps.sh). A start takes about 0.2 s.
 
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { runCommand } from './commands.js';
 import { ownedDir, reapOrphans } from './instance-dir.js';
 import { freePorts } from './ports.js';
 import { startSmtpSink, type SmtpSink } from './postfix-server.js';
@@ -132,17 +133,6 @@ const OUR_PREFIX = 'madman-exim-';
 /** Not os.tmpdir(): Debian-exim must traverse the path. */
 const BASE_DIR = '/tmp';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function exec(cmd: string, args: string[], input?: string, timeoutMs = 30000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-    if (input !== undefined) child.stdin?.end(input);
-    else child.stdin?.end();
-  });
-}
 
 function userIds(user: string): { uid: number; gid: number } {
   for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
@@ -359,7 +349,7 @@ export async function startExim(opts: EximOptions = {}): Promise<EximServer> {
       }),
       { mode: 0o644 },
     );
-    const exim = (...args: string[]) => exec(EXIM_BIN, ['-C', configFile, ...args]);
+    const exim = (...args: string[]) => runCommand(EXIM_BIN, ['-C', configFile, ...args], { timeoutMs: 30000 });
     const check = await exim('-bV');
     if (check.code !== 0) throw new Error(`exim -bV: ${check.stdout}${check.stderr}`);
     // the daemon forks and returns once it listens; its output goes to the log
@@ -408,7 +398,7 @@ export async function startExim(opts: EximOptions = {}): Promise<EximServer> {
         else a.push('--header', `Subject: ${o.subject ?? 'madman test'}`, '--body', o.body ?? 'madman end-to-end test message');
         if (o.auth) a.push('--auth', 'PLAIN', '--auth-user', o.auth.user, '--auth-password', o.auth.password);
         if (o.tls) a.push('--tls');
-        const r = await exec('swaks', a, o.data);
+        const r = await runCommand('swaks', a, { timeoutMs: 30000, input: o.data });
         const transcript = r.stdout + r.stderr;
         // swaks marks replies `<-`, over TLS `<~`, refusals `<**` and `<~*`
         const refused = /^<(?:\*\*|~\*) +[45]\d\d /m.test(transcript);
@@ -419,7 +409,7 @@ export async function startExim(opts: EximOptions = {}): Promise<EximServer> {
         return { id, transcript };
       },
       async submit(from: string, to: string[], message: string): Promise<number> {
-        return (await exec(EXIM_BIN, ['-C', configFile, '-odi', '-f', from, ...to], message)).code;
+        return (await runCommand(EXIM_BIN, ['-C', configFile, '-odi', '-f', from, ...to], { timeoutMs: 30000, input: message })).code;
       },
       exim,
       eximCommand: [EXIM_BIN, '-C', configFile],

@@ -5,17 +5,7 @@
 
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-
-/** Is process `pid` alive (EPERM: alive, not ours)? */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { pidAlive } from './commands.js';
 
 /** A new directory `base/prefixXXXXXX` (mode 755: the servers' own users traverse it), owned by this process. */
 export function ownedDir(base: string, prefix: string): string {

@@ -35,10 +35,11 @@
 // instances of test processes that died (kill -9), found by DIR/owner.pid.
 // Needs root (and the packages of scripts/test-deps.sh). A start takes about 0.3 s.
 
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync, chownSync, cpSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync, chownSync, cpSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { execToFile, runCommand } from './commands.js';
 import { ownedDir, reapOrphans } from './instance-dir.js';
 import { freePorts } from './ports.js';
 
@@ -177,41 +178,13 @@ interface Exec {
 
 /** For commands that do not fork daemons. Never rejects. */
 function exec(cmd: string, args: string[], timeoutMs = 20000, env?: NodeJS.ProcessEnv): Promise<Exec> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: env ?? process.env }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
+  return runCommand(cmd, args, { timeoutMs, env });
 }
 
 async function mustExec(cmd: string, args: string[], timeoutMs?: number): Promise<string> {
   const r = await exec(cmd, args, timeoutMs);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr || r.stdout}`);
   return r.stdout;
-}
-
-/**
- * For commands that start daemons (postfix start/stop): output appended to `outFile`,
- * stdin closed, resolved on exit (not on stdio close, which a forked master would hold).
- */
-function execToFile(cmd: string, args: string[], outFile: string, timeoutMs = 30000): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const before = existsSync(outFile) ? readFileSync(outFile, 'utf8').length : 0;
-    const fd = openSync(outFile, 'a');
-    const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      const output = readFileSync(outFile, 'utf8').slice(before);
-      resolve({ code: code ?? (signal ? 128 : 1), output });
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { ProbeSpec } from '../../src/config/probes.js';
+import type { ProbeSpec } from '../../src/sources/probes/config.js';
 import { MIB_OPTS, snmp } from './harness.js';
 
 export interface TestServer {

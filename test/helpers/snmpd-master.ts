@@ -195,3 +195,45 @@ export function varbindLines(stdout: string): string[] {
   }
   return out.filter((l) => !l.includes('No more variables left')).map((l) => l.trimEnd());
 }
+
+export interface MtaSendmailSnmpd {
+  /** "127.0.0.1:PORT" for the tools */
+  target: string;
+  log: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Net-SNMP's snmpd with only its mibII/mta_sendmail module (and vacm_conf, for the
+ * community), serving mtaTable and mtaGroupTable from `cf` and `statistics`, the peer of
+ * madman's Sendmail source. `sendmail_config` comes first: it re-reads the .cf's
+ * StatusFile, and `sendmail_stats` then names the file to use. The statistics file must
+ * not be empty at start (the module cannot tell its version and never looks again).
+ * `cacheSeconds` sets sendmail_stats_t and sendmail_queue_t (defaults 5 and 10).
+ */
+export async function startMtaSendmailSnmpd(dir: string, cf: string, statistics: string, cacheSeconds = 1): Promise<MtaSendmailSnmpd> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freeUdpPort();
+  const conf = path.join(dir, 'mta-sendmail.conf');
+  const log = path.join(dir, 'mta-sendmail.log');
+  writeFileSync(
+    conf,
+    [
+      `agentaddress udp:127.0.0.1:${port}`,
+      'rocommunity public 127.0.0.1',
+      `sendmail_config ${cf}`,
+      `sendmail_stats ${statistics}`,
+      `sendmail_stats_t ${cacheSeconds}`,
+      `sendmail_queue_t ${cacheSeconds}`,
+      '',
+    ].join('\n'),
+  );
+  const target = `127.0.0.1:${port}`;
+  const d = spawnDaemon('snmpd', ['-f', '-Lf', log, '-C', '-c', conf, '-p', path.join(dir, 'mta-sendmail.pid'), '-I', 'mta_sendmail,vacm_conf'], dir, 'mta-sendmail');
+  await waitFor('snmpd (mta_sendmail) to answer', 10000, async () => {
+    if (!d.running) throw new Error(`snmpd exited at start; see ${log}`);
+    const r = await run('snmpgetnext', ['-v2c', '-c', 'public', '-t', '0.3', '-r', '0', '-On', target, '1.3.6.1.2.1.28']);
+    return r.code === 0 && r.stdout.includes('.1.3.6.1.2.1.28.') ? true : undefined;
+  });
+  return { target, log, stop: () => d.stop() };
+}

@@ -56,7 +56,7 @@ describe('alarm and notification config', () => {
 
   it('flags: --disk, sinks and --alarm-mail', () => {
     const s = settingsFrom({ disk: ['/tmp'], trap2sink: ['127.0.0.1:9162'], informsink: ['[::1]:9163 c'], alarmMail: 'me@example.test' });
-    expect(s.disks.paths).to.deep.equal(['/tmp']);
+    expect(s.disks?.paths).to.deep.equal(['/tmp']);
     expect(s.notify.sinks.map((k) => `${k.kind} ${k.host} ${k.port} ${k.community}`)).to.deep.equal(['trap2sink 127.0.0.1 9162 public', 'informsink ::1 9163 c']);
     expect(s.notify.mail?.to).to.equal('me@example.test');
     expect(() => parseSink('trapsink', 'host:99999')).to.throw('"99999" is not a port');

@@ -6,9 +6,9 @@
 import { expect } from 'chai';
 import { ALARM_DEFAULTS } from '../../src/alarms/definitions.js';
 import { metricFor } from '../../src/alarms/metrics.js';
-import type { ProbeSpec } from '../../src/config/probes.js';
+import type { ProbeSpec } from '../../src/sources/probes/config.js';
 import { MailSystem } from '../../src/model/mail-system.js';
-import { addService, recordOutcome } from '../../src/sources/probes/index.js';
+import { addService, recordOutcome } from '../../src/sources/probes/source.js';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 

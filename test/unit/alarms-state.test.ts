@@ -176,19 +176,31 @@ describe('alarm engine', () => {
 
     const again = new MailSystem();
     again.disks.set(1, { ...model.disks.get(1)!, availBytes: 6 });
-    const second = new AlarmEngine(again, rules({ diskavail: { threshold: 7, clearThreshold: 9 } }), silentLogger, { quotaPercent: 90, stateDir: dir });
+    // an hour later: well within the 24 h warning interval, so no repeat warning
+    const second = new AlarmEngine(again, rules({ diskavail: { threshold: 7, clearThreshold: 9 } }), silentLogger, { quotaPercent: 90, stateDir: dir, clock: () => T0 + 3600_000 });
     second.start();
     second.stop();
     const a = again.alarms.find('diskavail', '/var/mail')!;
     // still raised: no second raise, counts go on; thresholds from the new rule
     expect(a).to.include({ index: 1, warningState: true, countOverThreshold: 1, countWarningSent: 1, threshold: 7, clearThreshold: 9, low: 5, current: 6, timeReset: T0 });
+
+    // a day and an hour after the raise, the next start repeats the warning (24 h interval)
+    const third = new MailSystem();
+    third.disks.set(1, { ...model.disks.get(1)!, availBytes: 6 });
+    const later = new AlarmEngine(third, rules({ diskavail: {} }), silentLogger, { quotaPercent: 90, stateDir: dir, clock: () => T0 + 25 * 3600_000 });
+    const events: AlarmEvent[] = [];
+    later.onEvent((e) => events.push(e));
+    later.start();
+    later.stop();
+    expect(events.map((e) => [e.transition, e.at])).to.deep.equal([['repeated', T0 + 25 * 3600_000]]);
+    expect(third.alarms.find('diskavail', '/var/mail')).to.include({ countWarningSent: 2, timeLastWarning: T0 + 25 * 3600_000 });
   });
 
   it('a damaged state file is set aside and the engine starts afresh', () => {
     writeFileSync(path.join(dir, 'alarms.json'), '{"version": 1, "rows": [{"index": "x"}]}');
     const model = new MailSystem();
     model.disks.set(1, { index: 1, path: '/var/mail', mountPoint: '/', totalBytes: 100, availBytes: 50, lastStat: T0, reason: '' });
-    const engine = new AlarmEngine(model, rules({ diskavail: {} }), silentLogger, { quotaPercent: 90, stateDir: dir });
+    const engine = new AlarmEngine(model, rules({ diskavail: {} }), silentLogger, { quotaPercent: 90, stateDir: dir, clock: () => T0 });
     engine.start();
     engine.stop();
     expect(readFileSync(path.join(dir, 'alarms.json.damaged'), 'utf8')).to.equal('{"version": 1, "rows": [{"index": "x"}]}');

@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/log.js';
 import { percentAvail } from '../../src/model/disks.js';
 import { MailSystem } from '../../src/model/mail-system.js';
 import type { Logger } from '../../src/log.js';
-import { DiskSource, type DiskReader, type Mounted } from '../../src/sources/disks.js';
+import { DiskSource, type DiskReader, type Mounted } from '../../src/sources/disks/source.js';
 import { run } from '../helpers/harness.js';
 
 describe('disks source', () => {

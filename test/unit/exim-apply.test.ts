@@ -124,7 +124,7 @@ describe('Exim log -> model', () => {
       const snap = JSON.parse(JSON.stringify({ model: snapshotModel(m1), state: l1.state() }));
       const m2 = new MailSystem();
       restoreModel(m2, snap.model);
-      const l2 = new EximLog(m2, OPTS, snap.state);
+      const l2 = new EximLog(m2, OPTS, snap.state.log);
       for (const l of all.slice(k)) l2.line(l);
       expect(JSON.stringify(snapshotModel(m2)), `cut after line ${k}`).to.equal(want);
       expect(l2.deferredMessages).to.equal(whole.log.deferredMessages);
@@ -143,7 +143,7 @@ describe('Exim log -> model', () => {
     const snap = JSON.parse(JSON.stringify({ model: snapshotModel(m1), state: l1.state() }));
     const m2 = new MailSystem();
     restoreModel(m2, snap.model);
-    const l2 = new EximLog(m2, OPTS, snap.state);
+    const l2 = new EximLog(m2, OPTS, snap.state.log);
     expect(l2.app.inboundAssociations).to.equal(1);
     expect([...l2.app.associations.values()].map((a) => [a.remoteApplication, a.type])).to.deep.equal([['127.0.0.1', 'peerresponder']]);
     expect(group(l2, 'smtp').inboundAssociations).to.equal(1);

@@ -12,7 +12,7 @@ import { alarmNotification } from '../../src/notify/build.js';
 import { ALARM_DEFAULTS } from '../../src/alarms/definitions.js';
 import { loadMibs } from '../../src/mib/loader.js';
 import { AlarmStore } from '../../src/model/alarms.js';
-import { mountOf } from '../../src/sources/disks.js';
+import { mountOf } from '../../src/sources/disks/source.js';
 
 describe('disks and notification parts', () => {
   it('takes the longest mount point that is a prefix of the path, on a path boundary', () => {

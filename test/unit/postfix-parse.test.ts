@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import type { ParsedLine, PostfixEvent } from '../../src/sources/postfix/events.js';
 import { commandStats } from '../../src/sources/postfix/messages.js';
-import { inferYear, LineParser, parseLine, parseMessage } from '../../src/sources/postfix/parse.js';
+import { inferYear } from '../../src/sources/kit/syslog.js';
+import { LineParser, parseLine, parseMessage } from '../../src/sources/postfix/parse.js';
 
 const local = (y: number, mo: number, d: number, h: number, mi: number, s: number, ms = 0): number => new Date(y, mo - 1, d, h, mi, s, ms).getTime();
 

@@ -21,10 +21,12 @@ export function fixture(name: string): string[] {
 export const at = (month: number, day: number, h: number, m: number, s: number): number => new Date(2026, month - 1, day, h, m, s).getTime();
 export const utc = (iso: string): number => Date.parse(iso);
 
-export function read(lines: string[], opts: PostfixLogOptions = {}, model = new MailSystem()): { model: MailSystem; log: PostfixLog } {
+/** Feeds `lines`; `unparsed` counts those line() did not understand (what a LogSource counts). */
+export function read(lines: string[], opts: PostfixLogOptions = {}, model = new MailSystem()): { model: MailSystem; log: PostfixLog; unparsed: number } {
   const log = new PostfixLog(model, { year: 2026, ...opts });
-  for (const l of lines) log.line(l);
-  return { model, log };
+  let unparsed = 0;
+  for (const l of lines) if (!log.line(l)) unparsed++;
+  return { model, log, unparsed };
 }
 
 export function app(model: MailSystem, name: string): Application {

@@ -48,7 +48,7 @@ const spec = fs.existsSync(specFile) ? JSON.parse(fs.readFileSync(specFile, 'utf
 })();
 `;
 
-const FIELDS = '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM';
+const FIELDS = '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM,PRIORITY';
 const BASE = ['--follow', '--output=json', '--all', '--quiet', '--no-pager', FIELDS];
 
 function entry(cursor: string, fields: Record<string, unknown>): string {
@@ -272,10 +272,13 @@ describe('tail: JournalFollower with the real journalctl on a journal file', fun
     const write = (entries: [number, Record<string, string | Buffer>][]) =>
       execFileSync(JOURNAL_REMOTE, ['-o', file, '-'], { input: exportFormat(entries), stdio: ['pipe', 'ignore', 'ignore'] });
     const unit = { _SYSTEMD_UNIT: 'postfix@-.service' };
+    // Entries dated a minute ago: systemd refuses to append to a journal file whose last
+    // entry is later than the wall clock, so fixed dates would break on an earlier date.
+    const t0 = (Math.floor(Date.now() / 1000) - 60) * 1_000_000;
     write([
-      [1764435888123456, { MESSAGE: 'connect from a[192.0.2.1]', SYSLOG_IDENTIFIER: 'postfix/smtpd', SYSLOG_PID: '1234', _PID: '1234', ...unit }],
-      [1764435888223456, { MESSAGE: 'line one\nline two', SYSLOG_IDENTIFIER: 'postfix/cleanup', _PID: '55', ...unit }],
-      [1764435888323456, { MESSAGE: 'not postfix', SYSLOG_IDENTIFIER: 'cron', _PID: '7', _SYSTEMD_UNIT: 'cron.service' }],
+      [t0 + 123456, { MESSAGE: 'connect from a[192.0.2.1]', SYSLOG_IDENTIFIER: 'postfix/smtpd', SYSLOG_PID: '1234', _PID: '1234', ...unit }],
+      [t0 + 223456, { MESSAGE: 'line one\nline two', SYSLOG_IDENTIFIER: 'postfix/cleanup', _PID: '55', ...unit }],
+      [t0 + 323456, { MESSAGE: 'not postfix', SYSLOG_IDENTIFIER: 'cron', _PID: '7', _SYSTEMD_UNIT: 'cron.service' }],
     ]);
     const opts = { units: ['postfix@-.service'], extraArgs: ['--file', file], restartMs: 50 };
     const c = new Collector<JournalEntry, JournalPosition>();
@@ -283,16 +286,16 @@ describe('tail: JournalFollower with the real journalctl on a journal file', fun
     running.push(f);
     f.start();
     await waitFor(() => c.items.length === 2, 'the two postfix entries', 8000, () => c.statuses);
-    write([[1764435889000000, { MESSAGE: Buffer.from([0x6f, 0x6b, 0x20, 0xff, 0x1b, 0x21]), SYSLOG_IDENTIFIER: 'postfix/local', _PID: '99', ...unit }]]);
+    write([[t0 + 1_000_000, { MESSAGE: Buffer.from([0x6f, 0x6b, 0x20, 0xff, 0x1b, 0x21]), SYSLOG_IDENTIFIER: 'postfix/local', _PID: '99', ...unit }]]);
     await waitFor(() => c.items.length === 3, 'the appended entry', 8000);
     expect(c.items).to.deep.equal([
-      { time: 1764435888123, identifier: 'postfix/smtpd', pid: 1234, message: 'connect from a[192.0.2.1]' },
-      { time: 1764435888223, identifier: 'postfix/cleanup', pid: 55, message: 'line one\nline two' },
-      { time: 1764435889000, identifier: 'postfix/local', pid: 99, message: 'ok \ufffd\u001b!' },
+      { time: t0 / 1000 + 123, identifier: 'postfix/smtpd', pid: 1234, message: 'connect from a[192.0.2.1]' },
+      { time: t0 / 1000 + 223, identifier: 'postfix/cleanup', pid: 55, message: 'line one\nline two' },
+      { time: t0 / 1000 + 1000, identifier: 'postfix/local', pid: 99, message: 'ok \ufffd\u001b!' },
     ]);
     await f.stop();
 
-    write([[1764435890000000, { MESSAGE: 'after restart', SYSLOG_IDENTIFIER: 'postfix/qmgr', _PID: '3', ...unit }]]);
+    write([[t0 + 2_000_000, { MESSAGE: 'after restart', SYSLOG_IDENTIFIER: 'postfix/qmgr', _PID: '3', ...unit }]]);
     const c2 = new Collector<JournalEntry, JournalPosition>();
     const g = new JournalFollower({ ...opts, position: f.position(), onBatch: c2.onBatch });
     running.push(g);

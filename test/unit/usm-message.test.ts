@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { buildServing } from '../../src/agent.js';
 import { MailSystem } from '../../src/model/mail-system.js';
 import { Tag, encodeInteger, encodeOid, tlv } from '../../src/snmp/ber.js';
-import { SnmpStats } from '../../src/snmp/udp-agent.js';
+import { SnmpStats } from '../../src/snmp/stats.js';
 import { AUTH_PROTOCOLS, PRIV_PROTOCOLS, authDigest, encrypt, localizeKey, passwordToKey } from '../../src/snmp/usm/crypto.js';
 import type { EngineIdentity } from '../../src/snmp/usm/engine-id.js';
 import { InvalidMessageError, UnknownSecurityModelError, decodeV3, encodeV3, openScopedPdu, scopedPdu } from '../../src/snmp/usm/message3.js';

@@ -13,7 +13,7 @@ import { MailSystem, type Application, type Channel } from '../../src/model/mail
 import { BerReader, Tag } from '../../src/snmp/ber.js';
 import type { Lookup } from '../../src/snmp/oid-index.js';
 import { compareOid } from '../../src/snmp/oid.js';
-import { SnmpStats } from '../../src/snmp/udp-agent.js';
+import { SnmpStats } from '../../src/snmp/stats.js';
 
 /** Decodes a value read from the index: [tag, number | string | OID text]. */
 function decode(l: Lookup): [number, number | string] {

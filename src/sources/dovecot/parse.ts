@@ -20,7 +20,8 @@
 // a "Login:" line without user=<...>.
 
 import { ACCESS_SERVICES, type AccessService } from '../../model/services.js';
-import { inferYear } from '../postfix/parse.js';
+import type { Clock } from '../../clock.js';
+import { has, SyslogFramer } from '../kit/syslog.js';
 
 export type DovecotService = AccessService;
 export const SERVICES: readonly DovecotService[] = ACCESS_SERVICES;
@@ -44,11 +45,6 @@ export type DovecotEvent =
 const SERVICE_OF = new Map<string, DovecotService>(SERVICES.map((s) => [s, s]));
 const LOGIN_SERVICE_OF = new Map<string, DovecotService>(SERVICES.filter((s) => s !== 'lmtp').map((s) => [`${s}-login`, s]));
 
-const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
-const BSD = /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d+)? /;
-const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) /;
-/** "dovecot:" or "dovecot[PID]:" with an optional host before it */
-const SYSLOG_PROGRAM = /^(?:\S+ )?dovecot(?:\[\d+\])?: /;
 /** program(detail)<pid><session>: [Level: ]text */
 const PROGRAM = /^([a-z0-9-]+)(?:\(([^)]*)\))?((?:<[^>]*>)*): (?:(Info|Warning|Error|Fatal|Panic|Debug): )?/;
 
@@ -57,25 +53,36 @@ export interface LineOptions {
   now?: number;
 }
 
+/**
+ * Reads Dovecot's lines with the kit's syslog framing: syslog lines of the program `dovecot`
+ * (their message is Dovecot's own line), and the lines of Dovecot's log_path file, which
+ * carry a stamp and Dovecot's own `program(detail)<pid><session>:` frame instead.
+ */
+export class DovecotLineParser {
+  private readonly framer: SyslogFramer<true>;
+
+  constructor(clock?: Clock) {
+    this.framer = new SyslogFramer({ program: (name) => (name === 'dovecot' ? true : undefined), clock });
+  }
+
+  /** A whole log line (file or syslog framing); `opts.now` overrides the clock. */
+  parseLine(line: string, opts: LineOptions = {}): DovecotEvent | undefined {
+    const h = this.framer.header(line, opts.now === undefined ? undefined : { now: opts.now });
+    if (!h) return undefined;
+    // syslog's `dovecot[PID]: ` (the other programs are not framed: Dovecot's own names its sessions)
+    const c = line.charCodeAt(h.at + 7);
+    const sys = has(line, h.at, 'dovecot') && (c === 91 || c === 58) ? this.framer.body(line, h) : undefined;
+    if (sys) return parseMessage(sys.message, sys.time, true);
+    // Dovecot's own file: its frame right after the stamp (no host)
+    return parseMessage(h.afterStamp ? line.slice(h.afterStamp) : line, h.time, false);
+  }
+}
+
+const shared = new DovecotLineParser();
+
 /** A whole log line (file or syslog framing). */
 export function parseLine(line: string, opts: LineOptions = {}): DovecotEvent | undefined {
-  const now = opts.now ?? Date.now();
-  let time = now;
-  let rest = line;
-  let m = BSD.exec(line);
-  if (m) {
-    const month = MONTHS[m[1]!];
-    if (month === undefined) return undefined;
-    time = new Date(inferYear(month, now), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])).getTime();
-    rest = line.slice(m[0].length);
-  } else if ((m = RFC3339.exec(line))) {
-    time = Date.parse(m[1]!);
-    if (Number.isNaN(time)) return undefined;
-    rest = line.slice(m[0].length);
-  }
-  const sys = SYSLOG_PROGRAM.exec(rest);
-  if (sys) rest = rest.slice(sys[0].length);
-  return parseMessage(rest, time, !!sys);
+  return shared.parseLine(line, opts);
 }
 
 /**

@@ -180,7 +180,6 @@ export class QuotaTable {
     }
     for (const row of added) this.model.quotas.set(row.index, row);
     for (const row of removed) this.model.quotas.delete(row.index);
-    if (added.length || removed.length) this.model.quotasVersion++;
     return { added: added.length, removed: removed.length, over };
   }
 }

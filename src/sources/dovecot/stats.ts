@@ -18,7 +18,7 @@
 
 import type { Application, MailSystem, Protocol } from '../../model/mail-system.js';
 import type { ServiceStats } from '../../model/services.js';
-import type { ServiceSnapshot } from './checkpoint.js';
+import type { ServiceSnapshot, Session } from './session.js';
 import { OwnLogins } from './own-logins.js';
 import { SERVICES, type DovecotEvent, type DovecotService } from './parse.js';
 
@@ -31,20 +31,6 @@ export const ENDED_MAX = 10_000;
 
 const PORTS: Record<DovecotService, number> = { imap: 143, pop3: 110, submission: 587, lmtp: 24 };
 const TITLES: Record<DovecotService, string> = { imap: 'IMAP', pop3: 'POP3', submission: 'submission', lmtp: 'LMTP' };
-
-/** A session the log (or doveadm who) shows open. */
-export interface Session {
-  user: string;
-  /** the client's address */
-  rip?: string;
-  pid?: number;
-  session?: string;
-  /** its assocTable row */
-  assoc: number;
-  startedAt: number;
-  /** when the agent opened it (agent clock, ms) */
-  openedAt: number;
-}
 
 export interface ServiceState {
   stats: ServiceStats;
@@ -59,14 +45,13 @@ export interface ServiceState {
 
 export interface DovecotStatsCounts {
   events: number;
-  unparsed: number;
   /** sessions closed or opened because `doveadm who` disagreed with the log */
   corrected: number;
 }
 
 export class DovecotStats {
   private readonly states = new Map<DovecotService, ServiceState>();
-  readonly counts: DovecotStatsCounts = { events: 0, unparsed: 0, corrected: 0 };
+  readonly counts: DovecotStatsCounts = { events: 0, corrected: 0 };
   /** users seen logging in (the user list of IMAP quota reading) */
   readonly users = new Set<string>();
   /** the agent's own logins (quotaMethod: imap), not counted as user activity */
@@ -107,7 +92,6 @@ export class DovecotStats {
       numGoodLogins: 0,
     };
     this.model.services.set(stats.index, stats);
-    this.model.servicesVersion++;
     st = { stats, app, protocol: { transport: 'tcp', port: PORTS[service] }, sessions: new Map(), ended: new Map() };
     this.states.set(service, st);
     return st;
@@ -200,8 +184,7 @@ export class DovecotStats {
         if (this.authFailures.size > AUTH_PENDING_MAX) this.authFailures.delete(this.authFailures.keys().next().value!);
         break;
       case 'unparsed':
-        this.counts.unparsed++;
-        break;
+        break; // counted by the LogSource (the reader says the line was not understood)
     }
   }
 

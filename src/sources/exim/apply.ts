@@ -5,6 +5,8 @@
 // paniclog entry is one internal error.
 
 import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
+import { SyslogFramer } from '../kit/syslog.js';
+import type { LogReader } from '../kit/log-source.js';
 import type { JournalEntry } from '../tail/index.js';
 import { classifyFailure } from './errors.js';
 import type { ArrivalEvent, DeliveryEvent, EximEntry, FailureEvent, Host } from './events.js';
@@ -13,7 +15,6 @@ import { EximLineParser } from './parse.js';
 import { Sessions } from './sessions.js';
 import type { EximLogState, EximMessageState } from './state.js';
 import { streamOfPriority, SyslogCopies, SyslogParts, type EximStream } from './syslog-parts.js';
-import { splitSyslog } from './syslog-frame.js';
 
 export interface EximLogOptions {
   /** the host in applName (`exim MTA on HOST`) */
@@ -32,9 +33,16 @@ const PANIC_CODE = '4.3.0';
 
 type Msg = EximMessageState;
 
-export class EximLog {
+/** The reader's keys of the checkpoint (exim.json). */
+export interface EximState {
+  log: EximLogState;
+}
+
+export class EximLog implements LogReader<EximState> {
   readonly app: Application;
   private readonly parser = new EximLineParser();
+  /** Exim's lines in a syslog file: `exim` or `exim4` (syslog_processname) */
+  private readonly framer = new SyslogFramer({ program: (name) => (name.startsWith('exim') ? true : undefined) });
   private readonly listeners: Listeners;
   private readonly groups = new Map<string, Channel>();
   private readonly messages = new Map<string, Msg>();
@@ -62,8 +70,13 @@ export class EximLog {
     if (saved) this.load(saved);
   }
 
-  /** One line of a mainlog file, or of a syslog file holding Exim's lines; false when not understood. */
-  line(text: string): boolean {
+  /**
+   * One line of the mainlog (or of a syslog file holding Exim's lines), or of the side log
+   * `side` ('reject', 'panic'); false when not understood.
+   */
+  line(text: string, side?: string): boolean {
+    if (side === 'reject') return this.rejectLine(text);
+    if (side === 'panic') return this.panicLine(text);
     // Exim's own `2026-12-07 22:36:22 ...` (an RFC 3339 syslog stamp has a T there)
     if (text.charCodeAt(10) === 32 && text.charCodeAt(4) === 45) {
       const e = this.parser.parse(text);
@@ -72,9 +85,10 @@ export class EximLog {
     // the second line of a multi-line entry (a warning's `Suggested action`) is indented
     const c = text.charCodeAt(0);
     if (c === 32 || c === 9) return true;
-    const f = splitSyslog(text);
-    if (!f) return false;
-    if (!f.program.startsWith('exim')) return true; // another program's line
+    const h = this.framer.header(text);
+    if (!h || h.afterStamp === 0) return false;
+    const f = this.framer.body(text, h);
+    if (!f) return true; // another program's line
     return this.syslogText(f.pid, f.message, undefined);
   }
 
@@ -92,8 +106,8 @@ export class EximLog {
   }
 
   /** One journal entry (Exim logging to syslog, read from the journal). */
-  entry(e: JournalEntry & { priority?: number }): boolean {
-    if (!e.identifier.startsWith('exim')) return true;
+  entry(e: JournalEntry): boolean {
+    if (this.framer.programInfo(e.identifier) === undefined) return true;
     return this.syslogText(e.pid ?? 0, e.message, streamOfPriority(e.priority));
   }
 
@@ -171,9 +185,9 @@ export class EximLog {
     m.size = ev.size;
     m.group = name;
     if (ev.recipients) m.listed = true;
-    this.count(ch, 'received', 1, ev.size, ev.recipients?.length ?? 0);
-    // cutthrough deliveries logged before this line: their recipients, and their volume when they had no S=
-    if (m.rcpts && !m.listed) this.count(ch, 'received', 0, 0, m.rcpts.length);
+    // without the list: the recipients of cutthrough deliveries logged before this line
+    const recipients = ev.recipients?.length ?? (m.rcpts?.length ?? 0);
+    this.model.countTraffic(this.app, ch, 'received', { messages: 1, volume: ev.size, recipients });
     ch.lastInboundActivity = t;
     this.app.lastInboundActivity = t;
     return true;
@@ -188,7 +202,7 @@ export class EximLog {
     this.recipientSeen(m, ev.original ?? ev.address);
     const first = !m.sent?.includes(name);
     if (first) (m.sent ??= []).push(name);
-    this.count(ch, 'transmitted', first ? 1 : 0, first ? (ev.size ?? m.size ?? 0) : 0, 1);
+    this.model.countTraffic(this.app, ch, 'transmitted', first ? { messages: 1, volume: ev.size ?? m.size ?? 0, recipients: 1 } : { recipients: 1 });
     m.last = name;
     this.outboundActivity(ch, t);
     if (ev.host) {
@@ -254,7 +268,7 @@ export class EximLog {
     if (m.rcpts?.includes(address)) return;
     (m.rcpts ??= []).push(address);
     const ch = m.group !== undefined ? this.groups.get(m.group) : undefined;
-    if (ch) this.count(ch, 'received', 0, 0, 1);
+    if (ch) this.model.countTraffic(this.app, ch, 'received', { recipients: 1 });
   }
 
   private message(id: string, t: number): Msg {
@@ -273,26 +287,6 @@ export class EximLog {
   private connected(ch: Channel): void {
     ch.accumulatedOutboundAssociations++;
     this.app.accumulatedOutboundAssociations++;
-  }
-
-  /** Adds a message's traffic to a group and to the MTA's totals together. */
-  private count(ch: Channel, dir: 'received' | 'transmitted', messages: number, volume: number, recipients: number): void {
-    const c = this.app.mta!.counters;
-    if (dir === 'received') {
-      ch.receivedMessages += messages;
-      ch.receivedVolume += volume;
-      ch.receivedRecipients += recipients;
-      c.receivedMessages += messages;
-      c.receivedVolume += volume;
-      c.receivedRecipients += recipients;
-    } else {
-      ch.transmittedMessages += messages;
-      ch.transmittedVolume += volume;
-      ch.transmittedRecipients += recipients;
-      c.transmittedMessages += messages;
-      c.transmittedVolume += volume;
-      c.transmittedRecipients += recipients;
-    }
   }
 
   /** An inbound group (made on first use); undefined past MAX_GROUPS. */
@@ -335,7 +329,16 @@ export class EximLog {
     this.sessions.sweep(now);
   }
 
-  state(): EximLogState {
+  /** Is `app` this Exim's (the checkpoint keeps its rows)? */
+  owns(app: Application): boolean {
+    return app === this.app;
+  }
+
+  state(): EximState {
+    return { log: this.logState() };
+  }
+
+  private logState(): EximLogState {
     const s: EximLogState = {
       version: 1,
       app: this.app.name,

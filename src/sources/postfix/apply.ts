@@ -18,13 +18,14 @@
 
 import os from 'node:os';
 import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
-import type { ParsedLine } from './events.js';
+import type { JournalEntry } from '../tail/index.js';
+import type { ParsedLine, PostfixEvent } from './events.js';
 import { ContentFilter } from './groups.js';
+import { endSession, HANDLERS, type Handling } from './handlers.js';
 import { LineParser, type ParseOptions } from './parse.js';
-import { Instance, instanceState, loadInstance, Msg, sweepInstance } from './inflight.js';
-import { deadProcess } from './messages.js';
+import { Instance, instanceState, loadInstance, sweepInstance } from './inflight.js';
 import { endScreen, GROUP_LIMIT, Outcomes } from './outcomes.js';
-import type { PostfixLogState, PostfixLogStats, SessionState } from './state.js';
+import type { PostfixLogState, PostfixLogStats } from './state.js';
 
 export type { PostfixLogState, PostfixLogStats } from './state.js';
 
@@ -48,7 +49,7 @@ export const UNPARSED_INSTANCE_LIMIT = '(instance limit)';
 export const UNPARSED_GROUP_LIMIT = '(group limit)';
 
 export class PostfixLog {
-  stats: PostfixLogStats = { lines: 0, postfixLines: 0, unparsed: {} };
+  stats: PostfixLogStats = { postfixLines: 0, unparsed: {} };
   private readonly parser = new LineParser();
   private readonly parseOpts: ParseOptions;
   private readonly filter: ContentFilter;
@@ -62,6 +63,7 @@ export class PostfixLog {
   private lastSyslog = '';
   private lastHost: string | undefined = '';
   private last: Instance | undefined;
+  private readonly handling: Handling;
 
   constructor(
     private readonly model: MailSystem,
@@ -71,16 +73,24 @@ export class PostfixLog {
     this.filter = new ContentFilter(opts.contentFilterServices);
     this.outcomes = new Outcomes(model, this.filter);
     this.parseOpts = opts.year === undefined ? {} : { year: opts.year };
+    const instances = this.instances;
+    this.handling = { model, outcomes: this.outcomes, filter: this.filter, instances: () => instances.values() };
   }
 
-  /** Parses and applies one log line; lines of other programs are only counted. */
-  line(text: string): void {
-    this.stats.lines++;
+  /** Parses and applies one log line; false when it is a Postfix line not understood (other programs' are ignored). */
+  line(text: string): boolean {
     const p = this.parser.parseLine(text, this.parseOpts);
-    if (p) this.apply(p);
+    return p ? this.apply(p) : true;
   }
 
-  apply(p: ParsedLine): void {
+  /** A journal entry (SYSLOG_IDENTIFIER, pid, MESSAGE, time); false when a Postfix one is not understood. */
+  entry(e: JournalEntry): boolean {
+    const p = this.parser.parseMessage(e.identifier, e.pid, e.message, e.time);
+    return p ? this.apply(p) : true;
+  }
+
+  /** Applies one parsed line; false when it was not understood (counted in stats.unparsed). */
+  apply(p: ParsedLine): boolean {
     this.stats.postfixLines++;
     const t = p.time;
     // The sweep clock is the earlier time of this line and the previous one: a line dated
@@ -91,163 +101,28 @@ export class PostfixLog {
     const inst = this.instance(p);
     if (!inst) return this.bump(UNPARSED_INSTANCE_LIMIT);
     try {
-      this.event(inst, p, t);
+      return this.event(inst, p, t);
     } catch (e) {
       if (e !== GROUP_LIMIT) throw e;
-      this.bump(UNPARSED_GROUP_LIMIT); // a line that would have added a group past the cap
+      return this.bump(UNPARSED_GROUP_LIMIT); // a line that would have added a group past the cap
     }
   }
 
-  private event(inst: Instance, p: ParsedLine, t: number): void {
+  /** Is `app` one of this log's MTAs (its rows go into the checkpoint)? */
+  owns(app: Application): boolean {
+    return this.instances.get(app.name)?.app === app;
+  }
+
+  /** Hands the line to its kind's handler (handlers.ts); false for a line not understood. */
+  private event(inst: Instance, p: ParsedLine, t: number): boolean {
     const ev = p.event;
-    switch (ev.kind) {
-      case 'connect': {
-        const old = inst.sessions.get(p.pid);
-        if (old) this.endSession(inst, p.pid, old, t);
-        const group = this.outcomes.inboundGroup(p, ev.client.addr);
-        const ch = this.outcomes.inbound(inst, group, t);
-        const a = this.model.openAssociation(inst.app, {
-          remoteApplication: ev.client.addr,
-          protocol: ch.protocol,
-          type: 'peerresponder',
-          startedAt: t,
-          channel: ch.index,
-        });
-        inst.sessions.set(p.pid, { assoc: a.index, group, addr: ev.client.addr, t, qid: undefined });
-        return;
-      }
-      case 'disconnect':
-      case 'lost': {
-        const s = inst.sessions.get(p.pid);
-        if (s) this.endSession(inst, p.pid, s, t);
-        else this.outcomes.inboundActivity(inst, this.outcomes.inbound(inst, this.outcomes.inboundGroup(p, ev.client.addr), t), t);
-        if (ev.kind === 'lost' && ev.qid) {
-          const m = inst.messages.get(ev.qid);
-          if (m && !m.counted) inst.messages.delete(ev.qid);
-        } else if (ev.kind === 'lost' && s?.qid !== undefined && (ev.after === 'DATA' || ev.after === 'BDAT')) {
-          // Postfix < 3.10 does not name the message it abandons: the session's last one
-          // gets the short TTL back (it may also be an earlier message still in the queue)
-          const m = inst.messages.get(s.qid);
-          if (m) m.accepted = false;
-        }
-        return;
-      }
-      case 'client': {
-        const s = inst.sessions.get(p.pid);
-        this.arrival(inst, ev.qid, s?.group ?? this.outcomes.inboundGroup(p, ev.client.addr), t);
-        if (s) s.qid = ev.qid;
-        return;
-      }
-      case 'pickup':
-        if (ev.origId !== undefined) this.requeued(inst, ev.origId, ev.qid, t);
-        else this.arrival(inst, ev.qid, p.service ? `${p.service}/${p.daemon}` : p.daemon, t);
-        return;
-      case 'message-id':
-        this.accept(inst, ev.qid, t);
-        return;
-      case 'queued': {
-        let m = inst.messages.get(ev.qid);
-        if (!m) inst.messages.set(ev.qid, (m = new Msg(t, undefined, true, false)));
-        else if (!m.counted) {
-          m.counted = true;
-          if (m.group !== undefined) {
-            const ch = this.outcomes.inbound(inst, m.group, t);
-            ch.receivedMessages++;
-            ch.receivedVolume += ev.size;
-            ch.receivedRecipients += ev.nrcpt;
-            if (!m.filtered) {
-              const c = inst.totals;
-              c.receivedMessages++;
-              c.receivedVolume += ev.size;
-              c.receivedRecipients += ev.nrcpt;
-            }
-          }
-        }
-        m.t = t;
-        m.size = ev.size;
-        m.nrcpt = ev.nrcpt;
-        m.pid = 0; // a new delivery round
-        m.relay = '';
-        return;
-      }
-      case 'removed':
-        inst.messages.delete(ev.qid);
-        return;
-      case 'expired': {
-        const m = inst.messages.get(ev.qid);
-        const ch = this.outcomes.outbound(inst, m?.lastGroup ?? 'qmgr', undefined, t);
-        this.outcomes.countError(ch, m?.lastDsn ?? '4.4.7', 'outbound');
-        return;
-      }
-      case 'delivery':
-        this.outcomes.delivery(inst, p, ev);
-        return;
-      case 'reject':
-        this.outcomes.reject(inst, p, ev);
-        return;
-      case 'screen-connect': {
-        const group = p.service ? `${p.service}/${p.daemon}` : p.daemon;
-        const key = `${group} [${ev.client.addr}]:${ev.client.port ?? ''}`;
-        const ch = this.outcomes.inbound(inst, group, t);
-        if (!inst.screens.has(key)) {
-          inst.screens.set(key, { group, t, rejected: false });
-          ch.inboundAssociations++;
-        }
-        ch.accumulatedInboundAssociations++;
-        this.outcomes.inboundActivity(inst, ch, t);
-        return;
-      }
-      case 'screen-end':
-      case 'screen-note': {
-        const group = p.service ? `${p.service}/${p.daemon}` : p.daemon;
-        const ch = this.outcomes.inbound(inst, group, t);
-        if (ev.kind === 'screen-end') endScreen(inst, `${group} [${ev.client.addr}]:${ev.client.port ?? ''}`);
-        this.outcomes.inboundActivity(inst, ch, t);
-        return;
-      }
-      case 'master-start': {
-        const app = inst.app;
-        app.version = `Postfix ${ev.version}`;
-        if (!ev.reload) {
-          this.endAll(inst, t);
-          app.startedAt = t;
-          app.operStatus = 'up';
-          app.lastChange = t;
-        }
-        return;
-      }
-      case 'master-stop':
-        this.endAll(inst, t);
-        inst.app.operStatus = 'down';
-        inst.app.lastChange = t;
-        return;
-      case 'unparsed':
-        this.bump(p.program, false);
-        return;
-      case 'action': {
-        // held (cleanup or smtpd `hold:`, a milter, postsuper -h) or released: qmgr may log it days later
-        const a = ev.action;
-        if (ev.qid !== undefined && (a === 'hold' || a === 'milter-hold' || a === 'release')) this.accept(inst, ev.qid, t);
-        return;
-      }
-      case 'log':
-        // a dead smtpd ends its session: master's `warning: process .../smtpd pid N exit
-        // status 1` (or `killed by signal 9`), or the smtpd's own fatal: / panic: line
-        if (ev.severity === 'warning') {
-          const dead = p.daemon === 'master' ? deadProcess(ev.text) : undefined;
-          if (!dead || (dead.daemon !== 'smtpd' && dead.daemon !== 'qmqpd')) return;
-          // the smtpd may log under another syslog_name than master (-o syslog_name=...)
-          for (const i of this.instances.values()) if (i.host === inst.host) this.endPid(i, dead.pid, t);
-        } else if (ev.severity !== 'error' && (p.daemon === 'smtpd' || p.daemon === 'qmqpd')) this.endPid(inst, p.pid, t);
-        return;
-      case 'notification':
-      case 'info':
-        return;
-    }
+    if (ev.kind === 'unparsed') return this.bump(p.program, false);
+    (HANDLERS[ev.kind] as (h: Handling, inst: Instance, p: ParsedLine, ev: PostfixEvent, t: number) => void)(this.handling, inst, p, ev, t);
+    return true;
   }
 
-  /** Counts a line in stats.unparsed: a program past MAX_UNPARSED_KEYS under UNPARSED_OTHER, a `fixed` key always. */
-  private bump(key: string, fixed = true): void {
+  /** Counts a line in stats.unparsed: a program past MAX_UNPARSED_KEYS under UNPARSED_OTHER, a `fixed` key always. False: not understood. */
+  private bump(key: string, fixed = true): false {
     const u = this.stats.unparsed;
     const n = u[key];
     if (n !== undefined) u[key] = n + 1;
@@ -255,57 +130,13 @@ export class PostfixLog {
       u[key] = 1;
       this.unparsedKeys++;
     } else this.bump(UNPARSED_OTHER);
-  }
-
-  private arrival(inst: Instance, qid: string, group: string, t: number): void {
-    const ch = this.outcomes.inbound(inst, group, t); // first: it throws past the cap on groups
-    const filtered = this.filter.reinjects(group);
-    inst.messages.set(qid, new Msg(t, group, false, filtered));
-    if (filtered) inst.reinjected.set(qid, t);
-    this.outcomes.inboundActivity(inst, ch, t);
-  }
-
-  /** cleanup has the message (message-id line, or held): it waits for qmgr however long that takes. */
-  private accept(inst: Instance, qid: string, t: number): void {
-    const m = inst.messages.get(qid);
-    if (!m) return;
-    m.t = t;
-    m.accepted = true;
-  }
-
-  /** `postsuper -r`: the message comes back under a new queue id; it is no new arrival. */
-  private requeued(inst: Instance, origId: string, qid: string, t: number): void {
-    // unknown (from before reading began): received then, not now
-    const m = inst.messages.get(origId) ?? new Msg(t, undefined, true, false);
-    inst.messages.delete(origId);
-    m.t = t;
-    m.pid = 0;
-    m.relay = '';
-    inst.messages.set(qid, m);
-  }
-
-  // -- sessions -----------------------------------------------------------------------------
-
-  private endSession(inst: Instance, pid: number, s: SessionState, t: number): void {
-    inst.sessions.delete(pid);
-    this.model.closeAssociation(inst.app, s.assoc, t);
-  }
-
-  private endPid(inst: Instance, pid: number, t: number): void {
-    const s = inst.sessions.get(pid);
-    if (s) this.endSession(inst, pid, s, t);
-  }
-
-  /** master started or stopped: every session of the instance is gone. */
-  private endAll(inst: Instance, t: number): void {
-    for (const [pid, s] of inst.sessions) this.endSession(inst, pid, s, t);
-    for (const key of [...inst.screens.keys()]) endScreen(inst, key);
+    return false;
   }
 
   private sweep(t: number): void {
     this.nextSweep = t + SWEEP_EVERY;
     for (const inst of this.instances.values()) {
-      sweepInstance(inst, t, (pid, s) => this.endSession(inst, pid, s, t), (key) => endScreen(inst, key));
+      sweepInstance(inst, t, (pid, s) => endSession(this.model, inst, pid, s, t), (key) => endScreen(inst, key));
     }
   }
 
@@ -344,7 +175,8 @@ export class PostfixLog {
         description: `Postfix mail transfer agent (syslog_name ${syslogName}) on ${host}`,
         operStatus: 'up',
       });
-      inst = new Instance(name, syslogName, host, app, this.model.mtaOf(app).counters);
+      this.model.mtaOf(app); // an mtaTable row from the first line on
+      inst = new Instance(name, syslogName, host, app);
       this.instances.set(name, inst);
     }
     return inst;
@@ -352,11 +184,16 @@ export class PostfixLog {
 
   // -- checkpoints ----------------------------------------------------------------------------
 
+  /** Its keys of the LogSource's checkpoint (postfix.json). */
+  state(): { log: PostfixLogState } {
+    return { log: this.snapshot() };
+  }
+
   /** The in-flight state, as JSON-serialisable data. */
   snapshot(): PostfixLogState {
     const s: PostfixLogState = {
       version: 1,
-      stats: { lines: this.stats.lines, postfixLines: this.stats.postfixLines, unparsed: { ...this.stats.unparsed } },
+      stats: { postfixLines: this.stats.postfixLines, unparsed: { ...this.stats.unparsed } },
       nextSweep: this.nextSweep,
       instances: [...this.instances.values()].map(instanceState),
     };
@@ -400,7 +237,7 @@ export class PostfixLog {
     this.instances.clear();
     this.last = undefined;
     this.lastSyslog = '';
-    this.stats = { lines: s.stats.lines, postfixLines: s.stats.postfixLines, unparsed: { ...s.stats.unparsed } };
+    this.stats = { postfixLines: s.stats.postfixLines, unparsed: { ...s.stats.unparsed } };
     this.unparsedKeys = Object.keys(this.stats.unparsed).length;
     this.nextSweep = s.nextSweep;
     this.prevTime = s.lastTime ?? Infinity;

@@ -1,7 +1,7 @@
 // In-flight state of one Postfix instance (queued messages, open smtpd and postscreen
 // sessions) and its conversion to and from the JSON of a checkpoint (state.ts).
 
-import type { Application, Channel, Counters, MailSystem } from '../../model/mail-system.js';
+import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
 import type { MessageState, PostfixInstanceState, ScreenState, SessionState } from './state.js';
 
 const MINUTE = 60_000;
@@ -60,7 +60,6 @@ export class Instance {
     readonly syslogName: string,
     readonly host: string,
     readonly app: Application,
-    readonly totals: Counters,
   ) {}
 }
 

@@ -20,6 +20,8 @@ const DSN = /^[45]\.\d{1,3}\.\d{1,3}$/;
 /** at most this many groups per MTA: made-up program names must not add rows without end */
 const MAX_GROUPS = 256;
 
+const ONE_RECIPIENT = { recipients: 1 } as const;
+
 /** Thrown by Outcomes.inbound/outbound instead of adding a group past MAX_GROUPS (PostfixLog counts the line). */
 export const GROUP_LIMIT = new Error('too many groups');
 
@@ -82,18 +84,12 @@ export class Outcomes {
       }
       return;
     }
-    const total = !this.excluded(inst, d, name, ev.detail);
-    const c = inst.totals;
-    ch.transmittedRecipients++;
-    if (total) c.transmittedRecipients++;
-    if (m.sent?.includes(name)) return;
-    (m.sent ??= []).push(name);
-    ch.transmittedMessages++;
-    ch.transmittedVolume += m.size;
-    if (total) {
-      c.transmittedMessages++;
-      c.transmittedVolume += m.size;
-    }
+    // each recipient sent counts; the message and its size once per group
+    const first = !m.sent?.includes(name);
+    if (first) (m.sent ??= []).push(name);
+    const traffic = first ? { messages: 1, volume: m.size, recipients: 1 } : ONE_RECIPIENT;
+    if (this.excluded(inst, d, name, ev.detail)) this.model.countGroupTraffic(ch, 'transmitted', traffic);
+    else this.model.countTraffic(app, ch, 'transmitted', traffic);
   }
 
   /** Is this successful delivery a hand-over inside the MTA rather than a transmission? */

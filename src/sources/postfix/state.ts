@@ -4,9 +4,7 @@
 import type { OperStatus } from '../../model/mail-system.js';
 
 export interface PostfixLogStats {
-  /** lines given to line() */
-  lines: number;
-  /** lines of Postfix programs (given to apply()) */
+  /** lines of Postfix programs (given to apply()); the lines read are counted by the LogSource */
   postfixLines: number;
   /** Postfix lines not understood, by program as logged (`postfix/smtpd`) */
   unparsed: Record<string, number>;

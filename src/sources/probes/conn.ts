@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Endpoint } from '../../config/probes.js';
+import type { Endpoint } from './config.js';
 import { Deadline } from './phases.js';
 
 export function tlsOptions(ep: Endpoint): tls.ConnectionOptions {

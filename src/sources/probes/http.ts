@@ -4,7 +4,7 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import type { ProbeSpec } from '../../config/probes.js';
+import type { ProbeSpec } from './config.js';
 import { tlsError, tlsOptions } from './conn.js';
 import { Deadline, PhaseClock, versionFrom, type ProbeOutcome } from './phases.js';
 

@@ -4,7 +4,7 @@
 // reuses openImap() to find, fetch and delete its tagged message.
 
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import type { Endpoint, ProbeSpec } from '../../config/probes.js';
+import type { Endpoint, ProbeSpec } from './config.js';
 import { LineConnection, tlsOptions } from './conn.js';
 import { Deadline, PhaseClock, readPassword, versionFrom, type ProbeOutcome } from './phases.js';
 

@@ -3,7 +3,7 @@
 // root DSE is read, which every server answers.
 
 import { Client } from 'ldapts';
-import type { ProbeSpec } from '../../config/probes.js';
+import type { ProbeSpec } from './config.js';
 import { tlsOptions } from './conn.js';
 import { Deadline, PhaseClock, readPassword, type ProbeOutcome } from './phases.js';
 

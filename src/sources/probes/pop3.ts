@@ -2,7 +2,7 @@
 // STLS, USER/PASS, STAT, QUIT. The round trip also uses it to find (UIDL + TOP), RETR
 // and DELE its tagged message.
 
-import type { Endpoint, ProbeSpec } from '../../config/probes.js';
+import type { Endpoint, ProbeSpec } from './config.js';
 import { LineConnection } from './conn.js';
 import { Deadline, PhaseClock, readPassword, versionFrom, type ProbeOutcome } from './phases.js';
 

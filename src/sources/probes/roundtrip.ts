@@ -4,7 +4,7 @@
 // message, polling), fetch, delete. The total is the round-trip time.
 
 import type { ImapFlow } from 'imapflow';
-import type { ProbeSpec } from '../../config/probes.js';
+import type { ProbeSpec } from './config.js';
 import { bounded, imapError, openImap } from './imap.js';
 import { Deadline, PhaseClock, TimeoutError, type ProbeOutcome } from './phases.js';
 import { Pop3Session } from './pop3.js';

@@ -2,7 +2,7 @@
 // service's thresholds (the way check_smtp and friends do: a failure is critical; a
 // success slower than -c is critical, slower than -w a warning).
 
-import type { ProbeSpec } from '../../config/probes.js';
+import type { ProbeSpec } from './config.js';
 import type { CheckStatus } from '../../model/checks.js';
 import { probeHttp } from './http.js';
 import { probeImap } from './imap.js';

@@ -3,7 +3,7 @@
 // configured, MAIL FROM, RCPT TO, DATA, the message, then QUIT (immonitor-access's phases).
 
 import os from 'node:os';
-import type { Endpoint, ProbeSpec } from '../../config/probes.js';
+import type { Endpoint, ProbeSpec } from './config.js';
 import { LineConnection } from './conn.js';
 import { Deadline, PhaseClock, readPassword, versionFrom, type ProbeOutcome } from './phases.js';
 

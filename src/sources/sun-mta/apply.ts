@@ -24,7 +24,7 @@ export const MAX_CHANNELS = 256;
 const CHANNEL_LIMIT = new Error('channel limit');
 
 export class SunLog {
-  stats: SunLogStats = { lines: 0, records: 0, actions: {}, unparsed: {} };
+  stats: SunLogStats = { records: 0, actions: {}, unparsed: {} };
   readonly app: Application;
   private readonly book: ChannelCounterBook;
   private readonly channels = new Map<string, Channel>();
@@ -46,13 +46,13 @@ export class SunLog {
     this.book = channelCountersOf(model);
   }
 
-  line(text: string): void {
-    this.stats.lines++;
+  /** Applies one log line; false when it was not understood (counted by reason in stats.unparsed). */
+  line(text: string): boolean {
     const r = parseSunLine(text);
-    if (r === undefined) return;
+    if (r === undefined) return true;
     if (r.kind === 'unparsed') {
       this.stats.unparsed[r.reason] = (this.stats.unparsed[r.reason] ?? 0) + 1;
-      return;
+      return false;
     }
     this.since ??= r.time;
     try {
@@ -61,10 +61,11 @@ export class SunLog {
     } catch (e) {
       if (e !== CHANNEL_LIMIT) throw e;
       this.stats.unparsed['channel limit'] = (this.stats.unparsed['channel limit'] ?? 0) + 1;
-      return;
+      return false;
     }
     this.stats.records++;
     this.bumpAction(r.kind === 'connection' ? r.event : r.action);
+    return true;
   }
 
   /** Unparsed lines in all. */
@@ -86,7 +87,6 @@ export class SunLog {
     const msgs = first ? 1 : 0;
     const blocks = first ? r.blocks : 0;
     const octets = blocks * BLOCK_BYTES;
-    const mta = this.app.mta!.counters;
     switch (r.action) {
       case 'E': {
         const src = this.channel(r.source, r.time);
@@ -94,18 +94,9 @@ export class SunLog {
         this.add(src, 'submitted', msgs, blocks, r.time);
         this.add(dst, 'received', msgs, blocks, r.time);
         this.add(dst, 'stored', msgs, blocks, r.time);
-        dst.receivedMessages += msgs;
-        dst.receivedRecipients++;
-        dst.receivedVolume += octets;
-        dst.storedMessages += msgs;
-        dst.storedRecipients++;
-        dst.storedVolume += octets;
-        mta.receivedMessages += msgs;
-        mta.receivedRecipients++;
-        mta.receivedVolume += octets;
-        mta.storedMessages += msgs;
-        mta.storedRecipients++;
-        mta.storedVolume += octets;
+        const traffic = { messages: msgs, volume: octets, recipients: 1 };
+        this.model.countTraffic(this.app, dst, 'received', traffic);
+        this.model.countTraffic(this.app, dst, 'stored', traffic);
         this.queue.add(dst, `${dst.name}\0${id}\0${r.origTo} ${r.to}`, r.time, key, r.blocks, r.messageId ?? r.file ?? '');
         return;
       }
@@ -117,12 +108,7 @@ export class SunLog {
         this.add(ch, 'delivered', msgs, blocks, r.time);
         // imsimta's Stored is Received less Delivered (seed 27.8.5 note 3, example 27.8.6)
         this.add(ch, 'stored', -msgs, -blocks, r.time, -1);
-        ch.transmittedMessages += msgs;
-        ch.transmittedRecipients++;
-        ch.transmittedVolume += octets;
-        mta.transmittedMessages += msgs;
-        mta.transmittedRecipients++;
-        mta.transmittedVolume += octets;
+        this.model.countTraffic(this.app, ch, 'transmitted', { messages: msgs, volume: octets, recipients: 1 });
         return;
       }
       case 'R':
@@ -171,13 +157,7 @@ export class SunLog {
       msgs = p ? 1 : 0;
       blocks = p ? p.blocks : 0;
     }
-    const mta = this.app.mta!.counters;
-    ch.storedMessages = Math.max(0, ch.storedMessages - msgs);
-    ch.storedRecipients = Math.max(0, ch.storedRecipients - 1);
-    ch.storedVolume = Math.max(0, ch.storedVolume - blocks * BLOCK_BYTES);
-    mta.storedMessages = Math.max(0, mta.storedMessages - msgs);
-    mta.storedRecipients = Math.max(0, mta.storedRecipients - 1);
-    mta.storedVolume = Math.max(0, mta.storedVolume - blocks * BLOCK_BYTES);
+    this.model.unstore(this.app, ch, { messages: msgs, volume: blocks * BLOCK_BYTES, recipients: 1 });
   }
 
   /** Queue time of a delivered message whose enqueue was seen; true if it went at the first attempt. */
@@ -281,6 +261,11 @@ export class SunLog {
 
   // -- checkpoints ----------------------------------------------------------------------------
 
+  /** Its keys of the LogSource's checkpoint (sun-mta.json). */
+  state(): { log: SunLogState } {
+    return { log: this.snapshot() };
+  }
+
   snapshot(): SunLogState {
     const s: SunLogState = {
       version: 1,
@@ -299,7 +284,9 @@ export class SunLog {
   /** Continues from a snapshot, into a model holding the MTA-MIB counters saved with it. */
   restore(s: SunLogState): void {
     if (s.version !== 1) throw new Error(`unknown SunLog state version ${String(s.version)}`);
-    this.stats = structuredClone(s.stats);
+    // checkpoints older than the source kit also hold the lines read (the LogSource counts them now)
+    const { lines: _lines, ...stats } = s.stats as SunLogStats & { lines?: number };
+    this.stats = structuredClone(stats);
     this.lastKey = s.lastKey;
     this.countersByName.clear();
     for (const ch of this.app.mta!.channels.values()) this.channels.set(ch.name, ch);

@@ -5,7 +5,7 @@ import type { ChannelCounters } from '../../model/channel-counters.js';
 import type { UnparsedReason } from './parse.js';
 
 export interface SunLogStats {
-  lines: number;
+  /** records applied (the lines read are counted by the LogSource) */
   records: number;
   /** records by action code (E, D, ..., and O C X Y for connections) */
   actions: Record<string, number>;

@@ -58,23 +58,12 @@ import {
   StatusReporter,
   asError,
   callBatch,
+  type FilePosition,
   type Follower,
   type FollowerCallbacks,
 } from './types.js';
 
-/** Where a file follower is: JSON-serialisable, to be saved with the consumer's state. */
-export interface FilePosition {
-  dev: number;
-  ino: number;
-  /** byte offset just after the last delivered line */
-  offset: number;
-  /**
-   * Base64 of the (up to 32) bytes just before `offset`. Set on every delivered
-   * position; when present on resume, those bytes must still be there, which
-   * tells a reused inode number or rewritten content from the saved file.
-   */
-  check?: string;
-}
+export type { FilePosition } from './types.js';
 
 export interface FileFollowerOptions extends FollowerCallbacks<string, FilePosition> {
   /** Read the whole file first (default: start at its end). Ignored when `position` is given. */

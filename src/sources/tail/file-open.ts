@@ -12,7 +12,7 @@
 import { promises as fsp, type Stats } from 'node:fs';
 import { canResume, findByInode, findCopy, lastLineBoundary, newerRotations, reopen } from './file-probe.js';
 import type { FileId, FoundFile } from './file-probe.js';
-import type { FilePosition } from './file-follower.js';
+import type { FilePosition } from './types.js';
 
 export type Start = { kind: 'end' } | { kind: 'start' } | { kind: 'at'; position: FilePosition };
 

@@ -1,7 +1,7 @@
 // Generic followers for log sources: a log file (rotation-safe, checkpointable)
 // and the systemd journal. They deliver lines or entries; sources parse them.
 
-export { FileFollower, type FileFollowerOptions, type FileFollowerStats, type FilePosition } from './file-follower.js';
+export { FileFollower, type FileFollowerOptions, type FileFollowerStats } from './file-follower.js';
 export {
   JournalFollower,
   journalctlArgs,
@@ -12,4 +12,4 @@ export {
   type JournalPosition,
 } from './journal.js';
 export { LineSplitter, type ScanResult } from './lines.js';
-export type { Follower, FollowerCallbacks, FollowerStatus } from './types.js';
+export type { FilePosition, Follower, FollowerCallbacks, FollowerStatus } from './types.js';

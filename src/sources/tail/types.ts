@@ -3,6 +3,20 @@
 // reports whether its input is currently readable. Nothing here knows what the
 // lines mean; sources (Postfix, later Sun MTA and Dovecot) parse them.
 
+/** Where a file follower is: JSON-serialisable, to be saved with the consumer's state. */
+export interface FilePosition {
+  dev: number;
+  ino: number;
+  /** byte offset just after the last delivered line */
+  offset: number;
+  /**
+   * Base64 of the (up to 32) bytes just before `offset`. Set on every delivered
+   * position; when present on resume, those bytes must still be there, which
+   * tells a reused inode number or rewritten content from the saved file.
+   */
+  check?: string;
+}
+
 /** The state of a follower's input, reported on every change. */
 export type FollowerStatus = { ok: true } | { ok: false; reason: string };
 

@@ -3,7 +3,7 @@
 // the file (so errors name key and line); probeSpecs() turns entries into ProbeSpecs.
 
 import path from 'node:path';
-import type { CheckProtocol } from '../model/checks.js';
+import type { CheckProtocol } from '../../model/checks.js';
 
 export type TlsMode = 'none' | 'implicit' | 'starttls';
 

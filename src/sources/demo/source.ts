@@ -4,8 +4,8 @@
 // a bounce). Deterministic, so two runs show the same figures at the same step.
 
 import os from 'node:os';
-import type { Application, Channel, MailSystem } from '../model/mail-system.js';
-import { registerSource, type Source } from './registry.js';
+import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
+import type { Source } from '../registry.js';
 
 type Step = (d: Demo) => void;
 
@@ -18,24 +18,17 @@ interface Demo {
 }
 
 function receive(d: Demo, ch: Channel, octets: number, rcpts: number): void {
+  d.model.countTraffic(d.app, ch, 'received', { messages: 1, volume: octets, recipients: rcpts });
+  // the demo's queue is on the MTA's totals (and the smtp group's, set where it defers)
   const c = d.app.mta!.counters;
-  for (const t of [ch, c]) {
-    t.receivedMessages++;
-    t.receivedVolume += octets;
-    t.receivedRecipients += rcpts;
-  }
   c.storedMessages++;
   c.storedVolume += octets;
   c.storedRecipients += rcpts;
 }
 
 function deliver(d: Demo, ch: Channel, octets: number, rcpts: number): void {
+  d.model.countTraffic(d.app, ch, 'transmitted', { messages: 1, volume: octets, recipients: rcpts });
   const c = d.app.mta!.counters;
-  for (const t of [ch, c]) {
-    t.transmittedMessages++;
-    t.transmittedVolume += octets;
-    t.transmittedRecipients += rcpts;
-  }
   c.storedMessages = Math.max(0, c.storedMessages - 1);
   c.storedVolume = Math.max(0, c.storedVolume - octets);
   c.storedRecipients = Math.max(0, c.storedRecipients - rcpts);
@@ -152,5 +145,3 @@ export class DemoSource implements Source {
     clearInterval(this.timer);
   }
 }
-
-registerSource('demo', (settings) => (settings.demo ? new DemoSource() : undefined));

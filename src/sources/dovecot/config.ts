@@ -1,5 +1,5 @@
-// The `dovecot:` part of the configuration (schema fragment, types, reader), wired into
-// config.ts. Example:
+// The `dovecot:` section (schema fragment, types, reader) and the --dovecot-* flags, for
+// the source's declaration (index.ts). Example:
 //   dovecot:
 //     log: /var/log/dovecot.log     # or  journal: dovecot.service  (or true)
 //     config: /etc/dovecot/dovecot.conf   # passed to doveadm as -c (default: doveadm's own)
@@ -11,8 +11,8 @@
 //     imap: {host: mail.example.org, port: 993, tls: implicit, master: admin, password: ...,
 //            users: [a@example.org]}  # users besides those the log shows logging in
 
-import path from 'node:path';
-import { ACCESS_SERVICES as SERVICES, type AccessService as DovecotService } from '../model/services.js';
+import { ACCESS_SERVICES as SERVICES, type AccessService as DovecotService } from '../../model/services.js';
+import type { FlagDeclaration, SettingsInput } from '../registry.js';
 
 export interface DovecotSettings {
   log?: string;
@@ -91,13 +91,24 @@ export function dovecotDefaults(): DovecotSettings {
   return { doveadm: 'doveadm', quotaInterval: 300, whoInterval: 30, quotaWarnPercent: 90, services: ['imap', 'pop3'], quotaMethod: 'doveadm' };
 }
 
-/** Settings from the file's `dovecot:` (paths relative to the file's directory). */
-export function dovecotFromFile(f: DovecotFile, baseDir: string): DovecotSettings {
+export const dovecotFlags: readonly FlagDeclaration[] = [
+  { flags: '--dovecot-log <path>', description: 'follow this Dovecot log file (service statistics)' },
+  { flags: '--dovecot-config <path>', description: 'dovecot.conf for doveadm (quotas, doveadm who)' },
+];
+
+/** The file's section, then `--dovecot-log PATH` and `--dovecot-config PATH` over it. */
+export function dovecotSettings({ file, flags, filePath, flagPath }: SettingsInput<DovecotFile>): DovecotSettings | undefined {
+  const s = file && dovecotFromFile(file, filePath);
+  return dovecotFromFlags(s, { dovecotLog: flags.dovecotLog as string | undefined, dovecotConfig: flags.dovecotConfig as string | undefined }, flagPath);
+}
+
+/** Settings from the file's `dovecot:` (`filePath` resolves against the file's directory). */
+function dovecotFromFile(f: DovecotFile, filePath: (p: string) => string): DovecotSettings {
   const d = dovecotDefaults();
   return {
-    log: f.log && path.resolve(baseDir, f.log),
+    log: f.log && filePath(f.log),
     journal: f.journal === undefined || f.journal === false ? undefined : { unit: f.journal === true ? undefined : f.journal },
-    config: f.config && path.resolve(baseDir, f.config),
+    config: f.config && filePath(f.config),
     doveadm: f.doveadm ?? d.doveadm,
     quotaInterval: f.quotaInterval ?? d.quotaInterval,
     whoInterval: f.whoInterval ?? d.whoInterval,
@@ -115,15 +126,18 @@ export function dovecotFromFile(f: DovecotFile, baseDir: string): DovecotSetting
   };
 }
 
-/** `--dovecot-log PATH` and `--dovecot-config PATH` over what the file said. */
-export function dovecotFromFlags(s: DovecotSettings | undefined, flags: { dovecotLog?: string; dovecotConfig?: string }): DovecotSettings | undefined {
+function dovecotFromFlags(
+  s: DovecotSettings | undefined,
+  flags: { dovecotLog?: string; dovecotConfig?: string },
+  flagPath: (p: string) => string,
+): DovecotSettings | undefined {
   if (!flags.dovecotLog && !flags.dovecotConfig) return s;
   const out = s ?? dovecotDefaults();
   if (flags.dovecotLog) {
-    out.log = path.resolve(flags.dovecotLog);
+    out.log = flagPath(flags.dovecotLog);
     out.journal = undefined;
   }
-  if (flags.dovecotConfig) out.config = path.resolve(flags.dovecotConfig);
+  if (flags.dovecotConfig) out.config = flagPath(flags.dovecotConfig);
   return out;
 }
 

@@ -9,10 +9,10 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import si from 'systeminformation';
-import type { Logger } from '../log.js';
-import type { DiskUsage } from '../model/disks.js';
-import type { MailSystem, SourceInput } from '../model/mail-system.js';
-import { registerSource, type Source } from './registry.js';
+import type { Logger } from '../../log.js';
+import type { DiskUsage } from '../../model/disks.js';
+import type { MailSystem, SourceInput } from '../../model/mail-system.js';
+import type { Source } from '../registry.js';
 
 export interface Mounted {
   mount: string;
@@ -87,7 +87,6 @@ export class DiskSource implements Source {
       model.disks.set(i + 1, { index: i + 1, path: p, mountPoint: '', totalBytes: 0, availBytes: 0, reason: '' });
       this.inputs.set(i + 1, model.addInput(`disk ${p}`, p));
     });
-    model.disksVersion++;
     // read before the agent answers, so the first walk and the first alarm check see figures;
     // bounded (df, then each path, at most timeoutMs): a hung mount must not stall the agent
     await this.refresh();
@@ -131,7 +130,7 @@ export class DiskSource implements Source {
       Object.assign(d, r, { lastStat: now, reason: '' });
       model.inputStatus(input, true);
       // the row is served from its first reading on (madman-alarms.ts)
-      if (first) model.disksVersion++;
+      if (first) model.disks.touch();
     } catch (err) {
       if (d.reason === '') this.log?.warn({ path: d.path, err: (err as Error).message }, 'cannot read disk');
       d.reason = (err as Error).message;
@@ -143,5 +142,3 @@ export class DiskSource implements Source {
     if (this.timer) clearInterval(this.timer);
   }
 }
-
-registerSource('disks', (settings) => (settings.disks.paths.length ? new DiskSource(settings.disks.paths, settings.disks.interval) : undefined));

@@ -1,0 +1,380 @@
+// The one way a source follows a log. A LogSource follows a file (rotation-safe) or the
+// systemd journal (src/sources/tail/), hands each line or entry to the source's LogReader,
+// counts the lines read and those the reader did not understand, keeps the log's
+// madmanSourceTable row (ok, or failing and why), and saves the model's counters of the
+// source's applications, the reader's in-flight state, the counts and the log position in
+// one checkpoint (state/checkpoint.ts), at most once a second and at stop: after a crash,
+// kill -9 included, the source resumes exactly after the last line the checkpoint counted.
+//
+// Use: `open()` restores the checkpoint (the model's counters first, then the reader's
+// state, through `reader(saved)`) and returns the reader; the source may then prepare
+// (e.g. declare an application a queue needs) before `follow()` starts reading. Side logs
+// (Exim's rejectlog and paniclog beside its mainlog) are followed into the same reader and
+// checkpoint, each with its own row, counts and position.
+
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { systemClock } from '../../clock.js';
+import type { Logger } from '../../log.js';
+import type { Application, MailSystem, OperStatus, SourceInput } from '../../model/mail-system.js';
+import { restoreModel, snapshotModel, type ModelSnapshot } from '../../model/persist.js';
+import { Checkpoint } from '../../state/checkpoint.js';
+import { CheckpointSaver, type SaverClock } from '../../state/checkpoint-saver.js';
+import { FileFollower, JournalFollower, type FilePosition, type FollowerStatus, type JournalEntry, type JournalPosition } from '../tail/index.js';
+
+/** What a source plugs into a LogSource: it understands lines and keeps in-flight state. */
+export interface LogReader<State extends object> {
+  /**
+   * Applies one line of a log file; false when it was not understood (counted in
+   * madmanSourceUnparsedLines). `side` is the key of the side log it comes from (undefined:
+   * the main log).
+   */
+  line(text: string, side?: string): boolean;
+  /** applies one journal entry (needed when the source follows the journal); false when not understood */
+  entry?(e: JournalEntry): boolean;
+  /** its in-flight state: the keys it adds to the checkpoint (plain JSON) */
+  state(): State;
+}
+
+/** Where the log is: a file, or the journal (of one unit, or of entries with these SYSLOG_IDENTIFIERs). */
+export interface LogInput {
+  file?: string;
+  journal?: { unit?: string; identifiers?: string[] };
+}
+
+export type LogPosition = FilePosition | JournalPosition;
+
+/** Where a followed file is, and its counts. */
+export interface TrackState {
+  lines: number;
+  unparsed: number;
+  position?: LogPosition;
+}
+
+/**
+ * A LogSource's checkpoint: the reader's keys beside the model, the main log's counts and
+ * position, and those of each side log (reserved keys: version, model, lines, unparsed,
+ * position, side).
+ */
+export type LogCheckpoint<State extends object> = State & {
+  version: 1;
+  model: ModelSnapshot;
+  /** madmanSourceLines and madmanSourceUnparsedLines (absent from checkpoints older than the kit) */
+  lines?: number;
+  unparsed?: number;
+  position?: LogPosition;
+  side?: Record<string, TrackState>;
+};
+
+/** A file followed beside the main log (Exim's rejectlog and paniclog), into the same reader and checkpoint. */
+export interface SideLog {
+  /** given to the reader with each line, and the key of its counts in the checkpoint */
+  key: string;
+  /** its madmanSourceTable row: `exim paniclog` */
+  input: string;
+  file: string;
+}
+
+export interface LogSourceOptions<State extends object, R extends LogReader<State>> {
+  /** the checkpoint's name: `<stateDir>/<checkpoint>.json` */
+  checkpoint: string;
+  /** the madmanSourceTable row: `postfix log` */
+  input: string;
+  log: LogInput;
+  stateDir: string;
+  /** --from-start: read the log from its beginning (when there is no checkpoint yet) */
+  fromStart: boolean;
+  /** checks the reader's keys of a checkpoint read back (a damaged file fails the start) */
+  isState(v: Record<string, unknown>): boolean;
+  /** makes the reader; `saved` (its keys of the checkpoint) is given after the model's counters were restored */
+  reader(saved: State | undefined): R;
+  /** the applications whose rows the checkpoint keeps */
+  owns(app: Application): boolean;
+  /** the counts of a checkpoint written before the kit (the reader's state held them) */
+  legacyCounts?(saved: State): { lines: number; unparsed: number };
+  /** rotated files to read whole before the log, oldest first, when backfilling (--from-start, no checkpoint) */
+  backfill?(): Promise<string[]>;
+  /** files followed beside the main log, each with its own row and counts, in the same checkpoint */
+  side?: readonly SideLog[];
+  /** a log became unreadable (`ok: false`, once per distinct reason) or readable again; `side`: which side log */
+  onStatus?(status: FollowerStatus, side?: string): void;
+  /** time of checkpoint saves (tests) */
+  clock?: SaverClock;
+}
+
+/** One followed log: its row, counts and follower. */
+interface Track {
+  /** undefined: the main log */
+  key?: string;
+  name: string;
+  log: LogInput;
+  row?: SourceInput;
+  follower?: FileFollower | JournalFollower;
+  lines: number;
+  unparsed: number;
+  savedPosition?: LogPosition;
+}
+
+export class LogSource<State extends object, R extends LogReader<State>> {
+  /** the checkpoint this start resumed from */
+  resumed = false;
+  private readerObj?: R;
+  private readonly main: Track;
+  private readonly sides: Track[];
+  private following = false;
+  private backfilled = false;
+  private progressTimer?: NodeJS.Timeout;
+  private readonly checkpointFile: Checkpoint<LogCheckpoint<State>>;
+  private readonly saver: CheckpointSaver<LogCheckpoint<State>, LogPosition>;
+
+  constructor(
+    private readonly model: MailSystem,
+    private readonly log: Logger,
+    private readonly opts: LogSourceOptions<State, R>,
+  ) {
+    if (!opts.log.file && !opts.log.journal) throw new Error(`${opts.input}: neither a file nor the journal`);
+    this.main = { name: opts.input, log: opts.log, lines: 0, unparsed: 0 };
+    this.sides = (opts.side ?? []).map((s) => ({ key: s.key, name: s.input, log: { file: s.file }, lines: 0, unparsed: 0 }));
+    this.checkpointFile = new Checkpoint(opts.stateDir, opts.checkpoint, (v): v is LogCheckpoint<State> => {
+      const o = v as Record<string, unknown> | null;
+      return typeof o === 'object' && o !== null && o.version === 1 && typeof o.model === 'object' && o.model !== null && opts.isState(o);
+    });
+    this.saver = new CheckpointSaver(this.checkpointFile, (p) => this.body(p), log, (at) => {
+      for (const t of this.tracks()) if (t.row) t.row.lastCheckpoint = at;
+    }, opts.clock);
+  }
+
+  /** Lines (or journal entries) read from the main log. */
+  get lines(): number {
+    return this.main.lines;
+  }
+
+  /** Lines of the main log the reader did not understand. */
+  get unparsed(): number {
+    return this.main.unparsed;
+  }
+
+  /** The reader (after open()). */
+  get reader(): R {
+    if (!this.readerObj) throw new Error(`${this.opts.input}: open() first`);
+    return this.readerObj;
+  }
+
+  /** The main log's madmanSourceTable row (after open()). */
+  get input(): SourceInput {
+    if (!this.main.row) throw new Error(`${this.opts.input}: open() first`);
+    return this.main.row;
+  }
+
+  /** Restores the checkpoint (if any) into the model and a new reader; registers the logs' rows. */
+  open(): R {
+    const saved = this.checkpointFile.load();
+    let state: State | undefined;
+    if (saved) {
+      // Counters first: the reader's restore re-opens the sessions still open on these rows.
+      restoreModel(this.model, saved.model);
+      const { version: _v, model: _m, lines, unparsed, position, side, ...rest } = saved;
+      state = rest as unknown as State;
+      const legacy = lines === undefined ? this.opts.legacyCounts?.(state) : undefined;
+      this.main.lines = lines ?? legacy?.lines ?? 0;
+      this.main.unparsed = unparsed ?? legacy?.unparsed ?? 0;
+      this.main.savedPosition = position;
+      for (const t of this.sides) {
+        const st = side?.[t.key!];
+        if (!st) continue;
+        t.lines = st.lines;
+        t.unparsed = st.unparsed;
+        t.savedPosition = st.position;
+      }
+      this.resumed = true;
+      this.log.info({ file: this.checkpointFile.file, lines: this.main.lines }, 'resumed from checkpoint');
+    }
+    this.readerObj = this.opts.reader(state);
+    const j = this.opts.log.journal;
+    if (j && !this.readerObj.entry) throw new Error(`${this.opts.input}: this reader cannot read journal entries`);
+    for (const t of this.tracks()) {
+      const tj = t.log.journal;
+      t.row = this.model.addInput(t.name, tj ? `journal${tj.unit ? ` ${tj.unit}` : ''}` : t.log.file!);
+      counted(t);
+    }
+    return this.readerObj;
+  }
+
+  /** Reads the rotated files `backfill` names, when backfilling (--from-start, no checkpoint); once. */
+  async backfill(): Promise<void> {
+    if (!this.readerObj) this.open();
+    if (this.backfilled || !this.opts.backfill || !this.opts.fromStart || this.resumed) return;
+    this.backfilled = true;
+    for (const f of await this.opts.backfill()) await this.readWhole(f);
+  }
+
+  /** Backfills if asked (and not done), then follows the logs (reading starts at once; this does not wait for lines). */
+  async follow(): Promise<void> {
+    await this.backfill();
+    for (const t of this.tracks()) this.startTrack(t);
+    this.following = true;
+  }
+
+  /** Saves the checkpoint now (after a change outside the log, e.g. a `counters clear`). */
+  save(): void {
+    this.saver.save(this.mainPosition());
+  }
+
+  /** Stops following and saves the final checkpoint (none when reading never started). */
+  async stop(): Promise<void> {
+    clearInterval(this.progressTimer);
+    await Promise.all(this.tracks().map((t) => t.follower?.stop()));
+    if (this.following) this.saver.flush(this.mainPosition());
+    else this.saver.cancel();
+  }
+
+  /**
+   * Sets the operational status of applications (e.g. down while their log is unreadable:
+   * their state is unknown), stamping lastChange when it changes.
+   */
+  static setStatus(apps: Iterable<Application>, status: OperStatus, at = systemClock()): void {
+    for (const a of apps) {
+      if (a.operStatus === status) continue;
+      a.operStatus = status;
+      a.lastChange = at;
+    }
+  }
+
+  /** The applications of the model this source's checkpoint keeps. */
+  applications(): Application[] {
+    return [...this.model.applications.values()].filter((a) => this.opts.owns(a));
+  }
+
+  private tracks(): Track[] {
+    return [this.main, ...this.sides];
+  }
+
+  private mainPosition(): LogPosition | undefined {
+    return this.main.follower?.position() ?? this.main.savedPosition;
+  }
+
+  private startTrack(t: Track): void {
+    const reader = this.readerObj!;
+    const fromStart = this.opts.fromStart && !this.resumed;
+    const onStatus = (s: FollowerStatus) => this.status(t, s);
+    const onError = (err: Error) => this.log.error({ err: err.message }, `applying ${t.name} lines failed`);
+    const j = t.log.journal;
+    const pos = t.savedPosition;
+    const key = t.key;
+    if (j) {
+      t.follower = new JournalFollower({
+        units: j.unit ? [j.unit] : undefined,
+        identifiers: j.unit ? undefined : j.identifiers,
+        fromStart,
+        position: pos && 'cursor' in pos ? pos : undefined,
+        onStatus,
+        onError,
+        onBatch: (entries, p) => {
+          let i = 0;
+          let bad = 0;
+          try {
+            for (; i < entries.length; i++) if (!reader.entry!(entries[i]!)) bad++;
+          } finally {
+            this.applied(t, entries.length, bad + entries.length - i, p);
+          }
+        },
+      });
+    } else {
+      const follower = new FileFollower(t.log.file!, {
+        fromStart,
+        position: pos && 'ino' in pos ? pos : undefined,
+        onStatus,
+        onError,
+        onBatch: (lines, p) => {
+          let i = 0;
+          let bad = 0;
+          try {
+            for (; i < lines.length; i++) if (!reader.line(lines[i]!, key)) bad++;
+          } finally {
+            this.applied(t, lines.length, bad + lines.length - i, p);
+          }
+        },
+      });
+      t.follower = follower;
+      if (t === this.main && fromStart && process.stderr.isTTY) this.showProgress(follower);
+    }
+    t.follower.start();
+  }
+
+  /**
+   * After a batch: `n` read, `bad` of them not understood (a line the reader threw on, and
+   * those after it, count as not understood: the follower does not deliver them again).
+   */
+  private applied(t: Track, n: number, bad: number, p: LogPosition): void {
+    t.lines += n;
+    t.unparsed += bad;
+    counted(t);
+    // the checkpoint takes every log's position as delivered now (batches are applied whole);
+    // none before the main log has one (a checkpoint without it would skip the main log)
+    const main = t === this.main ? p : this.mainPosition();
+    if (main !== undefined) this.saver.saved(main, n === 0);
+  }
+
+  private status(t: Track, s: FollowerStatus): void {
+    const i = t.row;
+    if (!i) return;
+    const wasOk = i.ok;
+    this.model.inputStatus(i, s.ok, s.ok ? '' : s.reason);
+    if (!s.ok) this.log.error({ log: i.input, reason: s.reason }, `${t.name} unreadable; retrying`);
+    else if (!wasOk) this.log.warn({ log: i.input }, `${t.name} readable again`);
+    this.opts.onStatus?.(s, t.key);
+  }
+
+  /** What is checkpointed (by the saver, at most once a second and at stop). */
+  private body(position: LogPosition | undefined): LogCheckpoint<State> | undefined {
+    const r = this.readerObj;
+    if (!r) return undefined;
+    const cp = {
+      version: 1,
+      model: snapshotModel(this.model, this.opts.owns),
+      ...r.state(),
+      lines: this.main.lines,
+      unparsed: this.main.unparsed,
+      position,
+    } as LogCheckpoint<State>;
+    if (this.sides.length) {
+      cp.side = {};
+      for (const t of this.sides) cp.side[t.key!] = { lines: t.lines, unparsed: t.unparsed, position: t.follower?.position() ?? t.savedPosition };
+    }
+    return cp;
+  }
+
+  /** A rotated file, start to end (backfill only: it is written no more). */
+  private async readWhole(file: string): Promise<void> {
+    const reader = this.readerObj!;
+    const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+    for await (const l of rl) {
+      this.main.lines++;
+      if (!reader.line(l)) this.main.unparsed++;
+    }
+    counted(this.main);
+    this.log.info({ file }, 'backfilled');
+  }
+
+  private showProgress(f: FileFollower): void {
+    const draw = () => {
+      const { offset, size } = f.progress();
+      const pct = size ? Math.min(100, Math.floor((offset * 100) / size)) : 100;
+      const bar = '#'.repeat(Math.floor(pct / 4)).padEnd(25, '.');
+      process.stderr.write(`\rreading ${f.path} [${bar}] ${pct}%`);
+      if (pct >= 100) {
+        process.stderr.write('\n');
+        clearInterval(this.progressTimer);
+      }
+    };
+    this.progressTimer = setInterval(draw, 200);
+    this.progressTimer.unref();
+  }
+}
+
+/** The track's counts into its madmanSourceTable row. */
+function counted(t: Track): void {
+  if (!t.row) return;
+  t.row.lines = t.lines;
+  t.row.unparsed = t.unparsed;
+}
