@@ -33,6 +33,8 @@ describe('e2e: madman reading a real Exim 4.96, checked over SNMP', function () 
     x = await startExim({ queueInterval: '30m' });
     const exim = {
       log: x.mainlog,
+      rejectLog: x.rejectlog,
+      panicLog: x.paniclog,
       queue: [...x.eximCommand, '-bp'],
       queueInterval: 1,
       hostname: 'mx',
@@ -95,8 +97,21 @@ describe('e2e: madman reading a real Exim 4.96, checked over SNMP', function () 
 
   it('applTable: the MTA, its version and start from the daemon\'s line, its associations', async function () {
     const a = rows(await walk(target, 'applTable')).get(app)!;
-    expect(a).to.deep.include({
+    const uptime = Number(await getValue(target, 'SNMPv2-MIB::sysUpTime.0'));
+    // TimeStamps: the daemon started before the agent (0); the last traffic after
+    for (const c of ['applLastInboundActivity', 'applLastOutboundActivity']) {
+      expect(Number(a[c]), c).to.be.above(0);
+      expect(Number(a[c]), c).to.be.at.most(uptime);
+    }
+    expect(a).to.deep.equal({
       applName: 'exim MTA on mx',
+      applDirectoryName: '',
+      applURL: '',
+      applUptime: '0',
+      applLastChange: '0',
+      applOutboundAssociations: '0',
+      applLastInboundActivity: a.applLastInboundActivity,
+      applLastOutboundActivity: a.applLastOutboundActivity,
       applVersion: 'Exim 4.96',
       applOperStatus: 'up',
       applDescription: 'Exim mail transfer agent on mx',
@@ -108,6 +123,24 @@ describe('e2e: madman reading a real Exim 4.96, checked over SNMP', function () 
       applFailedOutboundAssociations: '1',
       applRejectedInboundAssociations: '0',
     });
+  });
+
+  it('madmanSourceTable: the three logs and the queue, read and understood', async function () {
+    const e = x!;
+    const src = [...rows(await walk(target, 'madmanSourceTable')).values()].map((r) => [r.madmanSourceName, r.madmanSourceInput, r.madmanSourceStatus, r.madmanSourceStatusText, r.madmanSourceLines, r.madmanSourceUnparsedLines]);
+    const count = (text: string) => String(text.split('\n').filter((l) => l !== '').length);
+    expect(src).to.deep.equal([
+      ['exim log', e.mainlog, 'ok', '', count(e.readLog()), '0'],
+      // 4 refusals and the failed AUTH, and the header lines of the refusal after DATA
+      ['exim rejectlog', e.rejectlog, 'ok', '', count(e.readLog('reject')), '0'],
+      // no panic: Exim has not made the file, which is no failure
+      ['exim paniclog', e.paniclog, 'ok', '', '0', '0'],
+      // the queue's lines: the messages of every reading so far
+      ['exim queue', [...e.eximCommand, '-bp'].join(' '), 'ok', '', src[3]![4], '0'],
+    ]);
+    expect(e.readLog('panic')).to.equal('');
+    // (the last reading alone listed the 4 messages waiting)
+    expect(Number(src[3]![4])).to.be.at.least(4);
   });
 
   it('mtaTable: received, transmitted, stored, loops', async function () {
@@ -122,7 +155,7 @@ describe('e2e: madman reading a real Exim 4.96, checked over SNMP', function () 
       mtaTransmittedMessages: '8',
       mtaReceivedVolume: String(kOctets(sum(f.arrivalSize))),
       mtaStoredVolume: String(kOctets(stored.reduce((s, m) => s + f.arrivalSize.get(m)!, 0))),
-      mtaTransmittedVolume: String(kOctets(f.deliverySizes.reduce((s, d) => s + d, 0))),
+      mtaTransmittedVolume: String(kOctets(sum(f.deliverySize))),
       mtaReceivedRecipients: '16',
       mtaStoredRecipients: '4',
       mtaTransmittedRecipients: '10',
@@ -162,7 +195,7 @@ describe('e2e: madman reading a real Exim 4.96, checked over SNMP', function () 
 
     expect(without(r('smtp'))).to.deep.equal(w({
       mtaGroupName: 'smtp', mtaGroupDescription: `Inbound SMTP on port ${x!.port} (smtp)`, mtaGroupHierarchy: '-1',
-      mtaGroupMailProtocol: `NETWORK-SERVICES-MIB::applTCPProtoID.${x!.port}`,
+      mtaGroupMailProtocol: `applTCPProtoID.${x!.port}`,
       // local, multi, deferred, tempfail, bounced, frozen, esmtps, loop
       mtaGroupReceivedMessages: '8', mtaGroupReceivedVolume: String(kOctets(sum(f.arrivalSize, f.arrivalPort, x!.port))), mtaGroupReceivedRecipients: '11',
       // rejected RCPT, temporarily, after DATA
@@ -171,28 +204,28 @@ describe('e2e: madman reading a real Exim 4.96, checked over SNMP', function () 
     }));
     expect(without(r('submission'))).to.deep.equal(w({
       mtaGroupName: 'submission', mtaGroupDescription: `Message submission on port ${x!.submissionPort} (submission)`, mtaGroupHierarchy: '-1',
-      mtaGroupMailProtocol: `NETWORK-SERVICES-MIB::applTCPProtoID.${x!.submissionPort}`,
+      mtaGroupMailProtocol: `applTCPProtoID.${x!.submissionPort}`,
       mtaGroupReceivedMessages: '2', mtaGroupReceivedVolume: String(kOctets(sum(f.arrivalSize, f.arrivalPort, x!.submissionPort))), mtaGroupReceivedRecipients: '2',
       mtaGroupAccumulatedInboundAssociations: '3',
     }));
     expect(without(r('local'))).to.deep.equal(w({
       mtaGroupName: 'local', mtaGroupDescription: 'Messages from local processes (Exim called as sendmail, -bs, -bS)', mtaGroupHierarchy: '-1',
-      mtaGroupMailProtocol: 'SNMPv2-SMI::zeroDotZero',
+      mtaGroupMailProtocol: 'zeroDotZero',
       mtaGroupReceivedMessages: '1', mtaGroupReceivedVolume: String(kOctets(f.arrivalSize.get(id.localSubmission)!)), mtaGroupReceivedRecipients: '1',
     }));
     expect(without(r('bounce'))).to.deep.equal(w({
       mtaGroupName: 'bounce', mtaGroupDescription: 'Delivery status notifications made by Exim (bounces)', mtaGroupHierarchy: '-1',
-      mtaGroupMailProtocol: 'SNMPv2-SMI::zeroDotZero',
+      mtaGroupMailProtocol: 'zeroDotZero',
       mtaGroupReceivedMessages: '2', mtaGroupReceivedVolume: String(kOctets(f.arrivalSize.get(id.bounce)! + f.arrivalSize.get(id.loopBounce)!)), mtaGroupReceivedRecipients: '2',
     }));
     expect(without(r('local_delivery'))).to.deep.equal(w({
       mtaGroupName: 'local_delivery', mtaGroupDescription: 'Deliveries by the Exim transport local_delivery', mtaGroupHierarchy: '-2',
-      mtaGroupMailProtocol: 'SNMPv2-SMI::zeroDotZero',
+      mtaGroupMailProtocol: 'zeroDotZero',
       mtaGroupTransmittedMessages: '5', mtaGroupTransmittedVolume: String(kOctets(sum(f.deliverySize, f.deliveryTransport, 'local_delivery'))), mtaGroupTransmittedRecipients: '6',
     }));
     expect(without(r('remote_smtp'))).to.deep.equal(w({
       mtaGroupName: 'remote_smtp', mtaGroupDescription: 'Deliveries by the Exim transport remote_smtp', mtaGroupHierarchy: '-2',
-      mtaGroupMailProtocol: 'NETWORK-SERVICES-MIB::applTCPProtoID.25',
+      mtaGroupMailProtocol: 'applTCPProtoID.25',
       mtaGroupTransmittedMessages: '3', mtaGroupTransmittedVolume: String(kOctets(sum(f.deliverySize, f.deliveryTransport, 'remote_smtp'))), mtaGroupTransmittedRecipients: '4',
       mtaGroupAccumulatedOutboundAssociations: '5', mtaGroupFailedOutboundAssociations: '1', mtaGroupOutboundConnectFailureReason: 'Connection refused',
       // the deferred and the 451 wait for remote_smtp
@@ -201,7 +234,7 @@ describe('e2e: madman reading a real Exim 4.96, checked over SNMP', function () 
     }));
     expect(without(r('routing'))).to.deep.equal(w({
       mtaGroupName: 'routing', mtaGroupDescription: "Addresses Exim's routers failed or deferred before choosing a transport", mtaGroupHierarchy: '-2',
-      mtaGroupMailProtocol: 'SNMPv2-SMI::zeroDotZero',
+      mtaGroupMailProtocol: 'zeroDotZero',
       // the message routed to this host (frozen) and the loop's bounce to an unroutable sender (frozen)
       mtaGroupStoredMessages: '2', mtaGroupStoredVolume: String(kOctets(f.arrivalSize.get(id.frozen)! + f.arrivalSize.get(id.loopBounce)!)), mtaGroupStoredRecipients: '2',
       mtaGroupOldestMessageId: id.frozen, mtaGroupLoopsDetected: '1',
@@ -297,7 +330,7 @@ describe('e2e: madman reading a real Exim 4.96, checked over SNMP', function () 
     expect(assoc.startsWith(`mtaGroupAssociationIndex.${group.get('smtp')}.`)).to.equal(true);
     const n = assoc.split('.').pop()!;
     expect(await getValue(target, `NETWORK-SERVICES-MIB::assocRemoteApplication.${app}.${n}`)).to.equal('127.0.0.1');
-    expect(await getValue(target, `NETWORK-SERVICES-MIB::assocType.${app}.${n}`)).to.equal('peerresponder');
+    expect(await getValue(target, `NETWORK-SERVICES-MIB::assocApplicationType.${app}.${n}`)).to.equal('peerresponder');
     expect(await getValue(target, `NETWORK-SERVICES-MIB::assocApplicationProtocol.${app}.${n}`)).to.equal(`NETWORK-SERVICES-MIB::applTCPProtoID.${x!.port}`);
     expect(await getValue(target, `NETWORK-SERVICES-MIB::applInboundAssociations.${app}`)).to.equal('1');
     sock.end('QUIT\r\n');
@@ -311,15 +344,15 @@ interface Facts {
   arrivalSize: Map<string, number>;
   /** message id -> listener port (I=) */
   arrivalPort: Map<string, number>;
-  /** `=>`/`->`/`>>` lines: S= and the transport, in order */
+  /** S= of every `=>`/`->`/`>>` line */
   deliverySizes: number[];
+  /** "id transport" -> S= of the message's first delivery by that transport (a message's volume counts once per group) */
   deliverySize: Map<string, number>;
   deliveryTransport: Map<string, string>;
 }
 
 function facts(log: string): Facts {
   const f: Facts = { arrivalSize: new Map(), arrivalPort: new Map(), deliverySizes: [], deliverySize: new Map(), deliveryTransport: new Map() };
-  let k = 0;
   for (const l of log.split('\n')) {
     let m = /^\S+ \S+ (\S{16}) <= .* S=(\d+)/.exec(l);
     if (m) {
@@ -327,11 +360,14 @@ function facts(log: string): Facts {
       const port = / I=\[127\.0\.0\.1\]:(\d+) /.exec(l);
       if (port) f.arrivalPort.set(m[1]!, Number(port[1]));
     }
-    m = /^\S+ \S+ \S{16} (=>|->|>>) .* T=(\S+) S=(\d+)/.exec(l);
+    m = /^\S+ \S+ (\S{16}) (=>|->|>>) .* T=(\S+) S=(\d+)/.exec(l);
     if (m) {
-      f.deliverySizes.push(Number(m[3]));
-      f.deliverySize.set(String(k), Number(m[3]));
-      f.deliveryTransport.set(String(k++), m[2]!);
+      f.deliverySizes.push(Number(m[4]));
+      const key = `${m[1]} ${m[3]}`;
+      if (!f.deliverySize.has(key)) {
+        f.deliverySize.set(key, Number(m[4]));
+        f.deliveryTransport.set(key, m[3]!);
+      }
     }
   }
   return f;

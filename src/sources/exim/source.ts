@@ -38,7 +38,7 @@ export class EximSource implements Source {
     const s = this.settings;
     const side: SideLog[] = [];
     if (s.log && s.rejectLog) side.push({ key: 'reject', input: 'exim rejectlog', file: s.rejectLog });
-    if (s.log && s.panicLog) side.push({ key: 'panic', input: 'exim paniclog', file: s.panicLog });
+    if (s.log && s.panicLog) side.push({ key: 'panic', input: 'exim paniclog', file: s.panicLog, absentOk: true });
     const tail = (this.tail = new LogSource<EximState, EximLog>(model, log, {
       checkpoint: 'exim',
       input: 'exim log',

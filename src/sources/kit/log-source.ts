@@ -73,6 +73,8 @@ export interface SideLog {
   /** its madmanSourceTable row: `exim paniclog` */
   input: string;
   file: string;
+  /** the file's absence is the normal state (Exim creates its paniclog at the first panic): its row stays ok meanwhile */
+  absentOk?: boolean;
 }
 
 export interface LogSourceOptions<State extends object, R extends LogReader<State>> {
@@ -106,6 +108,7 @@ export interface LogSourceOptions<State extends object, R extends LogReader<Stat
 interface Track {
   /** undefined: the main log */
   key?: string;
+  absentOk?: boolean;
   name: string;
   log: LogInput;
   row?: SourceInput;
@@ -134,7 +137,7 @@ export class LogSource<State extends object, R extends LogReader<State>> {
   ) {
     if (!opts.log.file && !opts.log.journal) throw new Error(`${opts.input}: neither a file nor the journal`);
     this.main = { name: opts.input, log: opts.log, lines: 0, unparsed: 0 };
-    this.sides = (opts.side ?? []).map((s) => ({ key: s.key, name: s.input, log: { file: s.file }, lines: 0, unparsed: 0 }));
+    this.sides = (opts.side ?? []).map((s) => ({ key: s.key, name: s.input, log: { file: s.file }, absentOk: s.absentOk, lines: 0, unparsed: 0 }));
     this.checkpointFile = new Checkpoint(opts.stateDir, opts.checkpoint, (v): v is LogCheckpoint<State> => {
       const o = v as Record<string, unknown> | null;
       return typeof o === 'object' && o !== null && o.version === 1 && typeof o.model === 'object' && o.model !== null && opts.isState(o);
@@ -315,9 +318,10 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     if (main !== undefined) this.saver.saved(main, n === 0);
   }
 
-  private status(t: Track, s: FollowerStatus): void {
+  private status(t: Track, st: FollowerStatus): void {
     const i = t.row;
     if (!i) return;
+    const s: FollowerStatus = !st.ok && t.absentOk && st.code === 'ENOENT' ? { ok: true } : st;
     const wasOk = i.ok;
     this.model.inputStatus(i, s.ok, s.ok ? '' : s.reason);
     if (!s.ok) this.log.error({ log: i.input, reason: s.reason }, `${t.name} unreadable; retrying`);
