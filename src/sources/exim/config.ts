@@ -64,11 +64,12 @@ export function checkExim(f: EximFile, ctx: CheckContext): void {
   // the queue is attributed to the MTA the log shows
   if (f.queue !== undefined && !f.log && !f.journal) ctx.fail(['queue'], 'needs exim.log or exim.journal');
   for (const k of ['rejectLog', 'panicLog'] as const) if (typeof f[k] === 'string' && !f.log) ctx.fail([k], 'needs exim.log');
-  const names = Object.values(f.listeners ?? {});
+  const seen = new Set<string>();
   for (const [port, name] of Object.entries(f.listeners ?? {})) {
     if (Number(port) > 65535) ctx.fail(['listeners', port], 'is not a port');
     if (['local', 'bounce', 'routing', 'exim'].includes(name)) ctx.fail(['listeners', port], `"${name}" is the name of another Exim group`);
-    if (names.indexOf(name) !== names.lastIndexOf(name)) ctx.fail(['listeners', port], `"${name}" names two ports`);
+    if (seen.has(name)) ctx.fail(['listeners', port], `"${name}" already names another port`);
+    seen.add(name);
   }
 }
 
