@@ -1,6 +1,7 @@
-// The Exim source's declaration (src/sources/registry.ts): the `exim:` section and the
-// --exim-* flags. The source itself (source.ts) is imported only when the settings turn it on.
+// The Exim source's declaration (src/sources/registry.ts): the `exim:` section, the
+// --exim-* flags and the `madman counters` rows (its groups' MTA-MIB counters). The source itself (source.ts) is imported only when the settings turn it on.
 
+import { mtaCounters } from '../kit/mta-counters.js';
 import { registerSource } from '../registry.js';
 import { checkExim, eximFlags, eximSchema, eximSettings, type EximFile, type EximSettings } from './config.js';
 
@@ -22,6 +23,7 @@ registerSource<EximSettings, EximFile>({
   settings: eximSettings,
   enabled: (s) => Boolean(s.log || s.journal),
   flags: eximFlags,
+  counters: mtaCounters('exim', 'exim'),
   load: async () => {
     const { EximSource } = await import('./source.js');
     return { createSource: (s, ctx) => new EximSource(s, ctx.stateDir, ctx.fromStart) };

@@ -1,16 +1,17 @@
-// `madman counters` rows of the Postfix source: the MTA-MIB counters of postfix.json less
-// the baseline the last `counters clear` recorded (counters-clear.json), since MTA-MIB
-// counters never go back (src/state/counters-clear.ts).
+// `madman counters` rows of a source whose channels are MTA-MIB groups only (Postfix, Exim):
+// the MTA-MIB counters of its checkpoint less the baseline the last `counters clear` recorded
+// (counters-clear.json), since MTA-MIB counters never go back (src/state/counters-clear.ts).
 
 import type { ChannelSnapshot } from '../../model/persist.js';
 import type { Baselines, ClearRequest } from '../../state/counters-clear.js';
-import { checkpointIn, type ChannelReport, type Row } from '../kit/counters-rows.js';
+import type { CountersDeclaration } from '../registry.js';
+import { checkpointIn, type ChannelReport, type Row } from './counters-rows.js';
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 const blocks = (octets: unknown): number => Math.ceil(num(octets) / 1024);
 
-/** The MTA-MIB values of a Postfix channel that `counters` shows, by name. */
-export function postfixValues(ch: ChannelSnapshot): Record<string, number> {
+/** The MTA-MIB values of a channel that `counters` shows, by name. */
+export function mtaValues(ch: ChannelSnapshot): Record<string, number> {
   const f = ch.fields;
   return {
     receivedMessages: num(f.receivedMessages),
@@ -28,20 +29,29 @@ export function postfixValues(ch: ChannelSnapshot): Record<string, number> {
   };
 }
 
-/** Every Postfix channel's current values (a clear's baseline), by "applName\tchannel". */
-export function postfixBaselines(stateDir: string): Baselines {
-  const out: Baselines = {};
-  for (const app of checkpointIn(stateDir, 'postfix')?.model.applications ?? []) {
-    for (const ch of app.mta?.channels ?? []) out[`${app.name}\t${ch.name}`] = postfixValues(ch);
-  }
-  return out;
+/**
+ * The `counters` declaration of source `source` whose checkpoint is `<stateDir>/<checkpoint>.json`:
+ * its channels' MTA-MIB values, less a clear's baselines (every channel's values when the
+ * clear was asked for, by "applName\tchannel").
+ */
+export function mtaCounters(source: string, checkpoint: string): CountersDeclaration {
+  return {
+    baselines(stateDir: string): Baselines {
+      const out: Baselines = {};
+      for (const app of checkpointIn(stateDir, checkpoint)?.model.applications ?? []) {
+        for (const ch of app.mta?.channels ?? []) out[`${app.name}\t${ch.name}`] = mtaValues(ch);
+      }
+      return out;
+    },
+    reports: (stateDir, req) => mtaReports(source, checkpoint, stateDir, req),
+  };
 }
 
-export function postfixReports(stateDir: string, req: ClearRequest | undefined): ChannelReport[] {
+function mtaReports(source: string, checkpoint: string, stateDir: string, req: ClearRequest | undefined): ChannelReport[] {
   const out: ChannelReport[] = [];
-  for (const app of checkpointIn(stateDir, 'postfix')?.model.applications ?? []) {
+  for (const app of checkpointIn(stateDir, checkpoint)?.model.applications ?? []) {
     for (const ch of app.mta?.channels ?? []) {
-      const now = postfixValues(ch);
+      const now = mtaValues(ch);
       const base = req?.baselines[`${app.name}\t${ch.name}`] ?? {};
       const v = (k: string): number => now[k]! - (base[k] ?? 0);
       const row = (p: string): Row => ({ messages: v(`${p}Messages`), recipients: v(`${p}Recipients`), blocks: v(`${p}Blocks`) });
@@ -50,7 +60,7 @@ export function postfixReports(stateDir: string, req: ClearRequest | undefined):
       out.push({
         application: app.name,
         channel: ch.name,
-        source: 'postfix',
+        source,
         since: req ? req.at : typeof created === 'number' ? created : undefined,
         clearPending: false,
         counters: {
