@@ -9,16 +9,10 @@ import type { MailSystem } from '../../model/mail-system.js';
 import { LogSource, type LogCheckpoint, type SideLog } from '../kit/log-source.js';
 import { Poller } from '../kit/poller.js';
 import type { Source } from '../registry.js';
-import type { FollowerStatus } from '../tail/index.js';
-import { EximLog } from './apply.js';
+import { EximLog, type EximState } from './apply.js';
 import type { EximSettings } from './config.js';
 import { applyQueue, readQueue } from './queue.js';
-import { isEximLogState, type EximLogState } from './state.js';
-
-/** The reader's keys of the checkpoint (exim.json); LogSource adds the model, counts and positions. */
-export interface EximState {
-  log: EximLogState;
-}
+import { isEximLogState } from './state.js';
 
 export type EximCheckpoint = LogCheckpoint<EximState>;
 
@@ -26,7 +20,6 @@ export class EximSource implements Source {
   readonly name = 'exim';
   private tail?: LogSource<EximState, EximLog>;
   private poller?: Poller;
-  private logDown = false;
 
   constructor(
     private readonly settings: EximSettings,
@@ -49,24 +42,11 @@ export class EximSource implements Source {
       isState: (v) => isEximLogState(v.log),
       reader: (saved) => new EximLog(model, { host: s.hostname, listeners: s.listeners }, saved?.log),
       owns: (app) => app === this.tail?.reader.app,
-      onStatus: (st, key) => this.inputStatus(st, key),
+      downWhileUnreadable: true,
     }));
     tail.open();
     await tail.follow();
     if (s.queue) await this.startQueue(model, log, s.queue);
-  }
-
-  /** An unreadable mainlog marks the MTA down (its state is unknown); readable again, it is up. */
-  private inputStatus(s: FollowerStatus, key: string | undefined): void {
-    if (key !== undefined) return;
-    const apps = this.tail?.applications() ?? [];
-    if (!s.ok) {
-      this.logDown = true;
-      LogSource.setStatus(apps, 'down');
-    } else if (this.logDown) {
-      this.logDown = false;
-      LogSource.setStatus(apps, 'up');
-    }
   }
 
   private async startQueue(model: MailSystem, log: Logger, command: string[]): Promise<void> {

@@ -98,6 +98,11 @@ export interface LogSourceOptions<State extends object, R extends LogReader<Stat
   backfill?(): Promise<string[]>;
   /** files followed beside the main log, each with its own row and counts, in the same checkpoint */
   side?: readonly SideLog[];
+  /**
+   * The main log unreadable marks the applications the checkpoint keeps down (their state is
+   * unknown); readable again, those it marked are up again.
+   */
+  downWhileUnreadable?: boolean;
   /** a log became unreadable (`ok: false`, once per distinct reason) or readable again; `side`: which side log */
   onStatus?(status: FollowerStatus, side?: string): void;
   /** time of checkpoint saves (tests) */
@@ -127,6 +132,8 @@ export class LogSource<State extends object, R extends LogReader<State>> {
   private following = false;
   private backfilled = false;
   private progressTimer?: NodeJS.Timeout;
+  /** the applications downWhileUnreadable marked down */
+  private markedDown = false;
   private readonly checkpointFile: Checkpoint<LogCheckpoint<State>>;
   private readonly saver: CheckpointSaver<LogCheckpoint<State>, LogPosition>;
 
@@ -326,6 +333,10 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     this.model.inputStatus(i, s.ok, s.ok ? '' : s.reason);
     if (!s.ok) this.log.error({ log: i.input, reason: s.reason }, `${t.name} unreadable; retrying`);
     else if (!wasOk) this.log.warn({ log: i.input }, `${t.name} readable again`);
+    if (t === this.main && this.opts.downWhileUnreadable && (!s.ok || this.markedDown)) {
+      this.markedDown = !s.ok;
+      LogSource.setStatus(this.applications(), s.ok ? 'up' : 'down');
+    }
     this.opts.onStatus?.(s, t.key);
   }
 

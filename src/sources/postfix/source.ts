@@ -11,7 +11,6 @@ import type { MailSystem } from '../../model/mail-system.js';
 import { LogSource, type LogCheckpoint } from '../kit/log-source.js';
 import { Poller } from '../kit/poller.js';
 import type { Source } from '../registry.js';
-import type { FollowerStatus } from '../tail/index.js';
 import { PostfixLog, type PostfixLogState } from './apply.js';
 import type { PostfixSettings } from './config.js';
 import { applyQueue, queueCommand, readQueue } from './queue.js';
@@ -29,7 +28,6 @@ export class PostfixSource implements Source {
   private poller?: Poller;
   private syslogName?: string;
   private mailVersion = '';
-  private logDown = false;
 
   constructor(
     private readonly settings: PostfixSettings,
@@ -54,7 +52,7 @@ export class PostfixSource implements Source {
       },
       owns: (app) => this.tail?.reader.owns(app) ?? false,
       legacyCounts: (saved) => legacyCounts(saved.log),
-      onStatus: (s) => this.inputStatus(s),
+      downWhileUnreadable: true,
     }));
     tail.open();
     // Before the first line: the MTA of a queue given as a config directory exists from the start.
@@ -62,18 +60,6 @@ export class PostfixSource implements Source {
     if (queue && isDir(queue)) await this.declareQueueMta(queue, log);
     await tail.follow();
     if (queue) await this.startQueue(model, log, queue);
-  }
-
-  /** An unreadable log marks the MTAs down (their state is unknown); readable again, they are back. */
-  private inputStatus(s: FollowerStatus): void {
-    const apps = this.tail?.applications() ?? [];
-    if (!s.ok) {
-      this.logDown = true;
-      LogSource.setStatus(apps, 'down');
-    } else if (this.logDown) {
-      this.logDown = false;
-      LogSource.setStatus(apps, 'up');
-    }
   }
 
   private async startQueue(model: MailSystem, log: Logger, spec: string): Promise<void> {
