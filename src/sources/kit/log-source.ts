@@ -49,6 +49,11 @@ export interface TrackState {
   lines: number;
   unparsed: number;
   position?: LogPosition;
+  /**
+   * Without a position (the checkpoint was taken before the file was opened): whether its
+   * reading starts at the beginning, as that run's did (--from-start), or at the end.
+   */
+  fromStart?: boolean;
 }
 
 /**
@@ -121,6 +126,8 @@ interface Track {
   lines: number;
   unparsed: number;
   savedPosition?: LogPosition;
+  /** where reading starts when there is no position: as asked for, or as the checkpoint's run had it */
+  fromStart?: boolean;
 }
 
 export class LogSource<State extends object, R extends LogReader<State>> {
@@ -195,6 +202,7 @@ export class LogSource<State extends object, R extends LogReader<State>> {
         t.lines = st.lines;
         t.unparsed = st.unparsed;
         t.savedPosition = st.position;
+        t.fromStart = st.fromStart;
       }
       this.resumed = true;
       this.log.info({ file: this.checkpointFile.file, lines: this.main.lines }, 'resumed from checkpoint');
@@ -265,7 +273,9 @@ export class LogSource<State extends object, R extends LogReader<State>> {
 
   private startTrack(t: Track): void {
     const reader = this.readerObj!;
-    const fromStart = this.opts.fromStart && !this.resumed;
+    // a side log the checkpoint's run had not opened yet starts as it would have there
+    const fromStart = t.fromStart ?? (this.opts.fromStart && !this.resumed);
+    t.fromStart = fromStart;
     const onStatus = (s: FollowerStatus) => this.status(t, s);
     const onError = (err: Error) => this.log.error({ err: err.message }, `applying ${t.name} lines failed`);
     const j = t.log.journal;
@@ -354,7 +364,10 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     } as LogCheckpoint<State>;
     if (this.sides.length) {
       cp.side = {};
-      for (const t of this.sides) cp.side[t.key!] = { lines: t.lines, unparsed: t.unparsed, position: t.follower?.position() ?? t.savedPosition };
+      for (const t of this.sides) {
+        const position = t.follower?.position() ?? t.savedPosition;
+        cp.side[t.key!] = position ? { lines: t.lines, unparsed: t.unparsed, position } : { lines: t.lines, unparsed: t.unparsed, fromStart: t.fromStart ?? (this.opts.fromStart && !this.resumed) };
+      }
     }
     return cp;
   }
