@@ -11,7 +11,10 @@
 # check_http: the reference for `madman probe`'s output and exit codes), faketime (runs
 # the unit tests with the clock a year ahead and back: scripts/test-dates.sh), m4 (builds the
 # test Sendmail's .cf), sma (the Sendmail log analyser: cross-check and benchmark peer of the
-# Sendmail log reader) and libsendmail-pmilter-perl (a milter for the test Sendmail).
+# Sendmail log reader), libsendmail-pmilter-perl (a milter for the test Sendmail), chromium
+# (the headless browser the status page is tested in, driven by puppeteer-core) and
+# prometheus (a real Prometheus server scraping the agent's /metrics, run on loopback in a
+# temp dir).
 # Sendmail and Exim themselves are never installed (each would remove Postfix):
 # scripts/extract-debs.sh downloads sendmail-bin, sendmail-base and sendmail-cf, and
 # exim4-base, exim4-config and exim4-daemon-light, and extracts them under
@@ -47,6 +50,8 @@ command -v sma >/dev/null 2>&1 || need+=(sma)
 # a real milter for the test Sendmail (Sendmail::PMilter, pure Perl)
 perl -MSendmail::PMilter -e1 >/dev/null 2>&1 || need+=(libsendmail-pmilter-perl)
 perl -MNet::SSLeay -e1 >/dev/null 2>&1 || need+=(libnet-ssleay-perl)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || need+=(prometheus)
 here=$(cd "$(dirname "$0")" && pwd)
 extract_mtas() {
   bash "$here/extract-debs.sh" sendmail sendmail-bin sendmail-base sendmail-cf
@@ -92,7 +97,7 @@ apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # With systemd, the policy above does not stop units from being enabled: leave none of
 # the system services running or enabled; tests run their own.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  for unit in snmpd snmptrapd dovecot slapd; do
+  for unit in snmpd snmptrapd dovecot slapd prometheus; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi

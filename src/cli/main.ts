@@ -1,15 +1,17 @@
-#!/usr/bin/env node
-// The `madman` command.
+#!/usr/bin/env -S node --max-semi-space-size=1
+// The `madman` command. The young generation is kept at 1 MiB: V8 grows it to 16 MiB
+// under the agent's allocation rate (requests make short-lived garbage only) and never
+// gives it back, which was 8-14 MiB of the idle agent's memory; scavenges get shorter
+// and more frequent (docs/benchmarks.md, bench:memory and bench:load).
 
 import { Command, Option } from 'commander';
-import { VERSION } from '../agent.js';
-import { agentCommand } from './agent.js';
+import { VERSION } from '../version.js';
 import { countersCommand } from './counters.js';
-import { mibList, mibPath } from './mib.js';
-import { probeCommand } from './probe.js';
-import { quotaCommand } from './quota.js';
 import '../sources/index.js';
 import { sourceDeclarations } from '../sources/registry.js';
+
+// Each command's code is loaded when it runs: the agent's process holds no probe or
+// quota code, and `madman probe` none of the agent's.
 
 // `madman mib list | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -43,9 +45,11 @@ agent
   .option('--informsink <host[:port] [community]>', 'send SNMPv2c informs there (repeatable)', many)
   .option('--alarm-mail <address>', 'mail alarm notices to this address (SMTP on localhost:25)')
   .option('--agentx [address]', 'serve through an AgentX master: unix:PATH or tcp:HOST:PORT (default /var/agentx/master); UDP only with --listen')
+  .option('--http <addr>', 'serve /metrics and the status page over HTTP at PORT (loopback), HOST:PORT or [IPv6]:PORT (repeatable)', (v, prev: string[] = []) => [...prev, v])
   .option('--check-config <file>', 'validate a configuration file and exit (2 when bad)')
   .addOption(new Option('-v, --verbose', 'log more (twice for debug)').argParser((_v, prev: number = 0) => prev + 1))
   .action(async (opts) => {
+    const { agentCommand } = await import('./agent.js');
     exitCode = await agentCommand(opts);
   });
 
@@ -75,6 +79,7 @@ program
   .option('--filter <filter>', 'LDAP: look up the entry this filter matches, e.g. (uid=tester)')
   .option('--json', 'print the results as JSON')
   .action(async (opts) => {
+    const { probeCommand } = await import('./probe.js');
     exitCode = await probeCommand(opts);
   });
 countersCommand(program, (code) => (exitCode = code));
@@ -88,15 +93,16 @@ program
   .option('--doveadm <path>', 'the doveadm executable')
   .option('--over <percent>', 'mark users at or above this percentage (default dovecot.quotaWarnPercent, 90)')
   .action(async (opts) => {
+    const { quotaCommand } = await import('./quota.js');
     exitCode = await quotaCommand(opts);
   });
 
 const mib = program.command('mib').description('the MIB modules madman serves');
-mib.command('list').description('every object served, with OID and type').action(() => {
-  exitCode = mibList();
+mib.command('list').description('every object served, with OID and type').action(async () => {
+  exitCode = (await import('./mib.js')).mibList();
 });
-mib.command('path').description('directories to add to MIBDIRS (snmpwalk -M +DIR)').action(() => {
-  exitCode = mibPath();
+mib.command('path').description('directories to add to MIBDIRS (snmpwalk -M +DIR)').action(async () => {
+  exitCode = (await import('./mib.js')).mibPath();
 });
 
 try {

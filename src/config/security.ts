@@ -211,26 +211,50 @@ function wrap<T>(at: Array<string | number>, f: () => T): T {
   }
 }
 
-/** createUser lines from a file only its owner (the agent's user) can read. */
-function readSecrets(file: string, addUser: (at: Array<string | number>, line: string, file: string, lineNo: number) => void): void {
+/**
+ * The text of a file of secrets, refused (an Error saying why) unless only its owner, the
+ * agent's user, can read or write it. The SNMPv3 pass phrases and the HTTP credentials
+ * (config/http.ts) are read through this one check.
+ */
+export function readProtectedFile(file: string): string {
   let st;
   try {
     st = statSync(file);
   } catch (err) {
-    throw new SecurityConfigError(['secrets'], `cannot read ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
   }
+  // a FIFO would block the read until some writer came along
+  if (!st.isFile()) throw new SecurityConfigError(['secrets'], `${file} is not a regular file`);
   if (st.mode & 0o077) {
     const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
-    throw new SecurityConfigError(['secrets'], `${file} holds pass phrases but is readable or writable by others than its owner (mode ${mode}): chmod 600 it`);
+    throw new Error(`${file} holds pass phrases but is readable or writable by others than its owner (mode ${mode}): chmod 600 it`);
   }
   const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) throw new SecurityConfigError(['secrets'], `${file} is owned by uid ${st.uid}, not by the agent's user (uid ${uid})`);
-  const text = readFileSync(file, 'utf8');
+  if (uid !== undefined && st.uid !== uid) throw new Error(`${file} is owned by uid ${st.uid}, not by the agent's user (uid ${uid})`);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Lines of the secrets file that belong to the HTTP front end (config/http.ts reads them). */
+const HTTP_SECRET_LINES = new Set(['httpUser', 'httpToken']);
+
+/** createUser lines from a file only its owner (the agent's user) can read. */
+function readSecrets(file: string, addUser: (at: Array<string | number>, line: string, file: string, lineNo: number) => void): void {
+  let text: string;
+  try {
+    text = readProtectedFile(file);
+  } catch (err) {
+    throw new SecurityConfigError(['secrets'], (err as Error).message);
+  }
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     const [keyword] = words(line);
-    if (keyword !== 'createUser') throw new SecurityConfigError(['secrets'], `line ${i + 1}: only createUser lines belong in the secrets file`, file, i + 1);
+    if (HTTP_SECRET_LINES.has(keyword!)) return;
+    if (keyword !== 'createUser') throw new SecurityConfigError(['secrets'], `line ${i + 1}: only createUser, httpUser and httpToken lines belong in the secrets file`, file, i + 1);
     addUser(['secrets'], line.slice(line.indexOf('createUser') + 'createUser'.length), file, i + 1);
   });
 }

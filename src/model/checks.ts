@@ -44,6 +44,30 @@ export interface ServiceCheck {
   watcher?: WatcherState;
   restarts?: number;
   lastRestart?: number;
+  /** response times of the successful checks since the agent started (observeResponse) */
+  responses?: ResponseHistogram;
+}
+
+/** Upper bounds (seconds) of the response-time histogram's buckets: from a fast local
+ *  service to an SMTP greeting held back by a greylisting or tarpitting server. */
+export const RESPONSE_BUCKETS_SECONDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** Successful checks by response time: counts[i] of those at most RESPONSE_BUCKETS_SECONDS[i] (not cumulative). */
+export interface ResponseHistogram {
+  counts: number[];
+  /** seconds, over all observed checks */
+  sum: number;
+  count: number;
+}
+
+/** Counts one successful check's response time (ms) in the check's histogram. */
+export function observeResponse(check: ServiceCheck, ms: number): void {
+  const h = (check.responses ??= { counts: RESPONSE_BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 });
+  const s = ms / 1000;
+  const i = RESPONSE_BUCKETS_SECONDS.findIndex((b) => s <= b);
+  if (i >= 0) h.counts[i]!++;
+  h.sum += s;
+  h.count++;
 }
 
 /** disabled: no restart command; watching: will restart after N failures;

@@ -127,7 +127,7 @@ describe('security configuration', () => {
     expect(s.security!.users.map((u) => [u.name, u.priv?.pass])).to.deep.equal([['alice', 'alice priv pass']]);
     writeFileSync(path.join(cf.dir, 'bad-secrets.conf'), 'rouser alice\n', { mode: 0o600 });
     const e = error('secrets: bad-secrets.conf');
-    expect([e.line, e.message]).to.deep.equal([1, `${path.join(cf.dir, 'bad-secrets.conf')}:1: createUser: line 1: only createUser lines belong in the secrets file`]);
+    expect([e.line, e.message]).to.deep.equal([1, `${path.join(cf.dir, 'bad-secrets.conf')}:1: createUser: line 1: only createUser, httpUser and httpToken lines belong in the secrets file`]);
   });
 
   it('refuses a group- or world-readable secrets file: the CLI exits 2 and says why', async () => {

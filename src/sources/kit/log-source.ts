@@ -20,7 +20,7 @@ import type { Application, MailSystem, OperStatus, SourceInput } from '../../mod
 import { restoreModel, snapshotModel, type ModelSnapshot } from '../../model/persist.js';
 import { Checkpoint } from '../../state/checkpoint.js';
 import { CheckpointSaver, type SaverClock } from '../../state/checkpoint-saver.js';
-import { FileFollower, JournalFollower, type FilePosition, type FollowerStatus, type JournalEntry, type JournalPosition } from '../tail/index.js';
+import { FileFollower, JournalFollower, trackBackfill, type BackfillReport, type FilePosition, type FollowerStatus, type JournalEntry, type JournalPosition } from '../tail/index.js';
 
 /** What a source plugs into a LogSource: it understands lines and keeps in-flight state. */
 export interface LogReader<State extends object> {
@@ -110,6 +110,8 @@ export interface LogSourceOptions<State extends object, R extends LogReader<Stat
   downWhileUnreadable?: boolean;
   /** a log became unreadable (`ok: false`, once per distinct reason) or readable again; `side`: which side log */
   onStatus?(status: FollowerStatus, side?: string): void;
+  /** after each batch of lines (or entries) the reader has taken, before the checkpoint: work that waits for the log */
+  afterBatch?(): void;
   /** time of checkpoint saves (tests) */
   clock?: SaverClock;
 }
@@ -138,7 +140,7 @@ export class LogSource<State extends object, R extends LogReader<State>> {
   private readonly sides: Track[];
   private following = false;
   private backfilled = false;
-  private progressTimer?: NodeJS.Timeout;
+  private backfillReport?: BackfillReport;
   /** the applications downWhileUnreadable marked down */
   private markedDown = false;
   private readonly checkpointFile: Checkpoint<LogCheckpoint<State>>;
@@ -240,7 +242,7 @@ export class LogSource<State extends object, R extends LogReader<State>> {
 
   /** Stops following and saves the final checkpoint (none when reading never started). */
   async stop(): Promise<void> {
-    clearInterval(this.progressTimer);
+    this.backfillReport?.stop();
     await Promise.all(this.tracks().map((t) => t.follower?.stop()));
     if (this.following) this.saver.flush(this.mainPosition());
     else this.saver.cancel();
@@ -316,7 +318,8 @@ export class LogSource<State extends object, R extends LogReader<State>> {
         },
       });
       t.follower = follower;
-      if (t === this.main && fromStart && process.stderr.isTTY) this.showProgress(follower);
+      // --from-start: a progress bar on a terminal, two log lines otherwise (tail/backfill-progress.ts)
+      if (t === this.main && fromStart) this.backfillReport = trackBackfill(follower, t.name, this.log);
     }
     t.follower.start();
   }
@@ -329,6 +332,7 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     t.lines += n;
     t.unparsed += bad;
     counted(t);
+    this.opts.afterBatch?.();
     // the checkpoint takes every log's position as delivered now (batches are applied whole);
     // none before the main log has one (a checkpoint without it would skip the main log)
     const main = t === this.main ? p : this.mainPosition();
@@ -382,21 +386,6 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     }
     counted(this.main);
     this.log.info({ file }, 'backfilled');
-  }
-
-  private showProgress(f: FileFollower): void {
-    const draw = () => {
-      const { offset, size } = f.progress();
-      const pct = size ? Math.min(100, Math.floor((offset * 100) / size)) : 100;
-      const bar = '#'.repeat(Math.floor(pct / 4)).padEnd(25, '.');
-      process.stderr.write(`\rreading ${f.path} [${bar}] ${pct}%`);
-      if (pct >= 100) {
-        process.stderr.write('\n');
-        clearInterval(this.progressTimer);
-      }
-    };
-    this.progressTimer = setInterval(draw, 200);
-    this.progressTimer.unref();
   }
 }
 

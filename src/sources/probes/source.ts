@@ -6,7 +6,7 @@
 
 import { probeName, probeTarget, type ProbeSpec } from './config.js';
 import type { Logger } from '../../log.js';
-import type { ServiceCheck } from '../../model/checks.js';
+import { observeResponse, type ServiceCheck } from '../../model/checks.js';
 import type { Application, MailSystem, OperStatus } from '../../model/mail-system.js';
 import type { Source } from '../registry.js';
 import type { ProbeOutcome } from './phases.js';
@@ -55,6 +55,7 @@ export function recordOutcome(model: MailSystem, app: Application, check: Servic
   check.phases = o.phases;
   check.checks = (check.checks ?? 0) + 1;
   if (o.ok) {
+    observeResponse(check, o.totalMs);
     check.consecutiveFailures = 0;
   } else {
     check.consecutiveFailures++;

@@ -134,6 +134,8 @@ export class FileFollower implements Follower<FilePosition> {
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private readonly opener: FileOpener;
+  private reachedEnd!: () => void;
+  private readonly atEnd = new Promise<void>((resolve) => (this.reachedEnd = resolve));
 
   constructor(
     readonly path: string,
@@ -175,6 +177,11 @@ export class FileFollower implements Follower<FilePosition> {
 
   stats(): FileFollowerStats {
     return { ...this.counters };
+  }
+
+  /** Resolves the first time reading reaches the end of the data: a backfill is over, following begins. */
+  caughtUp(): Promise<void> {
+    return this.atEnd;
   }
 
   private async run(): Promise<void> {
@@ -245,6 +252,7 @@ export class FileFollower implements Follower<FilePosition> {
           continue;
         }
         await this.flush();
+        this.reachedEnd();
         return got;
       }
       if (!(await this.tail.intact(cur.fh, at))) {

@@ -12,4 +12,5 @@ export {
   type JournalPosition,
 } from './journal.js';
 export { LineSplitter, type ScanResult } from './lines.js';
+export { trackBackfill, type BackfillOptions, type BackfillReport } from './backfill-progress.js';
 export type { FilePosition, Follower, FollowerCallbacks, FollowerStatus } from './types.js';
