@@ -12,6 +12,7 @@ import type { Source } from '../registry.js';
 import { EximLog, type EximState } from './apply.js';
 import type { EximSettings } from './config.js';
 import { applyQueue, readQueue } from './queue.js';
+import type { QueueListing } from './queue-list.js';
 import { isEximLogState } from './state.js';
 
 export type EximCheckpoint = LogCheckpoint<EximState>;
@@ -51,6 +52,7 @@ export class EximSource implements Source {
 
   private async startQueue(model: MailSystem, log: Logger, command: string[]): Promise<void> {
     const input = model.addInput('exim queue', command.join(' '));
+    let last: QueueListing | undefined;
     this.poller = new Poller(model, log, {
       input,
       what: 'exim queue',
@@ -60,7 +62,14 @@ export class EximSource implements Source {
         if (this.poller?.isStopped || !this.tail) return;
         applyQueue(model, this.tail.reader, q);
         input.lines += q.messages.length;
+        last = q;
       },
+    });
+    // A first reading taken while a backfill is still reading the log attributes only the
+    // messages the log has shown so far to their groups: applied again once the log is read.
+    const tail = this.tail!;
+    void tail.caughtUp().then(() => {
+      if (last && !this.poller?.isStopped) applyQueue(model, tail.reader, last);
     });
     await this.poller.start();
   }

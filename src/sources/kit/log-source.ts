@@ -168,6 +168,16 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     return this.main.lines;
   }
 
+  /**
+   * Resolves the first time the main log has been read to its end (a --from-start backfill
+   * is over), once following has begun; at once for the journal, which says no such thing.
+   * Work that needs what the log says (a queue reading's attribution) can be done again then.
+   */
+  caughtUp(): Promise<void> {
+    const f = this.main.follower;
+    return f instanceof FileFollower ? f.caughtUp() : Promise.resolve();
+  }
+
   /** Lines of the main log the reader did not understand. */
   get unparsed(): number {
     return this.main.unparsed;
