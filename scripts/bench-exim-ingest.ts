@@ -1,5 +1,5 @@
 // Ingest benchmark of the Exim source beside eximstats, Exim's own log analyser (the Perl
-// script of the exim4-base package that scripts/test-deps-exim.sh unpacks):
+// script of the exim4-base package that scripts/extract-debs.sh unpacks):
 //
 //   npm run bench:exim-ingest -- [--messages N] [--repeat K] [--seed S]
 //

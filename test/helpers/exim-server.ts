@@ -1,7 +1,7 @@
-// A real Exim 4.96 (Debian's exim4-daemon-light, unpacked by scripts/test-deps-exim.sh, not
-// installed: installing it would remove Postfix) on loopback ports, with its spool, logs and
-// configuration in a temporary directory, for end-to-end tests and for capturing real log
-// lines. Built as ../shared/reference/test-servers.md describes:
+// A real Exim 4.96 (Debian's exim4-daemon-light, unpacked by scripts/extract-debs.sh from
+// scripts/test-deps.sh, not installed: installing it would remove Postfix) on loopback
+// ports, with its spool, logs and configuration in a temporary directory, for end-to-end
+// tests and for capturing real log lines. Built as ../shared/reference/test-servers.md describes:
 //   - every command runs as root with `-C DIR/exim.conf` (absolute: a delivery process
 //     re-executes Exim after chdir to the spool, and a relative -C then fails the bounce);
 //   - `deliver_drop_privilege = true`: no re-exec by the Exim user (which would lose
@@ -38,8 +38,8 @@ import { ownedDir, reapOrphans } from './instance-dir.js';
 import { freePorts } from './ports.js';
 import { startSmtpSink, type SmtpSink } from './postfix-server.js';
 
-/** Where scripts/test-deps-exim.sh unpacks the packages (MADMAN_TEST_CACHE moves it). */
-export const EXIM_ROOT = path.join(process.env.MADMAN_TEST_CACHE ?? '/var/cache/madman-test', 'exim');
+/** Where scripts/extract-debs.sh unpacks the packages (MADMAN_DEB_CACHE moves it there too). */
+export const EXIM_ROOT = path.join(process.env.MADMAN_DEB_CACHE ?? '/var/cache/madman-test', 'exim');
 export const EXIM_BIN = path.join(EXIM_ROOT, 'usr/sbin/exim4');
 export const EXIMSTATS = path.join(EXIM_ROOT, 'usr/sbin/eximstats');
 

@@ -143,6 +143,8 @@ export class LogSource<State extends object, R extends LogReader<State>> {
   private backfillReport?: BackfillReport;
   /** the applications downWhileUnreadable marked down */
   private markedDown = false;
+  private sidesStarted = false;
+  private stopping = false;
   private readonly checkpointFile: Checkpoint<LogCheckpoint<State>>;
   private readonly saver: CheckpointSaver<LogCheckpoint<State>, LogPosition>;
 
@@ -238,11 +240,24 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     for (const f of await this.opts.backfill()) await this.readWhole(f);
   }
 
-  /** Backfills if asked (and not done), then follows the logs (reading starts at once; this does not wait for lines). */
+  /**
+   * Backfills if asked (and not done), then follows the logs (reading starts at once; this
+   * does not wait for lines). The side logs start once the main log has been read to its
+   * end (or is unreadable): a backfill then meets groups in the order one reading of the
+   * main log and then its side logs would, so their indexes do not depend on timing.
+   */
   async follow(): Promise<void> {
     await this.backfill();
-    for (const t of this.tracks()) this.startTrack(t);
+    this.startTrack(this.main);
     this.following = true;
+    if (this.sides.length) void this.caughtUp().then(() => this.startSides());
+  }
+
+  /** Starts the side logs' followers (once; never after stop). */
+  private startSides(): void {
+    if (this.sidesStarted || this.stopping) return;
+    this.sidesStarted = true;
+    for (const t of this.sides) this.startTrack(t);
   }
 
   /** Saves the checkpoint now (after a change outside the log, e.g. a `counters clear`). */
@@ -252,6 +267,7 @@ export class LogSource<State extends object, R extends LogReader<State>> {
 
   /** Stops following and saves the final checkpoint (none when reading never started). */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.backfillReport?.stop();
     await Promise.all(this.tracks().map((t) => t.follower?.stop()));
     if (this.following) this.saver.flush(this.mainPosition());
@@ -357,6 +373,8 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     this.model.inputStatus(i, s.ok, s.ok ? '' : s.reason);
     if (!s.ok) this.log.error({ log: i.input, reason: s.reason }, `${t.name} unreadable; retrying`);
     else if (!wasOk) this.log.warn({ log: i.input }, `${t.name} readable again`);
+    // an unreadable main log never reaches its end: the side logs are read meanwhile
+    if (t === this.main && !s.ok) this.startSides();
     if (t === this.main && this.opts.downWhileUnreadable && (!s.ok || this.markedDown)) {
       this.markedDown = !s.ok;
       LogSource.setStatus(this.applications(), s.ok ? 'up' : 'down');
