@@ -4,14 +4,16 @@
 // submission with AUTH and with TLS, a failed AUTH, a local submission, a loop), then every
 // MTA-MIB column is checked over SNMP with the real snmpwalk/snmptable: counts against the
 // scenario, volumes against the S= Exim logged (read here with plain regexes), times
-// against the clock, the queue against `exim -bp`, and the totals against eximstats'.
+// against the clock, the queue against `exim -bp`, and the totals against eximstats'. Last,
+// Exim panics (a second daemon finds its notifier socket taken): the paniclog's entry is an
+// internal error of the `exim` group.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { expect } from 'chai';
 import type { Settings } from '../../src/config/config.js';
 import { MIB_OPTS, run, startTestAgent, type TestAgent } from '../helpers/harness.js';
-import { EXIM_ADDR as A, EXIM_AUTH, EXIMSTATS, startExim, type EximServer } from '../helpers/exim-server.js';
+import { EXIM_ADDR as A, EXIM_AUTH, EXIM_BIN, EXIMSTATS, startExim, type EximServer } from '../helpers/exim-server.js';
 import { getValue, kOctets, rows, until, walk } from '../helpers/snmp-rows.js';
 
 /** a message with 31 Received: headers (Exim's received_headers_max is 30) */
@@ -336,6 +338,46 @@ describe('e2e: madman reading a real Exim 4.96, checked over SNMP', function () 
     sock.end('QUIT\r\n');
     await until('the association closed', async () => (await walk(target, 'mtaGroupAssociationIndex')).size === 0);
     expect(await getValue(target, `NETWORK-SERVICES-MIB::applAccumulatedInboundAssociations.${app}`)).to.equal('15');
+  });
+
+  it('a panic of Exim (a second daemon on the same spool) counts in mtaGroupInternalErrorCount of the `exim` group', async function () {
+    const e = x!;
+    const before = e.readLog().split('\n').filter((l) => l !== '').length;
+    // Exim panics when the daemon's notifier socket is taken, then waits 30 s to retry
+    // its ports: killed once the panic is written
+    const second = spawn(EXIM_BIN, ['-C', e.configFile, '-bdf'], { stdio: 'ignore' });
+    const exited = new Promise<void>((res) => second.once('exit', () => res()));
+    try {
+      await e.waitForLog(/ daemon_notifier_socket bind: Address already in use$/, 15_000, 'panic');
+      await e.waitForLog(/ socket bind\(\) to port \d+ .*waiting/, 15_000);
+    } finally {
+      second.kill('SIGKILL');
+      await exited;
+    }
+    const panics = e.readLog('panic').split('\n').filter((l) => l !== '');
+    expect(panics).to.have.length(1);
+    await until('madman to read the paniclog', async () => {
+      const src = [...rows(await walk(target, 'madmanSourceTable')).values()].find((r) => r.madmanSourceName === 'exim paniclog');
+      return src?.madmanSourceLines === '1' || `${src?.madmanSourceLines}`;
+    });
+    for (const [idx, r] of rows(await walk(target, 'mtaGroupName'))) group.set(r.mtaGroupName!, idx);
+    const g = group.get('exim')!;
+    expect(await getValue(target, `MTA-MIB::mtaGroupHierarchy.${g}`)).to.equal('0');
+    expect(await getValue(target, `MTA-MIB::mtaGroupDescription.${g}`)).to.equal('Exim itself: errors of its panic log');
+    const r = await run('snmptable', ['-v2c', '-c', 'public', '-t', '1', '-r', '0', ...MIB_OPTS, '-Ci', '-Cf', '|', '-CH', target, 'MTA-MIB::mtaGroupErrorTable']);
+    expect(r.code, r.stderr).to.equal(0);
+    // index | inbound | internal | outbound: the class and the code (4.3.0: a system error)
+    expect(r.stdout.split('\n').filter((l) => l.startsWith(`${g}.`))).to.deep.equal([`${g}.4000000|0|1|0`, `${g}.4003000|0|1|0`]);
+    // the mainlog's two lines of it (the panic's copy, the bind retry) are not understood; the
+    // paniclog's line is
+    const lines = e.readLog().split('\n').filter((l) => l !== '').length;
+    expect(lines - before).to.be.at.least(2);
+    await until('madman to read the mainlog', async () => {
+      const log = [...rows(await walk(target, 'madmanSourceTable')).values()].find((x2) => x2.madmanSourceName === 'exim log');
+      return log?.madmanSourceLines === String(lines) || `${log?.madmanSourceLines}/${lines}`;
+    });
+    const src = [...rows(await walk(target, 'madmanSourceTable')).values()].map((x2) => [x2.madmanSourceName, x2.madmanSourceLines, x2.madmanSourceUnparsedLines]);
+    expect(src.slice(0, 3)).to.deep.equal([['exim log', String(lines), '2'], ['exim rejectlog', String(e.readLog('reject').split('\n').filter((l) => l !== '').length), '0'], ['exim paniclog', '1', '0']]);
   });
 });
 
