@@ -3,7 +3,7 @@
 // The log knows each message's exact size; the listing's is rounded above 1 KiB.
 
 import { spawn } from 'node:child_process';
-import type { Channel, MailSystem } from '../../model/mail-system.js';
+import type { MailSystem } from '../../model/mail-system.js';
 import type { EximLog } from './apply.js';
 import { parseQueueListing, type QueueListing } from './queue-list.js';
 
@@ -39,33 +39,14 @@ export function readQueue(command: readonly string[], timeoutMs = 60_000): Promi
   });
 }
 
-/** Puts a queue reading into the model (absolute gauges: every reading replaces the last). */
+/** Puts a queue reading into the model: each message on the group the log last saw it tried on, with the log's exact size. */
 export function applyQueue(model: MailSystem, log: EximLog, q: QueueListing): void {
-  const mta = model.mtaOf(log.app);
-  const c = mta.counters;
-  c.storedMessages = q.count;
-  c.storedVolume = 0;
-  c.storedRecipients = 0;
-  for (const ch of mta.channels.values()) {
-    ch.storedMessages = 0;
-    ch.storedVolume = 0;
-    ch.storedRecipients = 0;
-    ch.oldestMessageStoredAt = undefined;
-    ch.oldestMessageId = '';
-  }
-  for (const m of q.messages) {
-    const known = log.queued(m.id);
-    const size = known?.size ?? m.size;
-    c.storedVolume += size;
-    c.storedRecipients += m.recipients;
-    const ch: Channel | undefined = known?.group;
-    if (!ch) continue;
-    ch.storedMessages++;
-    ch.storedVolume += size;
-    ch.storedRecipients += m.recipients;
-    if (ch.oldestMessageStoredAt === undefined || m.arrived < ch.oldestMessageStoredAt) {
-      ch.oldestMessageStoredAt = m.arrived;
-      ch.oldestMessageId = m.id;
-    }
-  }
+  model.storeQueue(
+    log.app,
+    q.messages.map((m) => {
+      const known = log.queued(m.id);
+      return { size: known?.size ?? m.size, recipients: m.recipients, arrival: m.arrived, id: () => m.id, group: known?.group };
+    }),
+    { count: q.count },
+  );
 }
