@@ -79,4 +79,27 @@ describe('kit: LogSource', function () {
     // `boom` threw: it and `p3` after it in the same batch count as not understood
     expect([...again.inputs.values()].map((i) => [i.name, i.lines, i.unparsed])).to.deep.equal([['rec log', 4, 1], ['rec paniclog', 4, 2]]);
   });
+
+  it('reads the side logs once the main log has been read to its end: one order whatever the timing', async () => {
+    writeFileSync(path.join(dir, 'main.log'), `${Array.from({ length: 2000 }, (_, i) => `m${i}`).join('\n')}\n`);
+    writeFileSync(path.join(dir, 'panic.log'), 'p1\np2\n');
+    const model = new MailSystem();
+    const s = source(model, true);
+    const reader = s.open();
+    await s.follow();
+    await until('2000 + 2 lines', () => reader.seen.length === 2002);
+    await s.stop();
+    expect(reader.seen.slice(1998)).to.deep.equal(['main:m1998', 'main:m1999', 'panic:p1', 'panic:p2']);
+  });
+
+  it('reads the side logs meanwhile when the main log is unreadable', async () => {
+    writeFileSync(path.join(dir, 'panic.log'), 'p1\n');
+    const model = new MailSystem();
+    const s = source(model, true);
+    const reader = s.open();
+    await s.follow();
+    await until('the paniclog', () => reader.seen.length === 1);
+    expect([...model.inputs.values()].map((i) => [i.name, i.ok, i.lines])).to.deep.equal([['rec log', false, 0], ['rec paniclog', true, 1]]);
+    await s.stop();
+  });
 });
