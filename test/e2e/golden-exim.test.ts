@@ -7,9 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'chai';
 import { expectGolden } from '../helpers/golden-walk.js';
-import { ROOT } from '../helpers/harness.js';
+import { ROOT, run } from '../helpers/harness.js';
 import { JOURNAL_REMOTE, writeJournal } from '../helpers/journal-file.js';
+
+const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 
 /** the real journalctl ('' when there is none) */
 const JOURNALCTL = (() => {
@@ -52,6 +55,41 @@ describe('golden walk: Exim', function () {
       args: ['--config', 'DIR/madman.yml'],
       wait: { 'exim log': 'mainlog', 'exim rejectlog': 'rejectlog', 'exim paniclog': 'paniclog', 'exim queue': 6 },
       walk: WALK,
+      // `madman counters` from the checkpoint: the groups' MTA-MIB counters (test/unit/exim-apply.test.ts
+      // works them out from the fixture), and after a clear the same less the clear's baseline
+      after: async (dir) => {
+        const show = async () => {
+          const r = await run('node', [CLI, 'counters', 'show', '--state-dir', path.join(dir, 'state'), '--json']);
+          expect(r.code, r.stderr).to.equal(0);
+          const shown = JSON.parse(r.stdout) as Array<{ channel: string; source: string; inAssocs: number; counters: Record<string, { messages: number | null; recipients: number | null; blocks: number | null }> }>;
+          return (ch: string, k: string) => {
+            const c = shown.find((x) => x.channel === ch);
+            const v = k === 'inAssocs' ? c?.inAssocs : c?.counters[k];
+            return v === undefined || typeof v === 'number' ? v : [v.messages, v.recipients, v.blocks];
+          };
+        };
+        let row = await show();
+        expect([row('smtp', 'received'), row('smtp', 'rejected'), row('smtp', 'inAssocs'), row('local_delivery', 'delivered'), row('remote_smtp', 'delivered'), row('remote_smtp', 'stored'), row('routing', 'stored')]).to.deep.equal([
+          [12, 15, 7],
+          [5, null, null],
+          21,
+          [7, 8, 6],
+          [4, 5, 2],
+          [1, 1, 1],
+          [4, 4, 7],
+        ]);
+        const r = await run('node', [CLI, 'counters', 'clear', '--state-dir', path.join(dir, 'state')]);
+        expect(r.code, r.stderr).to.equal(0);
+        row = await show();
+        // the counters start again from the clear; the stored gauges are what they are
+        expect([row('smtp', 'received'), row('smtp', 'rejected'), row('smtp', 'inAssocs'), row('remote_smtp', 'delivered'), row('remote_smtp', 'stored')]).to.deep.equal([
+          [0, 0, 0],
+          [0, null, null],
+          0,
+          [0, 0, 0],
+          [1, 1, 1],
+        ]);
+      },
     });
   });
 });

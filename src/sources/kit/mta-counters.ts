@@ -1,6 +1,7 @@
-// `madman counters` rows of a source whose channels are MTA-MIB groups only (Postfix, Exim):
+// `madman counters` rows of a source whose channels are MTA-MIB groups only (Exim):
 // the MTA-MIB counters of its checkpoint less the baseline the last `counters clear` recorded
-// (counters-clear.json), since MTA-MIB counters never go back (src/state/counters-clear.ts).
+// (counters-clear.json), since MTA-MIB counters never go back (src/state/counters-clear.ts);
+// the stored gauges as they are.
 
 import type { ChannelSnapshot } from '../../model/persist.js';
 import type { Baselines, ClearRequest } from '../../state/counters-clear.js';
@@ -55,6 +56,8 @@ function mtaReports(source: string, checkpoint: string, stateDir: string, req: C
       const base = req?.baselines[`${app.name}\t${ch.name}`] ?? {};
       const v = (k: string): number => now[k]! - (base[k] ?? 0);
       const row = (p: string): Row => ({ messages: v(`${p}Messages`), recipients: v(`${p}Recipients`), blocks: v(`${p}Blocks`) });
+      // what the queue holds now: a gauge, which a clear does not move
+      const stored: Row = { messages: now.storedMessages!, recipients: now.storedRecipients!, blocks: now.storedBlocks! };
       const none: Row = { messages: null, recipients: null, blocks: null };
       const created = ch.fields.createdAt;
       out.push({
@@ -65,7 +68,7 @@ function mtaReports(source: string, checkpoint: string, stateDir: string, req: C
         clearPending: false,
         counters: {
           received: row('received'),
-          stored: row('stored'),
+          stored,
           delivered: row('delivered'),
           submitted: none,
           attempted: none,
