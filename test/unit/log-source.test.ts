@@ -102,4 +102,25 @@ describe('kit: LogSource', function () {
     expect([...model.inputs.values()].map((i) => [i.name, i.ok, i.lines])).to.deep.equal([['rec log', false, 0], ['rec paniclog', true, 1]]);
     await s.stop();
   });
+
+  it('a checkpoint taken before a side log was opened keeps where that log starts: --from-start reads it whole on the next run', async () => {
+    writeFileSync(path.join(dir, 'main.log'), 'a\nb\n');
+    writeFileSync(path.join(dir, 'panic.log'), 'p1\n');
+    const first = source(new MailSystem(), true);
+    first.open();
+    await first.follow();
+    // stopped before the main log was read to its end: the side log never opened
+    await first.stop();
+    const cp = JSON.parse(readFileSync(path.join(dir, 'state/rec.json'), 'utf8')) as { side: Record<string, unknown> };
+    expect(cp.side.panic).to.deep.equal({ lines: 0, unparsed: 0, fromStart: true });
+    // the next run is not --from-start: the paniclog is still read from its beginning, the main log from the checkpoint
+    const again = new MailSystem();
+    const second = source(again, false);
+    const reader = second.open();
+    await second.follow();
+    await until('the paniclog', () => reader.seen.includes('panic:p1'));
+    await until('the main log', () => second.lines === 2);
+    await second.stop();
+    expect([...reader.seen].sort()).to.deep.equal(['main:a', 'main:b', 'panic:p1']);
+  });
 });

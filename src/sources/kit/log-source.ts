@@ -59,7 +59,7 @@ export interface TrackState {
 /**
  * A LogSource's checkpoint: the reader's keys beside the model, the main log's counts and
  * position, and those of each side log (reserved keys: version, model, lines, unparsed,
- * position, side).
+ * position, fromStart, side).
  */
 export type LogCheckpoint<State extends object> = State & {
   version: 1;
@@ -68,6 +68,8 @@ export type LogCheckpoint<State extends object> = State & {
   lines?: number;
   unparsed?: number;
   position?: LogPosition;
+  /** without a position (saved before the main log was opened): where its reading starts, as in that run */
+  fromStart?: boolean;
   side?: Record<string, TrackState>;
 };
 
@@ -204,12 +206,13 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     if (saved) {
       // Counters first: the reader's restore re-opens the sessions still open on these rows.
       restoreModel(this.model, saved.model);
-      const { version: _v, model: _m, lines, unparsed, position, side, ...rest } = saved;
+      const { version: _v, model: _m, lines, unparsed, position, fromStart, side, ...rest } = saved;
       state = rest as unknown as State;
       const legacy = lines === undefined ? this.opts.legacyCounts?.(state) : undefined;
       this.main.lines = lines ?? legacy?.lines ?? 0;
       this.main.unparsed = unparsed ?? legacy?.unparsed ?? 0;
       this.main.savedPosition = position;
+      this.main.fromStart = position ? undefined : fromStart;
       for (const t of this.sides) {
         const st = side?.[t.key!];
         if (!st) continue;
@@ -301,7 +304,7 @@ export class LogSource<State extends object, R extends LogReader<State>> {
 
   private startTrack(t: Track): void {
     const reader = this.readerObj!;
-    // a side log the checkpoint's run had not opened yet starts as it would have there
+    // a log the checkpoint's run had not opened yet starts as it would have there
     const fromStart = t.fromStart ?? (this.opts.fromStart && !this.resumed);
     t.fromStart = fromStart;
     const onStatus = (s: FollowerStatus) => this.status(t, s);
@@ -394,6 +397,8 @@ export class LogSource<State extends object, R extends LogReader<State>> {
       unparsed: this.main.unparsed,
       position,
     } as LogCheckpoint<State>;
+    // a run stopped before it opened the main log: the next one starts it where this one would have
+    if (!position) cp.fromStart = this.main.fromStart ?? (this.opts.fromStart && !this.resumed);
     if (this.sides.length) {
       cp.side = {};
       for (const t of this.sides) {
