@@ -7,4 +7,5 @@ import './sun-mta/index.js';
 import './disks/index.js';
 import './dovecot/index.js';
 import './sendmail/index.js';
+import './exim/index.js';
 import './webmail/index.js';
