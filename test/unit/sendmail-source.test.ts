@@ -83,4 +83,25 @@ describe('Sendmail source: its files going bad while it runs', function () {
     const q = group('mqueue')!;
     expect([q.storedMessages, q.storedRecipients, q.storedVolume / 1024, q.oldestMessageId]).to.deep.equal([1, 2, 5, '6B80oo00000999']);
   });
+
+  it('a .cf replaced by garbage fails with the reason and the last good one is kept; a good one is read again', async () => {
+    writeFileSync(path.join(dir, 'sendmail.cf'), cfText());
+    await start();
+    const cf = input('sendmail cf')!;
+    expect(cf.ok).to.equal(true);
+    const before = groupNames();
+    expect(before).to.include.members(['local', 'esmtp', 'relay', 'mqueue', 'MTA', 'MSA']);
+    const garbage = Buffer.alloc(20_000);
+    for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 7919 + 13) % 251;
+    writeFileSync(path.join(dir, 'sendmail.cf'), garbage);
+    await until('the .cf failing', () => !cf.ok);
+    expect(cf.reason).to.equal(`${dir}/sendmail.cf: not a sendmail.cf sendmail would run with: it defines no local mailer (Mlocal)`);
+    // the queue is still scanned with the last good .cf's groups, and no row came from the garbage
+    writeFileSync(path.join(dir, 'mqueue/qf6B80oo00001000'), 'V8\nT1796690100\nRPFD:<bob@example.test>\n.\n');
+    await until('the second queued message', () => group('mqueue')?.storedMessages === 2);
+    expect(groupNames()).to.deep.equal(before);
+    writeFileSync(path.join(dir, 'sendmail.cf'), cfText());
+    await until('the .cf read again', () => cf.ok);
+    expect(cf.reason).to.equal('');
+  });
 });

@@ -158,13 +158,18 @@ export class SendmailSource implements Source {
     }
   }
 
-  /** Reads the .cf when it is new or changed; its rows are declared again. */
+  /**
+   * Reads the .cf when it is new or changed; its rows are declared again. A .cf sendmail
+   * itself would refuse (no local mailer: garbage, a sendmail.mc, a truncated file) is
+   * reported, and the last good one kept.
+   */
   private async readCf(): Promise<void> {
     const file = this.settings.cf;
     const st = await stat(file);
     const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
     if (stamp === this.cfStamp) return;
     const cf = parseSendmailCf(await readFile(file, 'latin1'));
+    if (!cf.mailerSpecs.has('local')) throw new Error(`${file}: not a sendmail.cf sendmail would run with: it defines no local mailer (Mlocal)`);
     for (const w of cf.warnings) this.logger?.warn({ cf: file }, w);
     this.cf = cf;
     this.cfStamp = stamp;
