@@ -104,4 +104,31 @@ describe('Sendmail source: its files going bad while it runs', function () {
     await until('the .cf read again', () => cf.ok);
     expect(cf.reason).to.equal('');
   });
+
+  it('a torn statistics file and an unreadable queue directory fail with the reason; their values stay until they are readable again', async () => {
+    writeFileSync(path.join(dir, 'sendmail.cf'), cfText());
+    await start();
+    const stats = input('sendmail statistics')!;
+    const queue = input('sendmail queue')!;
+    expect([stats.ok, queue.ok]).to.deep.equal([true, true]);
+    expect([group('esmtp')!.receivedMessages, group('mqueue')!.storedMessages]).to.deep.equal([6, 1]);
+    const good = readFileSync(path.join(dir, 'statistics'));
+    writeFileSync(path.join(dir, 'statistics'), good.subarray(0, 700));
+    renameSync(path.join(dir, 'mqueue'), path.join(dir, 'mqueue.away'));
+    writeFileSync(path.join(dir, 'mqueue'), 'not a directory\n');
+    await until('both failing', () => !stats.ok && !queue.ok);
+    expect(stats.reason).to.equal('not a sendmail statistics file (700 bytes, magic 0x1b1de, version 4): no known layout has this size');
+    expect(queue.reason).to.equal(`${dir}/mqueue: ENOTDIR: not a directory, scandir '${dir}/mqueue'`);
+    // an unreadable queue is not an empty one: the last reading stays, the MTA's total too
+    const q = group('mqueue')!;
+    expect([group('esmtp')!.receivedMessages, q.storedMessages, q.storedRecipients, q.oldestMessageId]).to.deep.equal([6, 1, 2, '6B80oo00000999']);
+    expect([...model.applications.values()][0]!.mta!.counters.storedMessages).to.equal(1);
+    writeFileSync(path.join(dir, 'statistics'), good);
+    rmSync(path.join(dir, 'mqueue'));
+    renameSync(path.join(dir, 'mqueue.away'), path.join(dir, 'mqueue'));
+    rmSync(path.join(dir, 'mqueue/qf6B80oo00000999'));
+    await until('both readable again', () => stats.ok && queue.ok);
+    await until('the emptied queue', () => q.storedMessages === 0);
+    expect(stats.reason + queue.reason).to.equal('');
+  });
 });
