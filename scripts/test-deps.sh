@@ -14,10 +14,20 @@
 # Sendmail log reader), libsendmail-pmilter-perl (a milter for the test Sendmail), chromium
 # (the headless browser the status page is tested in, driven by puppeteer-core) and
 # prometheus (a real Prometheus server scraping the agent's /metrics, run on loopback in a
-# temp dir).
-# Sendmail itself is never installed (it would remove Postfix): scripts/extract-debs.sh
-# downloads sendmail-bin, sendmail-base and sendmail-cf and extracts them under
-# /var/cache/madman-test/sendmail (test/helpers/sendmail-server.ts runs it from there).
+# temp dir), and for the operations kit (contrib/): systemd (systemd-analyze verify,
+# systemd-notify, systemd-sysusers; no running systemd needed), python3 (stands in for the
+# service manager's notify socket), prometheus-snmp-exporter (the exporter and its
+# generator, run on our MIBs), monitoring-plugins-standard (check_snmp, used by the
+# Nagios/Icinga definitions), nagios4-core and icinga2-bin (nagios4 -v and icinga2 daemon -C
+# check those definitions; neither is started), iproute2 (ss: the reload test reads the
+# agent socket's receive buffer).
+# Sendmail and Exim themselves are never installed (each would remove Postfix):
+# scripts/extract-debs.sh downloads sendmail-bin, sendmail-base and sendmail-cf, and
+# exim4-base, exim4-config and exim4-daemon-light, and extracts them under
+# /var/cache/madman-test/sendmail and /var/cache/madman-test/exim
+# (test/helpers/sendmail-server.ts and exim-server.ts run them from there; eximstats, the
+# Exim log analyser, comes with exim4-base), and the Debian-exim user the Exim build runs
+# as is created. libnet-ssleay-perl lets swaks speak STARTTLS to the test Exim.
 # Every service these packages would start is kept from starting: tests run their own
 # private instances on loopback ports.
 # Needs root when something is missing; does nothing (and is quick) when all is there.
@@ -41,6 +51,13 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+[ -x /usr/bin/python3 ] || need+=(python3)
+[ -x /usr/bin/prometheus-snmp-generator ] || need+=(prometheus-snmp-exporter)
+[ -x /usr/lib/nagios/plugins/check_snmp ] || need+=(monitoring-plugins-standard)
+[ -x /usr/sbin/nagios4 ] || need+=(nagios4-core)
+[ -x /usr/sbin/icinga2 ] || need+=(icinga2-bin)
+command -v ss >/dev/null 2>&1 || [ -x /usr/bin/ss ] || need+=(iproute2)
 command -v m4 >/dev/null 2>&1 || need+=(m4)
 command -v sma >/dev/null 2>&1 || need+=(sma)
 # a real milter for the test Sendmail (Sendmail::PMilter, pure Perl)
@@ -51,11 +68,19 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v saslpasswd2 >/dev/null 2>&1 || need+=(sasl2-bin)
 ls /usr/lib/*/sasl2/libsasldb.so* >/dev/null 2>&1 || need+=(libsasl2-modules-db)
 ls /usr/lib/*/sasl2/libplain.so* >/dev/null 2>&1 || need+=(libsasl2-modules)
+perl -MNet::SSLeay -e1 >/dev/null 2>&1 || need+=(libnet-ssleay-perl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || need+=(prometheus)
 here=$(cd "$(dirname "$0")" && pwd)
 extract_mtas() {
   bash "$here/extract-debs.sh" sendmail sendmail-bin sendmail-base sendmail-cf
+  bash "$here/extract-debs.sh" exim exim4-base exim4-config exim4-daemon-light
+  # the system user the Debian build of Exim runs as (every exim4 command fails without it)
+  if ! getent passwd Debian-exim >/dev/null; then
+    getent group Debian-exim >/dev/null || groupadd -r Debian-exim 2>/dev/null || true
+    useradd -r -M -d /var/spool/exim4 -s /usr/sbin/nologin -g Debian-exim Debian-exim 2>/dev/null ||
+      getent passwd Debian-exim >/dev/null
+  fi
 }
 if [ ${#need[@]} -eq 0 ]; then extract_mtas; exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2
@@ -91,7 +116,7 @@ apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # With systemd, the policy above does not stop units from being enabled: leave none of
 # the system services running or enabled; tests run their own.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  for unit in snmpd snmptrapd dovecot slapd prometheus; do
+  for unit in snmpd snmptrapd dovecot slapd prometheus prometheus-snmp-exporter nagios4 icinga2; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi

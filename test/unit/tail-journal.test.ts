@@ -6,7 +6,6 @@
 // systemd-journal-remote), the real journalctl on a journal file it wrote.
 
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -18,6 +17,7 @@ import {
   type JournalPosition,
 } from '../../src/sources/tail/journal.js';
 import { Collector, delay, rmDir, tmpDir, waitFor } from './tail-support.js';
+import { JOURNAL_REMOTE, writeJournal } from '../helpers/journal-file.js';
 
 /** What one run of the fake prints: stdout pieces (with a pause between), then stderr and an exit code. */
 interface FakeRun {
@@ -48,7 +48,7 @@ const spec = fs.existsSync(specFile) ? JSON.parse(fs.readFileSync(specFile, 'utf
 })();
 `;
 
-const FIELDS = '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM';
+const FIELDS = '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM,PRIORITY';
 const BASE = ['--follow', '--output=json', '--all', '--quiet', '--no-pager', FIELDS];
 
 function entry(cursor: string, fields: Record<string, unknown>): string {
@@ -232,25 +232,6 @@ describe('tail: JournalFollower (fake journalctl on PATH)', function () {
   });
 });
 
-/** Journal export format for entries of (realtime µs, fields); binary-safe fields where needed. */
-function exportFormat(entries: [number, Record<string, string | Buffer>][]): Buffer {
-  const out: Buffer[] = [];
-  entries.forEach(([t, fields], i) => {
-    const all: Record<string, string | Buffer> = { __REALTIME_TIMESTAMP: String(t), __MONOTONIC_TIMESTAMP: String(1000 + i), _BOOT_ID: 'b'.repeat(32), ...fields };
-    for (const [k, v] of Object.entries(all)) {
-      const b = Buffer.isBuffer(v) ? v : Buffer.from(v);
-      if (b.some((x) => x < 32)) {
-        const len = Buffer.alloc(8);
-        len.writeBigUInt64LE(BigInt(b.length));
-        out.push(Buffer.from(`${k}\n`), len, b, Buffer.from('\n'));
-      } else out.push(Buffer.from(`${k}=`), b, Buffer.from('\n'));
-    }
-    out.push(Buffer.from('\n'));
-  });
-  return Buffer.concat(out);
-}
-
-const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
 
 describe('tail: JournalFollower with the real journalctl on a journal file', function () {
   let dir: string;
@@ -269,8 +250,7 @@ describe('tail: JournalFollower with the real journalctl on a journal file', fun
 
   it('follows a unit, decodes byte-array and multi-line messages, and resumes after the cursor', async () => {
     const file = path.join(dir, 'test.journal');
-    const write = (entries: [number, Record<string, string | Buffer>][]) =>
-      execFileSync(JOURNAL_REMOTE, ['-o', file, '-'], { input: exportFormat(entries), stdio: ['pipe', 'ignore', 'ignore'] });
+    const write = (entries: [number, Record<string, string | Buffer>][]) => writeJournal(file, entries);
     const unit = { _SYSTEMD_UNIT: 'postfix@-.service' };
     // Entries dated a minute ago: systemd refuses to append to a journal file whose last
     // entry is later than the wall clock, so fixed dates would break on an earlier date.
