@@ -103,7 +103,7 @@ setInterval(() => {}, 1000);
     await until('30 entries read', () => input().lines === 30);
     // the source's identifiers, from the first entry on
     expect(calls()).to.deep.equal([
-      ['--follow', '--output=json', '--all', '--quiet', '--no-pager', '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM', '--identifier=sm-mta', '--identifier=sendmail', '--no-tail'],
+      ['--follow', '--output=json', '--all', '--quiet', '--no-pager', '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM,PRIORITY', '--identifier=sm-mta', '--identifier=sendmail', '--no-tail'],
     ]);
     expect([input().input, input().ok, input().unparsed]).to.deep.equal(['journal', true, 0]);
     await source!.stop();
