@@ -12,9 +12,10 @@
 # the unit tests with the clock a year ahead and back: scripts/test-dates.sh), m4 (builds the
 # test Sendmail's .cf), sma (the Sendmail log analyser: cross-check and benchmark peer of the
 # Sendmail log reader), libsendmail-pmilter-perl (a milter for the test Sendmail), chromium
-# (the headless browser the status page is tested in, driven by puppeteer-core) and
+# (the headless browser the status page is tested in, driven by puppeteer-core),
 # prometheus (a real Prometheus server scraping the agent's /metrics, run on loopback in a
-# temp dir), and for the operations kit (contrib/): systemd (systemd-analyze verify,
+# temp dir), nginx (the web server of the webmail source's tests: its stub_status, run
+# as a private instance on loopback: test/helpers/nginx-server.ts), and for the operations kit (contrib/): systemd (systemd-analyze verify,
 # systemd-notify, systemd-sysusers; no running systemd needed), python3 (stands in for the
 # service manager's notify socket), prometheus-snmp-exporter (the exporter and its
 # generator, run on our MIBs), monitoring-plugins-standard (check_snmp, used by the
@@ -50,6 +51,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
+[ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ -x /usr/bin/python3 ] || need+=(python3)
@@ -116,7 +118,7 @@ apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # With systemd, the policy above does not stop units from being enabled: leave none of
 # the system services running or enabled; tests run their own.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  for unit in snmpd snmptrapd dovecot slapd prometheus prometheus-snmp-exporter nagios4 icinga2; do
+  for unit in snmpd snmptrapd dovecot slapd prometheus prometheus-snmp-exporter nagios4 icinga2 nginx; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi

@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 
+/** The package's version (package.json). */
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;

@@ -16,6 +16,7 @@ import { parseEndpoint } from '../snmp/udp-agent.js';
 import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
 import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type NotifySettings } from './alarms.js';
 import { AGENTX_FORMAT_MESSAGE, agentxAddress, agentxSchema, isAgentxAddress } from './agentx.js';
+import { quotaNoticeFromFile, quotaNoticeSchema, type QuotaNoticeFile, type QuotaNoticeSettings } from './quota-notice.js';
 import { checkListenFile, listenConflict, servingDefaults, servingFromFile, servingSchemaProperties, type ServingFile, type ServingLimits } from './serving.js';
 import { stateDirProblem } from './state-dir.js';
 import { findAliasBomb } from './yaml-aliases.js';
@@ -42,6 +43,8 @@ export interface Settings extends Partial<SourceSettings> {
   notify: NotifySettings;
   /** AgentX master to serve through (unix:PATH or tcp:HOST:PORT) */
   agentx?: string;
+  /** `madman quota -e`'s mail (config/quota-notice.ts) */
+  quotaNotice?: QuotaNoticeSettings;
   /** GetBulk caps and the socket receive buffer (config/serving.ts) */
   limits: ServingLimits;
   /** the HTTP front end (config/http.ts); off when absent */
@@ -112,6 +115,7 @@ const coreSchema = {
     ...securitySchemaProperties,
     ...alarmSchemas,
     agentx: agentxSchema,
+    quotaNotice: quotaNoticeSchema,
     ...servingSchemaProperties,
     http: httpSchema,
   },
@@ -167,6 +171,7 @@ interface FileSettings extends SecurityFileSettings, AlarmFileSettings, ServingF
   /** the security lines, checked and resolved */
   resolved?: ReturnType<typeof securitySettings>;
   agentx?: string;
+  quotaNotice?: QuotaNoticeFile;
   http?: HttpFile;
   /** the http lines, checked and resolved */
   httpResolved?: HttpSettings;
@@ -319,6 +324,7 @@ export function settingsFrom(flags: Flags): Settings {
     if (f.maxMessageSize) s.maxMessageSize = f.maxMessageSize;
     if (f.logLevel) s.logLevel = f.logLevel;
     if (f.system) s.system = { ...s.system, ...f.system };
+    if (f.quotaNotice) s.quotaNotice = quotaNoticeFromFile(f.quotaNotice, path.dirname(flags.config));
     s.limits = servingFromFile(f, s.limits);
   }
   if (flags.listen?.length || flags.agentaddress?.length) {

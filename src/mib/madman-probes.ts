@@ -3,10 +3,30 @@
 
 import type { PhaseTime, ServiceCheck } from '../model/checks.js';
 import type { MailSystem } from '../model/mail-system.js';
-import { table, timeStamp, type ModuleView } from './view.js';
+import type { PlainValue } from '../snmp/values.js';
+import { table, timeStamp, type ModuleView, type ViewContext } from './view.js';
 
 const GAUGE_MAX = 4294967295;
 const ms = (v: number | undefined) => (v === undefined ? 0 : Math.min(GAUGE_MAX, Math.round(v)));
+
+/** madmanProbeTable's columns; also the values of the watcher's notification (notify/build.ts). */
+export const probeColumns: Record<string, (c: ServiceCheck, ctx: ViewContext) => PlainValue> = {
+  madmanProbeName: (c) => c.name,
+  madmanProbeProtocol: (c) => c.protocol,
+  madmanProbeTarget: (c) => c.target,
+  madmanProbeStatus: (c) => c.status,
+  madmanProbeLastCheck: (c, ctx) => timeStamp(ctx, c.lastCheck),
+  madmanProbeResponseTime: (c) => ms(c.responseMs),
+  madmanProbeReason: (c) => c.reason,
+  madmanProbeLastFailure: (c, ctx) => timeStamp(ctx, c.lastFailure),
+  madmanProbeConsecutiveFailures: (c) => c.consecutiveFailures,
+  madmanProbeChecks: (c) => c.checks ?? 0,
+  madmanProbeFailures: (c) => c.failures ?? 0,
+  madmanProbeWatcher: (c) => c.watcher ?? 'disabled',
+  madmanProbeRestarts: (c) => c.restarts ?? 0,
+  madmanProbeLastRestart: (c, ctx) => timeStamp(ctx, c.lastRestart),
+  madmanProbeRestartReason: (c) => c.restartReason ?? '',
+};
 
 export function madmanProbesView(model: MailSystem): ModuleView {
   function* phaseRows(): Iterable<{ check: ServiceCheck; n: number; phase: PhaseTime }> {
@@ -23,22 +43,7 @@ export function madmanProbesView(model: MailSystem): ModuleView {
         entry: 'madmanProbeEntry',
         rows: () => model.checks.values(),
         index: (c) => [c.index],
-        columns: {
-          madmanProbeName: (c) => c.name,
-          madmanProbeProtocol: (c) => c.protocol,
-          madmanProbeTarget: (c) => c.target,
-          madmanProbeStatus: (c) => c.status,
-          madmanProbeLastCheck: (c, ctx) => timeStamp(ctx, c.lastCheck),
-          madmanProbeResponseTime: (c) => ms(c.responseMs),
-          madmanProbeReason: (c) => c.reason,
-          madmanProbeLastFailure: (c, ctx) => timeStamp(ctx, c.lastFailure),
-          madmanProbeConsecutiveFailures: (c) => c.consecutiveFailures,
-          madmanProbeChecks: (c) => c.checks ?? 0,
-          madmanProbeFailures: (c) => c.failures ?? 0,
-          madmanProbeWatcher: (c) => c.watcher ?? 'disabled',
-          madmanProbeRestarts: (c) => c.restarts ?? 0,
-          madmanProbeLastRestart: (c, ctx) => timeStamp(ctx, c.lastRestart),
-        },
+        columns: probeColumns,
       }),
       table<{ check: ServiceCheck; n: number; phase: PhaseTime }>({
         entry: 'madmanProbePhaseEntry',

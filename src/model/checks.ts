@@ -44,6 +44,8 @@ export interface ServiceCheck {
   watcher?: WatcherState;
   restarts?: number;
   lastRestart?: number;
+  /** why the watcher last restarted the service or gave up ("process 812 (from ...) is gone") */
+  restartReason?: string;
   /** response times of the successful checks since the agent started (observeResponse) */
   responses?: ResponseHistogram;
 }
@@ -73,3 +75,36 @@ export function observeResponse(check: ServiceCheck, ms: number): void {
 /** disabled: no restart command; watching: will restart after N failures;
  *  suspended: restarted more than twice within the window, stopped restarting. */
 export type WatcherState = 'disabled' | 'watching' | 'suspended';
+
+/** The watcher acted on a service: ran its restart command, or gave up (suspended). */
+export interface WatcherEvent {
+  check: ServiceCheck;
+  action: 'restarted' | 'suspended';
+  reason: string;
+  /** ms since the epoch */
+  at: number;
+}
+
+/** Who hears of watcher actions (the notifications); a listener that throws harms no other. */
+export class WatcherEvents {
+  private readonly listeners: Array<(e: WatcherEvent) => void> = [];
+
+  /** Adds a listener; returns what removes it (a reloaded agent subscribes anew). */
+  on(l: (e: WatcherEvent) => void): () => void {
+    this.listeners.push(l);
+    return () => {
+      const i = this.listeners.indexOf(l);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  emit(e: WatcherEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        /* a sink's failure is its own to report */
+      }
+    }
+  }
+}

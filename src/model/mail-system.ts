@@ -5,7 +5,7 @@
 // without bound (the views wrap them for the wire).
 
 import { AlarmStore } from './alarms.js';
-import type { ServiceCheck } from './checks.js';
+import { WatcherEvents, type ServiceCheck } from './checks.js';
 import type { DiskUsage } from './disks.js';
 import { addTraffic, closed, opened, takeStored, zeroActivity, zeroCounters, type Activity, type Counters, type Traffic, type TrafficDirection } from './counters.js';
 import { RowVersion, Rows } from './rows.js';
@@ -158,6 +158,8 @@ export class MailSystem {
   readonly inputs = new Rows<number, SourceInput>();
   /** Probed services (model/checks.ts), by index; touch() when a check's phases change. */
   readonly checks = new Rows<number, ServiceCheck>();
+  /** The restart watcher's actions (model/checks.ts), as they happen. */
+  readonly watcherEvents = new WatcherEvents();
   /** IMAP/POP/... service statistics (model/services.ts), by index. */
   readonly services = new Rows<number, ServiceStats>();
   /** Mailbox quotas (model/services.ts), by index. */

@@ -1,6 +1,6 @@
-// Per-service statistics of IMAP/POP/submission/LMTP servers (Sun's counterutil
-// imapstat/popstat), and mailbox quotas (imquotacheck). The Dovecot source writes these;
-// the MIB views and the alarm engine read them.
+// Per-service statistics of IMAP/POP/submission/LMTP and webmail servers (Sun's counterutil
+// imapstat/popstat/httpstat), and mailbox quotas (imquotacheck). The Dovecot and webmail
+// sources write these; the MIB views and the alarm engine read them.
 
 /** The mail access services a Dovecot log shows, in the order of their fixed row indexes. */
 export const ACCESS_SERVICES = ['imap', 'pop3', 'submission', 'lmtp'] as const;
@@ -24,6 +24,19 @@ export interface ServiceStats {
   numGoodLogins: number;
 }
 
+/** A service's row before anything was counted: every figure 0, no time yet. */
+export function newServiceStats(row: Pick<ServiceStats, 'index' | 'name' | 'service' | 'application'>): ServiceStats {
+  return {
+    ...row,
+    maxConnections: 0,
+    numConnections: 0,
+    numCurrentConnections: 0,
+    numFailedConnections: 0,
+    numFailedLogins: 0,
+    numGoodLogins: 0,
+  };
+}
+
 export interface QuotaUsage {
   index: number;
   user: string;
@@ -44,7 +57,7 @@ export function percentOf(used: number, limit: number | undefined): number {
 }
 
 /** The larger of the storage and message percentages: what a warning threshold compares. */
-export function quotaPercent(q: QuotaUsage): number {
+export function quotaPercent(q: Pick<QuotaUsage, 'storageKb' | 'storageLimitKb' | 'messages' | 'messageLimit'>): number {
   return Math.max(percentOf(q.storageKb, q.storageLimitKb), percentOf(q.messages, q.messageLimit));
 }
 

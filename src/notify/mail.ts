@@ -11,22 +11,11 @@ import type { Logger } from '../log.js';
 import type { AlarmInstance } from '../model/alarms.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { RetryQueue, type RetryOptions } from './retry-queue.js';
+import { sunTime } from './sun-time.js';
 
 export interface MailNoticeText {
   subject: string;
   text: string;
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-
-/** Sun's timestamp: 17/Jul/2001:16:37:08 -0700, in local time. */
-export function sunTime(ms: number): string {
-  const d = new Date(ms);
-  const off = -d.getTimezoneOffset();
-  const sign = off < 0 ? '-' : '+';
-  const a = Math.abs(off);
-  return `${pad(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${sign}${pad(Math.floor(a / 60))}${pad(a % 60)}`;
 }
 
 /** Values as Sun prints them: integers as such, others with at most 2 decimals. */

@@ -12,7 +12,7 @@ import type { ViewContext } from '../mib/view.js';
 import type { MailSystem } from '../model/mail-system.js';
 import type { NotificationHub } from '../snmp/notifications.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
-import { alarmNotification } from './build.js';
+import { alarmNotification, watcherNotification } from './build.js';
 import { MailNotice } from './mail.js';
 import type { RetryOptions } from './retry-queue.js';
 import { SnmpSink, type EngineClock } from './snmp-sinks.js';
@@ -23,6 +23,8 @@ export interface Alarming {
   mail?: MailNotice;
   /** what each sink and the mail notice were made from, to tell on a reload whether they changed */
   readonly made: ReadonlyMap<SnmpSink | MailNotice, string>;
+  /** ends the watcher's notifications (a reload's new alarming subscribes its own) */
+  unwatch(): void;
   stop(): void;
 }
 
@@ -53,6 +55,7 @@ export function startAlarming(
   const kept = new Map<string, Array<SnmpSink | MailNotice>>();
   if (previous) {
     previous.engine.stop();
+    previous.unwatch();
     for (const [thing, key] of previous.made) kept.set(key, [...(kept.get(key) ?? []), thing]);
   }
   const reuse = <T extends SnmpSink | MailNotice>(key: string, make: () => T): T => {
@@ -90,6 +93,11 @@ export function startAlarming(
     ctx.tick();
     hub.emit(alarmNotification(tree, e, ctx));
   });
+  // the watcher's restarts and give-ups, as they happen (unsubscribed by stop(): a reload subscribes anew)
+  const unwatch = model.watcherEvents.on((e) => {
+    ctx.tick();
+    hub.emit(watcherNotification(tree, e, ctx));
+  });
   if (mail) engine.onEvent(mail.onEvent);
   engine.start();
   return {
@@ -97,7 +105,9 @@ export function startAlarming(
     sinks,
     mail,
     made,
+    unwatch,
     stop() {
+      unwatch();
       engine.stop();
       mail?.close();
     },

@@ -8,3 +8,4 @@ import './disks/index.js';
 import './dovecot/index.js';
 import './sendmail/index.js';
 import './exim/index.js';
+import './webmail/index.js';

@@ -67,13 +67,15 @@ describe('madman probe (CLI)', function () {
     );
   });
 
-  it('AUTH against a server that offers none is CRITICAL, naming the phase', async () => {
+  it('AUTH (--smtp-user) against a server that offers none is CRITICAL, naming the phase; --user alone skips it', async () => {
     const pw = path.join(dir, 'pw');
     writeFileSync(pw, 'secret\n');
-    const r = await madman('--smtp', `127.0.0.1:${postfix.port}`, '--user', 'someone', '--password-file', pw);
+    const r = await madman('--smtp', `127.0.0.1:${postfix.port}`, '--smtp-user', 'someone', '--password-file', pw);
     expect(r.code).to.equal(2);
     expect(r.stdout).to.contain('auth: the server offers no AUTH (STARTTLS first?)');
-    const missing = await madman('--smtp', `127.0.0.1:${postfix.port}`, '--user', 'someone', '--password-file', path.join(dir, 'nope'));
+    const shared = await madman('--smtp', `127.0.0.1:${postfix.port}`, '--user', 'someone', '--password-file', pw);
+    expect(shared.code, shared.stdout).to.equal(0);
+    const missing = await madman('--smtp', `127.0.0.1:${postfix.port}`, '--smtp-user', 'someone', '--password-file', path.join(dir, 'nope'));
     expect(missing.code).to.equal(2);
     expect(missing.stdout).to.contain(`password: cannot read password file ${path.join(dir, 'nope')}: ENOENT`);
   });

@@ -115,3 +115,22 @@ export async function until(what: string, f: () => boolean | Promise<boolean>, t
     await sleep(50);
   }
 }
+
+/**
+ * Waits until a row of `table` at `target` has every column of `want` (walking it with
+ * snmpwalk) and returns it; the error shows the table as last walked, then `context()`
+ * (e.g. the agent's log).
+ */
+export async function waitForRow(target: string, table: string, want: Row, opts: { timeoutMs?: number; context?: () => string } = {}): Promise<Row> {
+  let rows = new Map<string, Row>();
+  const match = () => [...rows.values()].find((r) => Object.entries(want).every(([k, v]) => r[k] === v));
+  try {
+    await until(`${table} ${JSON.stringify(want)}`, async () => {
+      rows = await walkRows(target, table);
+      return match() !== undefined;
+    }, opts.timeoutMs ?? 60000);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; the agent shows ${JSON.stringify([...rows.values()])}${opts.context ? `\n${opts.context()}` : ''}`);
+  }
+  return match()!;
+}

@@ -93,7 +93,7 @@ describe('applying quotas to the model', () => {
   });
 
   it('compares the larger of the storage and message percentages', () => {
-    expect(quotaPercent({ index: 1, user: 'u', storageKb: 10, storageLimitKb: 100, messages: 9, messageLimit: 10, readAt: 0 })).to.equal(90);
-    expect(quotaPercent({ index: 1, user: 'u', storageKb: 10, messages: 9, readAt: 0 })).to.equal(0);
+    expect(quotaPercent({ storageKb: 10, storageLimitKb: 100, messages: 9, messageLimit: 10 })).to.equal(90);
+    expect(quotaPercent({ storageKb: 10, messages: 9 })).to.equal(0);
   });
 });

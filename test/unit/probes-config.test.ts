@@ -86,4 +86,23 @@ describe('probes config', () => {
       expect(error(file(['probes:', '  - name: web', '    protocol: http', `    url: ${url}`]))).to.equal(`:4: probes[0].url: "${url.replace(/"/g, '')}" is not a URL`);
     }
   });
+
+  it('restart: a pidfile (relative to the file) or a systemd unit, not both; processInterval', () => {
+    const f = file(['probes:', '  - name: store', '    protocol: imap', '    host: h', '    restart: { command: start, pidfile: run/master.pid, processInterval: 2 }']);
+    expect(settingsFrom({ config: f }).probes![0]!.restart).to.deep.equal({
+      command: 'start',
+      afterFailures: 3,
+      windowSeconds: 600,
+      pidfile: path.join(path.dirname(f), 'run/master.pid'),
+      processInterval: 2,
+    });
+    const unit = file(['probes:', '  - name: mx', '    protocol: smtp', '    host: h', '    restart: { command: start, unit: postfix.service }']);
+    expect(settingsFrom({ config: unit }).probes![0]!.restart!.unit).to.equal('postfix.service');
+    expect(error(file(['probes:', '  - name: mx', '    protocol: smtp', '    host: h', '    restart:', '      command: start', '      pidfile: /run/x.pid', '      unit: x.service']))).to.equal(
+      ':8: probes[0].restart.unit: give pidfile or unit, not both',
+    );
+    expect(error(file(['probes:', '  - name: mx', '    protocol: smtp', '    host: h', '    restart: { command: start, processInterval: 0 }']))).to.equal(
+      ':5: probes[0].restart.processInterval: must be >= 1',
+    );
+  });
 });

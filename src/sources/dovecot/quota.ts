@@ -19,12 +19,19 @@ export interface QuotaFigures {
 
 /**
  * Line-by-line parser of `doveadm -f tab quota get -A`. A user with several quota roots gets
- * the first root's figures (the one Dovecot lists first, its main quota).
+ * the first root's figures (the one Dovecot lists first, its main quota); the roots named in
+ * `domainRoots` (domain quotas: the same figures on every user of the domain) go to `domains`,
+ * by domain, instead.
  */
 export class QuotaParser {
   readonly users = new Map<string, QuotaFigures>();
+  /** domain quotas by domain; `user` is the domain */
+  readonly domains = new Map<string, QuotaFigures>();
   /** `user`: the output of `quota get -u USER`, whose lines have no username column */
-  constructor(private readonly user?: string) {}
+  constructor(
+    private readonly user?: string,
+    private readonly domainRoots?: ReadonlySet<string>,
+  ) {}
   private rest = '';
   /** lines that were not a header or a quota line */
   bad = 0;
@@ -63,6 +70,7 @@ export class QuotaParser {
       this.bad++;
       return;
     }
+    if (this.domainRoots?.has(root)) return this.domainLine(user, type, v, l);
     // doveadm prints a user's lines together: look the user up once, not per line
     let u = this.last;
     if (!u || u.user !== user) {
@@ -75,12 +83,25 @@ export class QuotaParser {
       this.last = u;
     }
     if (this.lastRoot !== root) return;
+    this.set(u, type, v, l);
+  }
+
+  private domainLine(user: string, type: string, v: number, l: number | undefined): void {
+    // a user without a domain has none: Dovecot's %d is empty there
+    if (!user.includes('@')) return;
+    const domain = user.slice(user.lastIndexOf('@') + 1);
+    let d = this.domains.get(domain);
+    if (!d) this.domains.set(domain, (d = { user: domain, storageKb: 0, messages: 0 }));
+    this.set(d, type, v, l);
+  }
+
+  private set(q: QuotaFigures, type: string, v: number, l: number | undefined): void {
     if (type === 'STORAGE') {
-      u.storageKb = v;
-      u.storageLimitKb = l || undefined;
+      q.storageKb = v;
+      q.storageLimitKb = l || undefined;
     } else if (type === 'MESSAGE') {
-      u.messages = v;
-      u.messageLimit = l || undefined;
+      q.messages = v;
+      q.messageLimit = l || undefined;
     } else this.bad++;
   }
 }
@@ -91,9 +112,19 @@ export class DoveadmError extends Error {}
  * Runs `doveadm ARGS -f tab quota get -A` (or `-u USER`) and parses its output as it arrives;
  * rejects on a non-zero exit (with stderr's first line).
  */
-export function readDoveadmQuotas(doveadm: string, args: string[], user?: string, timeoutMs = 10 * 60 * 1000): Promise<Map<string, QuotaFigures>> {
+export async function readDoveadmQuotas(doveadm: string, args: string[], user?: string, timeoutMs = 10 * 60 * 1000): Promise<Map<string, QuotaFigures>> {
+  return (await readDoveadmQuotaReport(doveadm, args, { user, timeoutMs })).users;
+}
+
+/** readDoveadmQuotas(), with the domain quotas of `domainRoots` (domain-quota.ts finds them). */
+export function readDoveadmQuotaReport(
+  doveadm: string,
+  args: string[],
+  opts: { user?: string; domainRoots?: ReadonlySet<string>; timeoutMs?: number } = {},
+): Promise<{ users: Map<string, QuotaFigures>; domains: Map<string, QuotaFigures> }> {
+  const { user, timeoutMs = 10 * 60 * 1000 } = opts;
   return new Promise((resolve, reject) => {
-    const parser = new QuotaParser(user);
+    const parser = new QuotaParser(user, opts.domainRoots);
     let stderr = '';
     const who = user === undefined ? ['-A'] : ['-u', user];
     const child = spawn(doveadm, [...args, '-f', 'tab', 'quota', 'get', ...who], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -115,7 +146,7 @@ export function readDoveadmQuotas(doveadm: string, args: string[], user?: string
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) return resolve(parser.end());
+      if (code === 0) return resolve({ users: parser.end(), domains: parser.domains });
       const why = stderr.trim().split('\n').find((l) => l.length > 0) ?? '';
       reject(new DoveadmError(`doveadm quota get ${who.join(' ')} exited ${code ?? signal}${why ? `: ${why}` : ''}`));
     });

@@ -17,7 +17,7 @@
 // latest login, refusal or session end; each session is an assocTable row (remote = rip).
 
 import type { Application, MailSystem, Protocol } from '../../model/mail-system.js';
-import type { ServiceStats } from '../../model/services.js';
+import { newServiceStats, type ServiceStats } from '../../model/services.js';
 import type { ServiceSnapshot, Session } from './session.js';
 import { OwnLogins } from './own-logins.js';
 import { SERVICES, type DovecotEvent, type DovecotService } from './parse.js';
@@ -79,18 +79,7 @@ export class DovecotStats {
     if (st) return st;
     const name = `${this.instance} ${service}`;
     const app = this.model.addApplication(name, { description: `Dovecot ${TITLES[service]} service`, operStatus: 'up' });
-    const stats: ServiceStats = {
-      index: SERVICES.indexOf(service) + 1,
-      name,
-      service,
-      application: app.index,
-      maxConnections: 0,
-      numConnections: 0,
-      numCurrentConnections: 0,
-      numFailedConnections: 0,
-      numFailedLogins: 0,
-      numGoodLogins: 0,
-    };
+    const stats = newServiceStats({ index: SERVICES.indexOf(service) + 1, name, service, application: app.index });
     this.model.services.set(stats.index, stats);
     st = { stats, app, protocol: { transport: 'tcp', port: PORTS[service] }, sessions: new Map(), ended: new Map() };
     this.states.set(service, st);

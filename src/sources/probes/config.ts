@@ -19,6 +19,8 @@ export interface Endpoint {
   user?: string;
   /** the password is read from this file (first line) at each check, never taken from argv */
   passwordFile?: string;
+  /** SMTP: log in only when the server offers AUTH (`madman probe --user` shared with IMAP/POP) */
+  authIfOffered?: boolean;
 }
 
 export interface ProbeSpec extends Endpoint {
@@ -46,7 +48,19 @@ export interface ProbeSpec extends Endpoint {
   smtp?: Endpoint & { from: string; to: string };
   /** roundtrip: read the mailbox by 'imap' (default) or 'pop3' */
   fetch?: 'imap' | 'pop3';
-  restart?: { command: string; afterFailures: number; windowSeconds: number };
+  restart?: RestartSettings;
+}
+
+/** The watcher of a service (sources/probes/watcher.ts). */
+export interface RestartSettings {
+  command: string;
+  afterFailures: number;
+  windowSeconds: number;
+  /** the daemon's pidfile, or its systemd unit: a dead process is restarted at once */
+  pidfile?: string;
+  unit?: string;
+  /** seconds between looks at the process (default 5) */
+  processInterval?: number;
 }
 
 const endpointProps = {
@@ -96,6 +110,9 @@ export const probesSchema = {
           command: { type: 'string', minLength: 1 },
           afterFailures: { type: 'integer', minimum: 1, maximum: 1000 },
           windowSeconds: seconds,
+          pidfile: { type: 'string', minLength: 1 },
+          unit: { type: 'string', minLength: 1, pattern: '^\\S+$' },
+          processInterval: { type: 'number', minimum: 1, maximum: 86400 },
         },
       },
     },
@@ -123,7 +140,7 @@ export type ProbeEntry = EndpointEntry & {
   filter?: string;
   fetch?: 'imap' | 'pop3';
   smtp?: EndpointEntry & { host: string; from?: string; to: string };
-  restart?: { command: string; afterFailures?: number; windowSeconds?: number };
+  restart?: { command: string; afterFailures?: number; windowSeconds?: number; pidfile?: string; unit?: string; processInterval?: number };
 };
 
 /** A problem the schema cannot express: the entry's path (['probes', i, key]) and what is wrong. */
@@ -144,6 +161,7 @@ export function checkProbes(entries: ProbeEntry[]): ProbeProblem | undefined {
     }
     if (e.url !== undefined && !URL.canParse(e.url)) return { path: ['probes', i, 'url'], message: `"${e.url}" is not a URL` };
     if (e.tls === 'starttls' && e.protocol === 'ldap') return { path: ['probes', i, 'tls'], message: 'starttls is not supported for ldap (use implicit, ldaps)' };
+    if (e.restart?.pidfile !== undefined && e.restart.unit !== undefined) return { path: ['probes', i, 'restart', 'unit'], message: 'give pidfile or unit, not both' };
   }
   return undefined;
 }
@@ -219,7 +237,11 @@ export function probeSpecs(entries: ProbeEntry[], dir: string): ProbeSpec[] {
       spec.smtp = { ...endpoint(e.smtp, 'smtp', dir), from: e.smtp.from ?? '', to: e.smtp.to };
     }
     if (e.restart) {
-      spec.restart = { command: e.restart.command, afterFailures: e.restart.afterFailures ?? 3, windowSeconds: e.restart.windowSeconds ?? 600 };
+      const r = e.restart;
+      spec.restart = { command: r.command, afterFailures: r.afterFailures ?? 3, windowSeconds: r.windowSeconds ?? 600 };
+      if (r.pidfile !== undefined) spec.restart.pidfile = path.resolve(dir, r.pidfile);
+      if (r.unit !== undefined) spec.restart.unit = r.unit;
+      if (r.processInterval !== undefined) spec.restart.processInterval = r.processInterval;
     }
     return spec;
   });

@@ -65,7 +65,7 @@ export async function smtpSession(ep: Endpoint, o: SmtpOptions, clock: PhaseCloc
       });
       ext = await clock.phase(`${hello.toLowerCase()}-tls`, () => command(c, `${hello} ${me}`, hello, 250));
     }
-    if (ep.user) {
+    if (ep.user && !(ep.authIfOffered && !has(ext, 'AUTH'))) {
       await clock.phase('auth', () => auth(c, ext, ep.user!, password ?? ''));
     }
     const env = o.envelope;

@@ -11,6 +11,7 @@ import type { Application, MailSystem, OperStatus } from '../../model/mail-syste
 import type { Source } from '../registry.js';
 import type { ProbeOutcome } from './phases.js';
 import { judge, runProbe } from './run.js';
+import { processState } from './process.js';
 import { Watcher, type CommandRunner } from './watcher.js';
 
 /** Creates (or finds) the applTable row and the check of a service. */
@@ -113,20 +114,38 @@ export class ProbesSource implements Source {
 
   private async loop(model: MailSystem, log: Logger, spec: ProbeSpec): Promise<void> {
     const { app, check } = addService(model, spec);
-    const watcher = spec.restart ? new Watcher(spec.restart, log, this.runner) : undefined;
+    const watcher = spec.restart ? new Watcher(spec.restart, log, this.runner, Date.now, (e) => model.watcherEvents.emit(e)) : undefined;
+    // applOperStatus restarting(5) until the next check says how it came back
+    const restarting = () => {
+      app.operStatus = 'restarting';
+      app.lastChange = Date.now();
+    };
+    if (watcher && (spec.restart?.pidfile || spec.restart?.unit)) this.loops.push(this.watchProcess(log, spec, check, watcher, restarting));
     while (!this.stopped) {
       const o = await runProbe(spec);
       if (this.stopped) return;
       const was = check.status;
       recordOutcome(model, app, check, spec, o);
       if (check.status !== was) log.info({ service: check.name, status: check.status, reason: check.reason }, 'service status changed');
-      await watcher?.observe(check, !o.ok, () => {
-        // applOperStatus restarting(5) until the next check says how it came back
-        app.operStatus = 'restarting';
-        app.lastChange = Date.now();
-      });
+      await watcher?.observe(check, !o.ok, restarting);
       if (this.stopped) return;
       await this.sleep(spec.interval * 1000);
+    }
+  }
+
+  /** Looks at the daemon's process every processInterval; a dead one is restarted at once. */
+  private async watchProcess(log: Logger, spec: ProbeSpec, check: ServiceCheck, watcher: Watcher, restarting: () => void): Promise<void> {
+    const r = spec.restart!;
+    let unknown = '';
+    while (!this.stopped) {
+      const st = await processState(r);
+      if (this.stopped) return;
+      if (st.alive === false) await watcher.processDied(check, st.detail, st.pid, restarting);
+      else if (st.alive) watcher.processAlive(st.pid);
+      else if (st.detail !== unknown) log.warn({ service: check.name, detail: st.detail }, 'cannot tell whether the watched process runs');
+      unknown = st.alive === undefined ? st.detail : '';
+      if (this.stopped) return;
+      await this.sleep((r.processInterval ?? 5) * 1000);
     }
   }
 
