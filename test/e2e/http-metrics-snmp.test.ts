@@ -13,7 +13,7 @@ import { settingsFrom } from '../../src/config/config.js';
 import { COUNTER_KINDS } from '../../src/model/channel-counters.js';
 import { MIB_OPTS, ROOT, snmp, startTestAgent, type TestAgent } from '../helpers/harness.js';
 import { until } from '../helpers/probe-support.js';
-import { parseExposition, type Exposition } from '../helpers/prometheus-text.js';
+import { parseExposition, promtoolCheck, type Exposition } from '../helpers/prometheus-text.js';
 
 const POSTFIX_LOG = path.join(ROOT, 'test/fixtures/postfix/real-3.7.log');
 const SUN_LOG = path.join(ROOT, 'test/fixtures/sun-mta/mail.log_current');
@@ -268,6 +268,19 @@ describe('HTTP /metrics equals SNMP, figure by figure (e2e)', function () {
     expect(e.samples.find((s) => s.name === 'madman_agent_indexed_objects')!.value).to.equal(Number(col('madmanAgentIndexedObjects').get('0')));
     expect(e.samples.find((s) => s.name === 'madman_agent_encode_errors_total')!.value).to.equal(Number(col('madmanAgentEncodeErrors').get('0')));
     expect(compared, "figures compared").to.be.greaterThan(350);
+  });
+
+  it('passes Prometheus\' own linter: `promtool check metrics` has nothing to say of a scrape', async () => {
+    // the listener counts a request once answered: a later render has its counter's series too
+    let got = await scrape(url);
+    await until('a scrape with the HTTP request counter', async () => (got = await scrape(url)).e.samples.some((s) => s.name === 'madman_http_requests_total'), 10_000);
+    const { text, e } = got;
+    // every kind of family is in it: counters, gauges, the probe histogram, info, SNMP, USM and HTTP counters
+    for (const n of ['madman_probe_response_seconds_bucket', 'madman_snmp_usm_wrong_digests_total', 'madman_http_requests_total', 'madman_alarm_raised', 'madman_disk_size_bytes', 'madman_mta_group_errors_total'])
+      expect(e.samples.some((s) => s.name === n), n).to.equal(true);
+    const lint = await promtoolCheck(text);
+    expect(lint.output).to.equal('');
+    expect(lint.code).to.equal(0);
   });
 
   it('reports the agent\'s own SNMP counters (snmpInPkts counts the walk just made)', async () => {
