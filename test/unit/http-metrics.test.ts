@@ -139,4 +139,25 @@ describe('HTTP /metrics from the model', () => {
     expect(lint.output).to.equal('');
     expect(lint.code).to.equal(0);
   });
+
+  it('drops every series of a channel that left the model at the next scrape (Prometheus marks them stale)', async () => {
+    const model = new MailSystem();
+    const app = model.addApplication('msg MTA on mx');
+    const keep = model.addChannel(app, 'tcp_local', { receivedMessages: 3 });
+    const gone = model.addChannel(app, 'tcp_old', { receivedMessages: 7 });
+    for (const ch of [keep, gone]) {
+      model.countError(ch, '5.1.1', 'outbound', 1);
+      channelCountersOf(model).of(app.index, ch.index, ch.name, 0);
+    }
+    const groups = (e: Exposition) => new Set(e.samples.filter((x) => x.labels.group !== undefined).map((x) => x.labels.group));
+    const m = agentMetrics(model, { version: '1', startedAt: 0, stats: new SnmpStats(), instances: () => 0 }, () => 1_800_000_000_000);
+    let e = parseExposition(await renderMetrics(m.registry));
+    expect([...groups(e)].sort()).to.deep.equal(['tcp_local', 'tcp_old']);
+    expect(valueOf(e, 'madman_mta_group_received_messages_total', { group: 'tcp_old' })).to.equal(7);
+    model.removeChannel(app, gone.index);
+    e = parseExposition(await renderMetrics(m.registry));
+    expect([...groups(e)]).to.deep.equal(['tcp_local']);
+    // 20 group columns (no activity time yet), 5.1.1 and its class total in 3 directions, 3 units x 6 imsimta counters, 9 channel columns
+    expect(e.samples.filter((x) => x.labels.group === 'tcp_local')).to.have.length(20 + 3 + 3 + 18 + 9);
+  });
 });
