@@ -19,7 +19,7 @@ import { GROUP_COLUMNS, GROUP_TABLE, SCHED_COLUMNS, SCHED_TABLE, schedLines } fr
 import { bulkwalkArgs, countWalk, isStopping, median, onCleanup, runBench, runToFiles, startMadmanProcess, startSnmpd } from './bench-procs.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const MIB_DIRS = `${path.join(ROOT, 'mibs')}:${path.join(ROOT, 'node_modules/net-snmp/lib/mibs')}`;
+const MIB_DIRS = path.join(ROOT, 'mibs');
 const HR = '1.3.6.1.2.1.25';
 const HR_UPTIME = `${HR}.1.1.0`;
 /** Modules that serve 1.3.6.1.2.1.25 (left out of the master, so that the C subagent serves it). */

@@ -221,11 +221,12 @@ export interface MadmanProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node SCRIPT ROWS STATE_DIR` (bench-agent.js) and waits for its JSON line. */
-export async function startMadmanProcess(script: string, rows: number, stateDir: string, timeoutMs: number): Promise<MadmanProcess> {
-  if (stopping) throw new Error('stopping');
-  const child = spawn(process.execPath, [script, String(rows), stateDir], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let exited = false;
+/**
+ * What stops a child benchmark process: SIGTERM (or `ask`), then SIGKILL after `graceMs`;
+ * registered for cleanup. Resolves once it has exited.
+ */
+export function stopper(child: ChildProcess, graceMs = 5000, ask: () => void = () => child.kill('SIGTERM')): () => Promise<void> {
+  let exited = child.exitCode !== null || child.signalCode !== null;
   const exitP = new Promise<void>((resolve) =>
     child.once('exit', () => {
       exited = true;
@@ -234,12 +235,20 @@ export async function startMadmanProcess(script: string, rows: number, stateDir:
   );
   const stop = async () => {
     if (exited) return;
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    ask();
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await exitP;
     clearTimeout(t);
   };
   onCleanup(stop);
+  return stop;
+}
+
+/** Starts `node SCRIPT ROWS STATE_DIR` (bench-agent.js) and waits for its JSON line. */
+export async function startMadmanProcess(script: string, rows: number, stateDir: string, timeoutMs: number): Promise<MadmanProcess> {
+  if (stopping) throw new Error('stopping');
+  const child = spawn(process.execPath, [script, String(rows), stateDir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const stop = stopper(child);
   const first = await new Promise<string>((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => reject(new Error(`madman did not start within ${timeoutMs} ms`)), timeoutMs);

@@ -28,7 +28,7 @@ import {
 import { bulkwalkArgs, countWalk, isStopping, median, onCleanup, runBench, runToFiles, startMadmanProcess, startSnmpd } from './bench-procs.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const MIB_DIRS = `${path.join(ROOT, 'mibs')}:${path.join(ROOT, 'node_modules/net-snmp/lib/mibs')}`;
+const MIB_DIRS = path.join(ROOT, 'mibs');
 const WALK_TIMEOUT_MS = 15 * 60 * 1000;
 
 interface Target {

@@ -1,7 +1,6 @@
 // Puts the agent together: model, sources, MIB, views, index, transport.
 // Data flows one way: sources -> model -> views -> index -> UDP.
 
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Settings } from './config/config.js';
 import type { Logger } from './log.js';
@@ -31,10 +30,11 @@ import { engineEnterprise, ephemeralEngine, startSecurity, type SecurityState } 
 import './sources/index.js';
 import { configuredSources, type Source } from './sources/registry.js';
 import { StableIndexes } from './state/stable-indexes.js';
+import { VERSION } from './version.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+import { readFirstInstances, warmUp } from './snmp/warm-up.js';
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export { VERSION };
 
 export interface RunningAgent {
   model: MailSystem;
@@ -116,6 +116,9 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   const mibs = loadMibs();
   const security = startSecurity(settings, mibs, stats, engineEnterprise(mibs));
   const { tree, index, ctx } = buildServing(model, stats, settings.system, log, security, mibs);
+  // compiled code before the first request arrives, while nothing else runs (warm-up.ts)
+  ctx.tick();
+  log.debug(warmUp(index, { caps: settings.limits.bulk }), 'serving paths warmed up');
 
   const notifications = new NotificationHub((sink, err) => log.warn({ sink, err: err.message }, 'notification not sent'));
   const sources = [...(parts.sources ?? []), ...(await configuredSources(settings))];
@@ -132,12 +135,17 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
           uptime: () => sysUpTime(ctx),
           beginRequest: () => ctx.tick(),
           onEncodeError: () => stats.encodeErrors++,
+          caps: settings.limits.bulk,
           description: `madman ${VERSION}`,
           log,
         });
   if (agentx) notifications.add(agentx.sink);
-  const alarming = startAlarming(settings, model, tree, ctx, notifications, log, security.engine.id);
+  const alarming = startAlarming(settings, model, tree, ctx, notifications, log, security.engine);
 
+  // the rows the sources brought, sorted before the first request
+  ctx.tick();
+  readFirstInstances(index);
+  const packetLog = packetLogs(log);
   const udp = new UdpAgent({
     listen: settings.listen,
     access: new CommunityAccess(settings.communities),
@@ -146,8 +154,12 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     views: security.views,
     v3: security.v3,
     maxMessageSize: settings.maxMessageSize,
+    caps: settings.limits.bulk,
+    recvBufferSize: settings.limits.serverRecvBuf,
     beginRequest: () => ctx.tick(),
-    onDrop: (reason, from) => log.info({ from, reason }, 'request dropped'),
+    // at the default level nothing is logged per packet: skip even the counting
+    onDrop: log.isLevelEnabled('info') ? (reason, from) => packetLog.dropped.note(reason, { from }) : undefined,
+    onInternalError: (err, from) => packetLog.internal.note(err.stack?.split('\n').slice(0, 2).join(' ') ?? err.message, { from, stack: err.stack }),
   });
   let endpoints: Endpoint[];
   let http: HttpFrontEnd | undefined;
@@ -164,9 +176,10 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     await agentx?.stop();
     await notifications.close();
     for (const s of sources) await s.stop();
+    packetLog.stop();
     throw err;
   }
-  log.info({ endpoints, objects: index.objects.length }, 'agent listening');
+  log.info({ endpoints, objects: index.objects.length, recvBufferBytes: udp.recvBufferSizes() }, 'agent listening');
   return {
     model,
     index,
@@ -181,11 +194,31 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     async stop() {
       await http?.stop();
       await udp.stop();
+      packetLog.stop();
       alarming.stop();
       await agentx?.stop();
       for (const s of sources) await s.stop();
       await notifications.close();
       stable?.flush();
+    },
+  };
+}
+
+/**
+ * The UDP handler's two logs, one line per cause per minute with counts: requests
+ * dropped (info, seen with -v) and bugs met while answering (errors, always seen).
+ */
+function packetLogs(log: Logger): { dropped: RateLimitedLog; internal: RateLimitedLog; stop(): void } {
+  const dropped = new RateLimitedLog((reason, count, f) => log.info({ ...f, reason, count }, 'request dropped'));
+  const internal = new RateLimitedLog((cause, count, f) => log.error({ ...f, cause, count }, 'internal error answering a request'));
+  dropped.startTimer();
+  internal.startTimer();
+  return {
+    dropped,
+    internal,
+    stop() {
+      dropped.stop();
+      internal.stop();
     },
   };
 }

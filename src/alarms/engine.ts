@@ -82,7 +82,7 @@ export class AlarmEngine {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
-    this.save();
+    this.save(true);
   }
 
   /** Measures alarm `name` (all when omitted) now; returns the transitions it caused. */
@@ -144,12 +144,22 @@ export class AlarmEngine {
     }
   }
 
-  private save(): void {
-    if (!this.checkpoint) return;
+  /** Saves the alarm state: on the thread pool while running (its fsyncs would stall requests), synchronously at stop. */
+  private save(final = false): void {
+    const cp = this.checkpoint;
+    if (!cp) return;
+    const failed = (err: unknown) => this.log.error({ file: cp.file, err: (err as Error).message }, 'cannot save alarm state');
+    const state: Saved = { version: 1, rows: [...this.model.alarms.rows.values()] };
+    if (!final) return void cp.write(state).catch(failed);
     try {
-      this.checkpoint.save({ version: 1, rows: [...this.model.alarms.rows.values()] });
+      cp.save(state);
     } catch (err) {
-      this.log.error({ file: this.checkpoint.file, err: (err as Error).message }, 'cannot save alarm state');
+      failed(err);
     }
+  }
+
+  /** Resolves once no state write is in progress (tests). */
+  idle(): Promise<void> {
+    return this.checkpoint?.idle() ?? Promise.resolve();
   }
 }

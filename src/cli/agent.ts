@@ -1,8 +1,16 @@
 // `madman agent`: run the agent until SIGINT/SIGTERM.
 
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
 import { startAgent } from '../agent.js';
 import { ConfigError, settingsFrom, type Flags } from '../config/config.js';
+import { keyText, lineOfKey, listenKey } from '../config/serving.js';
+import { prepareStateDir } from '../config/state-dir.js';
 import { createLogger } from '../log.js';
+import { BindError } from '../snmp/udp-agent.js';
+
+/** How long stopping may take after SIGTERM before the process exits anyway. */
+const STOP_GRACE_MS = 10_000;
 
 export async function agentCommand(flags: Flags & { checkConfig?: string }): Promise<number> {
   if (flags.checkConfig) {
@@ -20,8 +28,19 @@ export async function agentCommand(flags: Flags & { checkConfig?: string }): Pro
   } catch (err) {
     return configFailure(err);
   }
+  try {
+    prepareStateDir(settings.stateDir);
+  } catch (err) {
+    return configFailure(startError(err, flags, 'stateDir'));
+  }
   const log = createLogger(settings.logLevel);
-  const agent = await startAgent(settings, log);
+  let agent;
+  try {
+    agent = await startAgent(settings, log);
+  } catch (err) {
+    if (err instanceof BindError) return configFailure(startError(err, flags, 'listen'));
+    throw err;
+  }
   if (settings.agentx !== undefined) {
     process.stdout.write(`madman agent serving through the AgentX master at ${settings.agentx}${settings.demo ? ' (demo mail system)' : ''}\n`);
   }
@@ -39,8 +58,54 @@ export async function agentCommand(flags: Flags & { checkConfig?: string }): Pro
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  // SIGTERM always ends the process: a second signal, or a stop that hangs (a file
+  // system that does not answer), exits at once; and whatever is still pending in
+  // the thread pool after a clean stop does not keep the process alive.
+  const force = (code: number) => () => process.exit(code);
+  process.once('SIGINT', force(130));
+  process.once('SIGTERM', force(143));
+  setTimeout(() => {
+    log.error({ graceMs: STOP_GRACE_MS }, 'stopping took too long; exiting anyway');
+    process.exit(1);
+  }, STOP_GRACE_MS).unref();
   await agent.stop();
+  setTimeout(force(0), 200).unref();
   return 0;
+}
+
+/**
+ * A problem met at start with a configured value (the state directory, a listen
+ * address), as the config check would name it: file, key and line when the value
+ * came from the file, the flag otherwise.
+ */
+function startError(err: unknown, flags: Flags, what: 'stateDir' | 'listen'): unknown {
+  if (err instanceof ConfigError || !(err instanceof Error)) return err;
+  const file = flags.config;
+  const fromFlag = what === 'stateDir' ? flags.stateDir !== undefined : Boolean(flags.listen?.length || flags.agentaddress?.length);
+  if (err instanceof BindError) {
+    if (fromFlag || !file) return new Error(`--listen: ${err.message}`);
+    const located = locate(file, (data) => listenKey(data, err.at));
+    return located ? new ConfigError(file, keyText(located.key), located.line, err.message) : err;
+  }
+  if (fromFlag || !file) return new Error(`${fromFlag ? '--state-dir' : 'stateDir'}: ${err.message}`);
+  const located = locate(file, () => ['stateDir']);
+  return located ? new ConfigError(file, 'stateDir', located.line, err.message) : new Error(`stateDir: ${err.message}`);
+}
+
+/** The key (as `keyOf` finds it in the file's data) and its line, read again from the file. */
+function locate(
+  file: string,
+  keyOf: (data: { listen?: string[]; agentaddress?: string | string[] }) => Array<string | number>,
+): { key: Array<string | number>; line: number | undefined } | undefined {
+  try {
+    const lines = new LineCounter();
+    const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines });
+    const key = keyOf((doc.toJS({ maxAliasCount: -1 }) ?? {}) as { listen?: string[]; agentaddress?: string | string[] });
+    if (doc.getIn(key, true) === undefined) return undefined;
+    return { key, line: lineOfKey(doc, lines, key) };
+  } catch {
+    return undefined;
+  }
 }
 
 function configFailure(err: unknown): number {

@@ -1,15 +1,17 @@
-#!/usr/bin/env node
-// The `madman` command.
+#!/usr/bin/env -S node --max-semi-space-size=1
+// The `madman` command. The young generation is kept at 1 MiB: V8 grows it to 16 MiB
+// under the agent's allocation rate (requests make short-lived garbage only) and never
+// gives it back, which was 8-14 MiB of the idle agent's memory; scavenges get shorter
+// and more frequent (docs/benchmarks.md, bench:memory and bench:load).
 
 import { Command, Option } from 'commander';
-import { VERSION } from '../agent.js';
-import { agentCommand } from './agent.js';
+import { VERSION } from '../version.js';
 import { countersCommand } from './counters.js';
-import { mibList, mibPath } from './mib.js';
-import { probeCommand } from './probe.js';
-import { quotaCommand } from './quota.js';
 import '../sources/index.js';
 import { sourceDeclarations } from '../sources/registry.js';
+
+// Each command's code is loaded when it runs: the agent's process holds no probe or
+// quota code, and `madman probe` none of the agent's.
 
 // `madman mib list | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -47,6 +49,7 @@ agent
   .option('--check-config <file>', 'validate a configuration file and exit (2 when bad)')
   .addOption(new Option('-v, --verbose', 'log more (twice for debug)').argParser((_v, prev: number = 0) => prev + 1))
   .action(async (opts) => {
+    const { agentCommand } = await import('./agent.js');
     exitCode = await agentCommand(opts);
   });
 
@@ -76,6 +79,7 @@ program
   .option('--filter <filter>', 'LDAP: look up the entry this filter matches, e.g. (uid=tester)')
   .option('--json', 'print the results as JSON')
   .action(async (opts) => {
+    const { probeCommand } = await import('./probe.js');
     exitCode = await probeCommand(opts);
   });
 countersCommand(program, (code) => (exitCode = code));
@@ -89,15 +93,16 @@ program
   .option('--doveadm <path>', 'the doveadm executable')
   .option('--over <percent>', 'mark users at or above this percentage (default dovecot.quotaWarnPercent, 90)')
   .action(async (opts) => {
+    const { quotaCommand } = await import('./quota.js');
     exitCode = await quotaCommand(opts);
   });
 
 const mib = program.command('mib').description('the MIB modules madman serves');
-mib.command('list').description('every object served, with OID and type').action(() => {
-  exitCode = mibList();
+mib.command('list').description('every object served, with OID and type').action(async () => {
+  exitCode = (await import('./mib.js')).mibList();
 });
-mib.command('path').description('directories to add to MIBDIRS (snmpwalk -M +DIR)').action(() => {
-  exitCode = mibPath();
+mib.command('path').description('directories to add to MIBDIRS (snmpwalk -M +DIR)').action(async () => {
+  exitCode = (await import('./mib.js')).mibPath();
 });
 
 try {

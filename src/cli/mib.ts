@@ -2,12 +2,17 @@
 
 import { buildServing } from '../agent.js';
 import { defaults } from '../config/config.js';
-import { baseMibDir, ourMibDir } from '../mib/loader.js';
+import { ourMibDir } from '../mib/loader.js';
 import { MailSystem } from '../model/mail-system.js';
 import { SnmpStats } from '../snmp/stats.js';
 
+/**
+ * The one directory holding every module the tools need for our MIBs with `-m ALL`: ours,
+ * the base SMI modules they import, and the few modules Debian's own Net-SNMP MIBs import
+ * but Debian does not ship (mibs/; docs/design.md "MIB files").
+ */
 export function mibPath(): number {
-  process.stdout.write(`${ourMibDir()}:${baseMibDir()}\n`);
+  process.stdout.write(`${ourMibDir()}\n`);
   return 0;
 }
 

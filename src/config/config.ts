@@ -4,7 +4,7 @@
 // come from its declaration in the source registry (src/sources/registry.ts): this
 // file names no source.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -14,6 +14,9 @@ import { parseEndpoint } from '../snmp/udp-agent.js';
 import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
 import { alarmDefaults, alarmSchemas, applyAlarmSettings, checkAlarmFile, type AlarmFileSettings, type AlarmFlags, type AlarmSettings, type NotifySettings } from './alarms.js';
 import { AGENTX_FORMAT_MESSAGE, agentxAddress, agentxSchema, isAgentxAddress } from './agentx.js';
+import { checkListenFile, listenConflict, servingDefaults, servingFromFile, servingSchemaProperties, type ServingFile, type ServingLimits } from './serving.js';
+import { stateDirProblem } from './state-dir.js';
+import { findAliasBomb } from './yaml-aliases.js';
 import { httpFromFile, httpSchema, httpWithFlags, type HttpFile, type HttpSettings } from './http.js';
 import '../sources/index.js';
 import { registryVersion, sourceDeclarations, type SourceSettings } from '../sources/registry.js';
@@ -37,6 +40,8 @@ export interface Settings extends Partial<SourceSettings> {
   notify: NotifySettings;
   /** AgentX master to serve through (unix:PATH or tcp:HOST:PORT) */
   agentx?: string;
+  /** GetBulk caps and the socket receive buffer (config/serving.ts) */
+  limits: ServingLimits;
   /** the HTTP front end (config/http.ts); off when absent */
   http?: HttpSettings;
 }
@@ -56,6 +61,7 @@ export function defaults(): Settings {
     logLevel: 'warn',
     system: { contact: 'postmaster@localhost', location: 'unknown' },
     ...alarmDefaults(),
+    limits: servingDefaults(),
   };
 }
 
@@ -101,6 +107,7 @@ const coreSchema = {
     ...securitySchemaProperties,
     ...alarmSchemas,
     agentx: agentxSchema,
+    ...servingSchemaProperties,
     http: httpSchema,
   },
 } as const;
@@ -137,7 +144,7 @@ function tryOk(f: () => unknown): boolean {
   }
 }
 
-interface FileSettings extends SecurityFileSettings, AlarmFileSettings {
+interface FileSettings extends SecurityFileSettings, AlarmFileSettings, ServingFile {
   listen?: string[];
   community?: string;
   communities?: Array<{ name: string; source?: string[] }>;
@@ -158,6 +165,8 @@ interface FileSettings extends SecurityFileSettings, AlarmFileSettings {
 export function readConfigFile(file: string): FileSettings {
   let text: string;
   try {
+    // a FIFO would block the read until some writer came along
+    if (!statSync(file).isFile()) throw new Error('not a regular file');
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(file, '', undefined, `cannot read: ${(err as Error).message}`);
@@ -168,7 +177,16 @@ export function readConfigFile(file: string): FileSettings {
     const e = doc.errors[0]!;
     throw new ConfigError(file, '', lines.linePos(e.pos[0]).line, `not valid YAML: ${e.message.split('\n')[0]}`);
   }
-  const data: unknown = doc.toJS() ?? {};
+  const bomb = findAliasBomb(doc);
+  if (bomb) throw new ConfigError(file, dotted(bomb.path), bomb.offset === undefined ? undefined : lines.linePos(bomb.offset).line, bomb.message);
+  // findAliasBomb bounds the expansion by size, which replaces the parser's count of aliases
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: -1 }) ?? {};
+  } catch (err) {
+    // what the parser still refuses when making data (a tag it cannot resolve, ...)
+    throw new ConfigError(file, '', undefined, `not usable YAML: ${(err as Error).message}`);
+  }
   const validate = validator();
   if (!validate(data)) {
     const e = validate.errors![0]!;
@@ -193,6 +211,9 @@ export function readConfigFile(file: string): FileSettings {
     throw new ConfigError(err.file ?? file, err.file ? 'createUser' : dotted(err.path), err.line ?? (at === undefined ? undefined : lines.linePos(at).line), err.message);
   }
   checkAlarmFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message));
+  checkListenFile(doc, lines, settings, (key, line, message) => new ConfigError(file, key, line, message));
+  const stateDir = settings.stateDir && stateDirProblem(path.resolve(path.dirname(file), settings.stateDir));
+  if (stateDir) failAt(['stateDir'], stateDir);
   if (settings.http) {
     settings.httpResolved = httpFromFile(settings.http, settings.secrets, path.dirname(file), (keys, message, at) => {
       const pos = (doc.getIn(keys, true) as Node | undefined)?.range?.[0];
@@ -263,6 +284,7 @@ export function settingsFrom(flags: Flags): Settings {
   let fileHttp: HttpSettings | undefined;
   let fileListen = false;
   let fileCommunities = false;
+  let fileStateDir = false;
   if (flags.config) {
     const f = (file = readConfigFile(flags.config));
     fileAlarms = f;
@@ -281,19 +303,28 @@ export function settingsFrom(flags: Flags): Settings {
       s.security = f.resolved.security;
     }
     if (f.stateDir) s.stateDir = path.resolve(path.dirname(flags.config), f.stateDir);
+    fileStateDir = f.stateDir !== undefined;
     if (f.fromStart !== undefined) s.fromStart = f.fromStart;
     if (f.maxMessageSize) s.maxMessageSize = f.maxMessageSize;
     if (f.logLevel) s.logLevel = f.logLevel;
     if (f.system) s.system = { ...s.system, ...f.system };
+    s.limits = servingFromFile(f, s.limits);
   }
   if (flags.listen?.length || flags.agentaddress?.length) {
     const listen = [...(flags.listen ?? []), ...(flags.agentaddress ?? [])];
     for (const l of listen) parseEndpoint(l);
+    const conflict = listenConflict(listen);
+    if (conflict) throw new Error(`--listen: ${conflict.message}`);
     s.listen = listen;
   }
   // --community adds one (any source, no view) to those configured; it replaces only the default.
   if (flags.community) s.communities = [...(fileCommunities ? s.communities : []), { community: flags.community, sources: [] }];
   if (flags.stateDir) s.stateDir = path.resolve(flags.stateDir);
+  if (flags.stateDir || !fileStateDir) {
+    // a file's stateDir was checked with its line (readConfigFile)
+    const problem = stateDirProblem(s.stateDir);
+    if (problem) throw new Error(`${flags.stateDir ? '--state-dir' : `stateDir (default ${s.stateDir})`}: ${problem}`);
+  }
   if (flags.fromStart) s.fromStart = true;
   const dir = flags.config ? path.dirname(flags.config) : '.';
   const sections = (file ?? {}) as Record<string, unknown>;

@@ -223,6 +223,8 @@ export function readProtectedFile(file: string): string {
   } catch (err) {
     throw new Error(`cannot read ${file}: ${(err as Error).message}`);
   }
+  // a FIFO would block the read until some writer came along
+  if (!st.isFile()) throw new SecurityConfigError(['secrets'], `${file} is not a regular file`);
   if (st.mode & 0o077) {
     const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
     throw new Error(`${file} holds pass phrases but is readable or writable by others than its owner (mode ${mode}): chmod 600 it`);

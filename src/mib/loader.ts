@@ -9,9 +9,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
-import snmp, { type ParsedEntry, type ParsedSyntax } from 'net-snmp';
+import type { ParsedEntry, ParsedSyntax } from 'net-snmp';
 import { parseOid } from '../snmp/oid.js';
 import type { Syntax, SyntaxKind } from '../snmp/values.js';
+import { readTree, treeKey, writeTree } from './tree-cache.js';
 
 export type ObjectKind = 'scalar' | 'table' | 'entry' | 'column' | 'node' | 'notification' | 'other';
 
@@ -45,8 +46,8 @@ export function ourMibDir(): string {
   throw new Error(`cannot find the mibs/ directory from ${here}`);
 }
 
-/** Directory of the base SMI modules the net-snmp package ships (SNMPv2-SMI, SNMPv2-TC, ...). */
-export function baseMibDir(): string {
+/** The net-snmp package's own base SMI modules, which its parser reads too: part of the cache key. */
+function packageBaseMibDir(): string {
   const require = createRequire(import.meta.url);
   return path.join(path.dirname(require.resolve('net-snmp')), 'lib', 'mibs');
 }
@@ -84,10 +85,13 @@ const TYPE_NUMBERS: Record<number, SyntaxKind> = {
 export class MibTree {
   readonly byName = new Map<string, MibObject>();
   private readonly byOid = new Map<string, MibObject>();
+  /** every object, in the order added (what the cache keeps) */
+  readonly added: MibObject[] = [];
 
   constructor(readonly modules: readonly string[]) {}
 
   add(o: MibObject): void {
+    this.added.push(o);
     this.byName.set(o.name, o);
     this.byOid.set(o.oid.join('.'), o);
   }
@@ -120,8 +124,31 @@ export class MibTree {
 
 export class MibLoadError extends Error {}
 
-/** Loads the base modules and ours; throws MibLoadError on anything doubtful. */
+/**
+ * Loads the base modules and ours; throws MibLoadError on anything doubtful. A tree
+ * parsed before from the same files is read from the cache instead (tree-cache.ts).
+ */
 export function loadMibs(dir = ourMibDir(), modules: readonly string[] = OUR_MODULES): MibTree {
+  let key: string | undefined;
+  try {
+    key = treeKey(dir, packageBaseMibDir(), modules);
+  } catch {
+    // a module file is missing: parsing says which
+  }
+  const cached = key === undefined ? undefined : readTree<MibObject>(key);
+  if (cached) {
+    const tree = new MibTree(cached.modules);
+    for (const o of cached.objects) tree.add(o);
+    return tree;
+  }
+  const tree = parseMibs(dir, modules);
+  if (key !== undefined) writeTree(key, tree.modules, tree.added);
+  return tree;
+}
+
+function parseMibs(dir: string, modules: readonly string[]): MibTree {
+  // the parser is loaded only when the cache cannot answer
+  const snmp = createRequire(import.meta.url)('net-snmp') as typeof import('net-snmp');
   const printed: string[] = [];
   const saved = { log: console.log, warn: console.warn, error: console.error, info: console.info };
   // The parser prints printf-style ("[%s]: ... line %s"): fill the placeholders in.

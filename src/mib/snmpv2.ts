@@ -20,7 +20,21 @@ const SERVED_MODULES: Array<[string, string]> = [
   ['MADMAN-MIB', 'madman: the agent and its mail system monitoring extensions'],
 ];
 
+/** os.hostname() is a system call: read it at most once a second (of request time). */
+function hostnameReader(): (now: number) => string {
+  let name = '';
+  let readAt = -Infinity;
+  return (now) => {
+    if (now - readAt >= 1000 || now < readAt) {
+      name = os.hostname();
+      readAt = now;
+    }
+    return name;
+  };
+}
+
 export function snmpv2View(tree: MibTree, stats: SnmpStats, sys: SystemInfo): ModuleView {
+  const hostname = hostnameReader();
   const orRows = SERVED_MODULES.map(([module, descr], i) => ({ index: i + 1, id: tree.moduleIdentity(module).oid, descr }));
   return {
     module: 'SNMPv2-MIB',
@@ -30,7 +44,7 @@ export function snmpv2View(tree: MibTree, stats: SnmpStats, sys: SystemInfo): Mo
       sysObjectID: () => tree.object('madmanAgentOID').oid,
       sysUpTime: (ctx) => sysUpTime(ctx),
       sysContact: () => sys.contact,
-      sysName: () => sys.name ?? os.hostname(),
+      sysName: (ctx) => sys.name ?? hostname(ctx.now),
       sysLocation: () => sys.location,
       // application (layer 7) and end-to-end (layer 4): 2^6 + 2^3
       sysServices: () => 72,

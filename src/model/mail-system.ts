@@ -292,6 +292,15 @@ export class MailSystem {
     addTraffic(ch, direction, t);
   }
 
+  /**
+   * Counts `n` of an outcome that MTA-MIB keeps per group and per MTA (loops detected,
+   * messages converted or failing conversion) on group `ch` and `app`'s MTA together.
+   */
+  countOutcome(app: Application, ch: Channel, what: 'loopsDetected' | 'successfulConvertedMessages' | 'failedConvertedMessages', n = 1): void {
+    ch[what] += n;
+    this.mtaOf(app).counters[what] += n;
+  }
+
   /** Takes a message (or recipient) out of the stored gauges of `ch` and of the MTA's totals, none below zero. */
   unstore(app: Application, ch: Channel, t: Traffic): void {
     takeStored(ch, t);

@@ -4,11 +4,12 @@
 // Mails wait in a bounded RetryQueue while the server cannot be reached.
 
 import os from 'node:os';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { AlarmEvent } from '../alarms/engine.js';
 import type { MailSettings } from '../config/alarms.js';
 import type { Logger } from '../log.js';
 import type { AlarmInstance } from '../model/alarms.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
 import { RetryQueue, type RetryOptions } from './retry-queue.js';
 
 export interface MailNoticeText {
@@ -54,9 +55,40 @@ export function mailNotice(a: AlarmInstance, at: number, serverInstance: string)
   };
 }
 
+/** Printable ASCII (and spaces): a header value that needs no encoding. */
+const PLAIN = /^[\x20-\x7e]*$/;
+/** RFC 5322 2.1.1: lines of at most 78 characters, folded at whitespace. */
+const LINE = 78;
+
+/**
+ * How the Subject goes to nodemailer: as a prepared header, plain, when it is printable
+ * ASCII (nodemailer would RFC 2047-encode it for its double quotes, and a filter on
+ * `^Subject: ALARM` would miss it), folded at spaces past 78 characters; else as `subject`,
+ * which nodemailer encodes (RFC 2047), as a non-ASCII instance name needs.
+ */
+export function subjectField(subject: string): { subject: string } | { headers: Record<string, { prepared: true; value: string }> } {
+  if (!PLAIN.test(subject)) return { subject };
+  // unfolding (removing each CRLF) gives the subject back: a fold goes before a space
+  const lines: string[] = [];
+  let line: string | undefined;
+  let room = LINE - 'Subject: '.length;
+  for (const word of subject.split(' ')) {
+    if (line === undefined) line = word;
+    else if (word !== '' && line.length + 1 + word.length > room) {
+      lines.push(line);
+      line = ` ${word}`;
+      room = LINE;
+    } else line = `${line} ${word}`;
+  }
+  lines.push(line ?? '');
+  return { headers: { Subject: { prepared: true, value: lines.join('\r\n') } } };
+}
+
 export class MailNotice {
   private readonly queue: RetryQueue<MailNoticeText>;
-  private readonly transport: Transporter;
+  /** made at the first mail: nodemailer is loaded only by an agent that sends one */
+  private transport: Promise<Transporter> | undefined;
+  private readonly warnings: RateLimitedLog;
   sent = 0;
 
   constructor(
@@ -65,24 +97,35 @@ export class MailNotice {
     retry: RetryOptions,
     private readonly serverInstance = `madman on ${os.hostname()}`,
   ) {
-    this.transport = nodemailer.createTransport({
-      host: settings.host,
-      port: settings.port,
-      secure: false,
-      ignoreTLS: settings.host === 'localhost' || settings.host.startsWith('127.'),
-      connectionTimeout: 10000,
-      greetingTimeout: 10000,
-      socketTimeout: 20000,
-    });
+    // a dead SMTP server fails every mail: one line per cause per minute, with counts
+    this.warnings = new RateLimitedLog((msg, count, f) => log.warn({ to: settings.to, ...f, count }, msg));
+    this.warnings.startTimer();
     this.queue = new RetryQueue(
       async (m) => {
-        await this.transport.sendMail({ from: settings.from, to: settings.to, subject: m.subject, text: m.text });
+        const transport = await this.open();
+        await transport.sendMail({ from: settings.from, to: settings.to, ...subjectField(m.subject), text: m.text });
         this.sent++;
       },
       retry,
-      (err, wait, queued) => log.warn({ to: settings.to, err: err.message, retryInMs: wait, queued }, 'alarm mail not sent; will retry'),
-      (dropped) => log.warn({ dropped }, 'alarm mail queue full; oldest dropped'),
+      (err, wait, queued) => this.warnings.note('alarm mail not sent; will retry', { err: err.message, retryInMs: wait, queued }),
+      (dropped) => this.warnings.note('alarm mail queue full; oldest dropped', { dropped }),
     );
+  }
+
+  private open(): Promise<Transporter> {
+    const s = this.settings;
+    this.transport ??= import('nodemailer').then((m) =>
+      m.default.createTransport({
+        host: s.host,
+        port: s.port,
+        secure: false,
+        ignoreTLS: s.host === 'localhost' || s.host.startsWith('127.'),
+        connectionTimeout: 10000,
+        greetingTimeout: 10000,
+        socketTimeout: 20000,
+      }),
+    );
+    return this.transport;
   }
 
   /** An alarm engine listener: mails raises and repeats. */
@@ -93,6 +136,7 @@ export class MailNotice {
 
   close(): void {
     this.queue.close();
-    this.transport.close();
+    this.warnings.stop();
+    void this.transport?.then((t) => t.close()).catch(() => {});
   }
 }

@@ -15,7 +15,7 @@ import { parseEndpoint } from '../snmp/udp-agent.js';
 import { alarmNotification } from './build.js';
 import { MailNotice } from './mail.js';
 import type { RetryOptions } from './retry-queue.js';
-import { SnmpSink } from './snmp-sinks.js';
+import { SnmpSink, type EngineClock } from './snmp-sinks.js';
 
 export interface Alarming {
   engine: AlarmEngine;
@@ -31,18 +31,18 @@ export function startAlarming(
   ctx: ViewContext & { tick(): void },
   hub: NotificationHub,
   log: Logger,
-  /** the agent's snmpEngineID (src/security.ts): the sender of SNMPv3 traps */
-  engineId?: Buffer,
+  /** the agent's SNMP engine (src/security.ts): the sender of SNMPv3 traps, its ID, boots and time */
+  snmpEngine?: EngineClock & { id: Buffer },
 ): Alarming {
   const retry: RetryOptions = { size: settings.notify.queueSize, initialDelayMs: 500, maxDelayMs: 60000 };
   const agentAddr = agentAddress(settings.listen);
   // A v3 trap's authoritative engine is its sender: ours, the one managers read as
   // snmpEngineID and name in snmptrapd's createUser -e (the package would make up a new
   // one at every start). Informs are the receiver's: discovered.
-  const ours = engineId && `0x${engineId.toString('hex')}`;
+  const ours = snmpEngine && `0x${snmpEngine.id.toString('hex')}`;
   const sinks = settings.notify.sinks
     .map((s) => (s.kind === 'trapsess' && !s.inform && s.engineId === undefined ? { ...s, engineId: ours } : s))
-    .map((s) => new SnmpSink(s, log.child({ notify: s.kind }), { retry, timeoutMs: 2000, agentAddr }));
+    .map((s) => new SnmpSink(s, log.child({ notify: s.kind }), { retry, timeoutMs: 2000, agentAddr, engine: snmpEngine }));
   for (const s of sinks) hub.add(s);
   const engine = new AlarmEngine(model, settings.alarms.rules, log.child({ part: 'alarms' }), {
     quotaPercent: settings.alarms.quotaPercent,

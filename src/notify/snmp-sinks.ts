@@ -5,10 +5,11 @@
 // sysUpTime is passed with each one (the package's default is the process uptime in a
 // 32-bit field, which overflows after 497 days). send() never blocks nor throws.
 
-import snmp from 'net-snmp';
+import { createRequire } from 'node:module';
 import type { SinkSettings } from '../config/alarms.js';
 import type { Logger } from '../log.js';
 import type { Notification, NotificationSink, NotificationVarbind } from '../snmp/notifications.js';
+import { RateLimitedLog, type Clock } from '../rate-limited-log.js';
 import { RetryQueue, type RetryOptions } from './retry-queue.js';
 
 // The parts of the package's session API used here (its typings declare them as any).
@@ -18,7 +19,12 @@ interface PackageVarbind {
   value: unknown;
 }
 type Callback = (err: Error | null) => void;
+/** A message the package is about to send (its v3 USM header fields, by the package's names). */
+interface PackageRequest {
+  message?: { version?: number; msgSecurityParameters?: { msgAuthoritativeEngineBoots: number; msgAuthoritativeEngineTime: number } };
+}
 interface Session {
+  send(req: PackageRequest, noWait?: boolean): unknown;
   trap(oid: string, varbinds: PackageVarbind[], options: { upTime: number; agentAddr?: string }, cb: Callback): void;
   inform(oid: string, varbinds: PackageVarbind[], options: { upTime: number }, cb: Callback): void;
   on(event: 'error', listener: (err: Error) => void): void;
@@ -34,7 +40,12 @@ interface SessionApi {
   createSession(target: string, community: string, options: Record<string, unknown>): Session;
   createV3Session(target: string, user: Record<string, unknown>, options: Record<string, unknown>): Session;
 }
-const api = snmp as unknown as SessionApi;
+// Loaded at the first sink: an agent that sends no SNMP notification never pays for the package.
+let loaded: SessionApi | undefined;
+function sessionApi(): SessionApi {
+  loaded ??= createRequire(import.meta.url)('net-snmp') as SessionApi;
+  return loaded;
+}
 
 const TYPES: Record<string, string> = {
   Integer32: 'Integer',
@@ -50,7 +61,7 @@ const TYPES: Record<string, string> = {
 };
 
 export function packageVarbind(v: NotificationVarbind): PackageVarbind {
-  const type = api.ObjectType[TYPES[v.syntax.kind]!]!;
+  const type = sessionApi().ObjectType[TYPES[v.syntax.kind]!]!;
   let value: unknown = v.value;
   if (typeof value === 'string') {
     if (v.syntax.kind === 'Integer32') value = v.syntax.enums?.[value];
@@ -70,15 +81,15 @@ function openSession(s: SinkSettings, timeoutMs: number): Session {
     const u = s.user!;
     const user = {
       name: u.name,
-      level: api.SecurityLevel.authPriv,
-      authProtocol: api.AuthProtocols[AUTH[u.authProtocol]!],
+      level: sessionApi().SecurityLevel.authPriv,
+      authProtocol: sessionApi().AuthProtocols[AUTH[u.authProtocol]!],
       authKey: u.authPassword,
-      privProtocol: api.PrivProtocols[PRIV[u.privProtocol]!],
+      privProtocol: sessionApi().PrivProtocols[PRIV[u.privProtocol]!],
       privKey: u.privPassword,
     };
-    return api.createV3Session(s.host, user, { ...common, engineID: s.engineId });
+    return sessionApi().createV3Session(s.host, user, { ...common, engineID: s.engineId });
   }
-  return api.createSession(s.host, s.community ?? 'public', { ...common, version: s.kind === 'trapsink' ? api.Version1 : api.Version2c });
+  return sessionApi().createSession(s.host, s.community ?? 'public', { ...common, version: s.kind === 'trapsink' ? sessionApi().Version1 : sessionApi().Version2c });
 }
 
 /**
@@ -90,12 +101,42 @@ export function v1TrapOid(oid: readonly number[]): string {
   return arcs.join('.');
 }
 
+/** snmpEngineBoots and snmpEngineTime of our engine (src/snmp/usm/engine-id.ts). */
+export interface EngineClock {
+  boots: number;
+  /** seconds since boots last changed */
+  time(): number;
+}
+
 export interface SnmpSinkOptions {
   retry: RetryOptions;
   /** how long to wait for an inform's response before retrying */
   timeoutMs: number;
   /** SNMPv1 agent-addr: the agent's IPv4 address (default 127.0.0.1) */
   agentAddr?: string;
+  /** for the rate limit of warnings (tests) */
+  clock?: Clock;
+  /** our engine: a v3 trap's authoritative engine is its sender, whose boots and time it carries */
+  engine?: EngineClock;
+}
+
+/**
+ * The package sends SNMPv3 traps with msgAuthoritativeEngineBoots and -Time 0 (RFC 3414
+ * 2.3: the sender of a trap is its authoritative engine, and a receiver checks its time
+ * window against those values): they are set to our engine's just before the message is
+ * encoded (send() encodes it, and the privacy IV takes them from there too). An inform's
+ * authoritative engine is the receiver's, which the package discovers: left alone.
+ */
+function authoritativeClock(session: Session, engine: EngineClock): void {
+  const send = session.send.bind(session);
+  session.send = (req: PackageRequest, noWait?: boolean) => {
+    const sp = req.message?.version === 3 ? req.message.msgSecurityParameters : undefined;
+    if (sp) {
+      sp.msgAuthoritativeEngineBoots = engine.boots;
+      sp.msgAuthoritativeEngineTime = engine.time();
+    }
+    return send(req, noWait);
+  };
 }
 
 export class SnmpSink implements NotificationSink {
@@ -104,6 +145,7 @@ export class SnmpSink implements NotificationSink {
   private readonly queue?: RetryQueue<Notification>;
   /** notifications handed to the transport (traps) or acknowledged (informs) */
   sent = 0;
+  private readonly warnings: RateLimitedLog;
 
   constructor(
     private readonly settings: SinkSettings,
@@ -113,13 +155,17 @@ export class SnmpSink implements NotificationSink {
     const version = settings.kind === 'trapsess' ? `v3 ${settings.inform ? 'inform' : 'trap'}` : settings.kind;
     this.name = `${version} ${settings.host}:${settings.port}`;
     this.session = openSession(settings, opts.timeoutMs);
-    this.session.on('error', (err) => log.warn({ sink: this.name, err: err.message }, 'notification socket error'));
+    // A dead receiver fails every notification: one line per cause per minute, with counts.
+    this.warnings = new RateLimitedLog((msg, count, f) => log.warn({ sink: this.name, ...f, count }, msg), { clock: opts.clock });
+    this.warnings.startTimer();
+    this.session.on('error', (err) => this.warnings.note('notification socket error', { err: err.message }));
+    if (settings.kind === 'trapsess' && !settings.inform && opts.engine) authoritativeClock(this.session, opts.engine);
     if (settings.inform) {
       this.queue = new RetryQueue(
         (n) => this.inform(n),
         opts.retry,
-        (err, wait, queued) => log.warn({ sink: this.name, err: err.message, retryInMs: wait, queued }, 'inform not acknowledged; will retry'),
-        (dropped) => log.warn({ sink: this.name, dropped }, 'inform queue full; oldest notification dropped'),
+        (err, wait, queued) => this.warnings.note('inform not acknowledged; will retry', { err: err.message, retryInMs: wait, queued }),
+        (dropped) => this.warnings.note('inform queue full; oldest notification dropped', { dropped }),
       );
     }
   }
@@ -136,7 +182,7 @@ export class SnmpSink implements NotificationSink {
     }
     const v1 = this.settings.kind === 'trapsink';
     this.session.trap(v1 ? v1TrapOid(n.oid) : n.oid.join('.'), n.varbinds.map(packageVarbind), { upTime: n.uptime, agentAddr: this.opts.agentAddr }, (err) => {
-      if (err) this.log.warn({ sink: this.name, notification: n.name, err: err.message }, 'trap not sent');
+      if (err) this.warnings.note('trap not sent', { notification: n.name, err: err.message });
       else this.sent++;
     });
   }
@@ -155,6 +201,7 @@ export class SnmpSink implements NotificationSink {
 
   async close(): Promise<void> {
     this.queue?.close();
+    this.warnings.stop();
     try {
       this.session.close();
     } catch {

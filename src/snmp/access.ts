@@ -50,12 +50,13 @@ export class CommunityAccess {
 
   /** The first rule giving this community to this source address. */
   match(community: Buffer, address: string): CommunityRule | undefined {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    const addr = mapped ? mapped[1]! : address;
-    const family = isIPv4(addr) ? 'ipv4' : 'ipv6';
     for (const r of this.rules) {
       if (!r.community.equals(community)) continue;
-      if (r.any || r.list.check(addr, family)) return r.rule;
+      if (r.any) return r.rule;
+      // the source address is looked at only for a community limited to networks
+      const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+      const addr = mapped ? mapped[1]! : address;
+      if (r.list.check(addr, isIPv4(addr) ? 'ipv4' : 'ipv6')) return r.rule;
     }
     return undefined;
   }

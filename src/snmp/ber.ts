@@ -103,31 +103,9 @@ export class BerReader {
 
   oid(): number[] {
     const length = this.expect(Tag.ObjectIdentifier);
-    if (length < 1) throw new BerError('empty OID');
     const end = this.pos + length;
-    const arcs: number[] = [];
-    let v = 0;
-    let octets = 0;
-    for (let i = this.pos; i < end; i++) {
-      const b = this.buf[i]!;
-      if (octets === 0 && b === 0x80) throw new BerError('non-minimal OID arc');
-      v = v * 128 + (b & 0x7f);
-      octets++;
-      if (octets > 5) throw new BerError('OID arc too large');
-      if ((b & 0x80) === 0) {
-        if (arcs.length === 0) {
-          const first = v < 80 ? Math.floor(v / 40) : 2;
-          arcs.push(first, v - first * 40);
-        } else {
-          arcs.push(v);
-        }
-        if (arcs[arcs.length - 1]! > MAX_ARC) throw new BerError('OID arc above 2^32-1');
-        v = 0;
-        octets = 0;
-      }
-    }
-    if (octets !== 0) throw new BerError('OID ends inside an arc');
-    if (arcs.length > MAX_OID_LENGTH) throw new BerError('OID longer than 128 arcs');
+    checkOid(this.buf, this.pos, end);
+    const arcs = oidArcs(this.buf, this.pos, end);
     this.pos = end;
     return arcs;
   }
@@ -139,6 +117,52 @@ export class BerReader {
     this.pos += h.length;
     return this.buf.subarray(start, this.pos);
   }
+}
+
+/**
+ * Checks the contents of an OID, buf[start..end), without building it: not empty,
+ * minimal arcs, each within 2^32-1, at most 128 arcs. Throws BerError.
+ */
+export function checkOid(buf: Buffer, start: number, end: number): void {
+  if (end <= start) throw new BerError('empty OID');
+  let v = 0;
+  let octets = 0;
+  let arcs = 0;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (octets === 0 && b === 0x80) throw new BerError('non-minimal OID arc');
+    v = v * 128 + (b & 0x7f);
+    octets++;
+    if (octets > 5) throw new BerError('OID arc too large');
+    if ((b & 0x80) === 0) {
+      // the first subidentifier holds two arcs; the second of them is bounded like the others
+      const arc = arcs === 0 ? (v < 80 ? v % 40 : v - 80) : v;
+      if (arc > MAX_ARC) throw new BerError('OID arc above 2^32-1');
+      arcs += arcs === 0 ? 2 : 1;
+      v = 0;
+      octets = 0;
+    }
+  }
+  if (octets !== 0) throw new BerError('OID ends inside an arc');
+  if (arcs > MAX_OID_LENGTH) throw new BerError('OID longer than 128 arcs');
+}
+
+/** The arcs of OID contents that checkOid accepted. */
+export function oidArcs(buf: Buffer, start: number, end: number): number[] {
+  const arcs: number[] = [];
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    v = v * 128 + (b & 0x7f);
+    if ((b & 0x80) === 0) {
+      if (arcs.length === 0) {
+        const first = v < 80 ? Math.floor(v / 40) : 2;
+        arcs.push(first, v - first * 40);
+      } else arcs.push(v);
+      v = 0;
+    }
+  }
+  return arcs;
 }
 
 // ---- writer ----

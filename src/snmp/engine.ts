@@ -11,6 +11,7 @@ import {
   type RequestMessage,
 } from './message.js';
 import { type IndexEntry, type Lookup, type OidIndex } from './oid-index.js';
+import { DEFAULT_BULK_CAPS, planBulk, walkBulk, type BulkCaps } from './bulk.js';
 import { getInView, nextInView, type MibView } from './vacm.js';
 
 export interface EngineCounters {
@@ -32,9 +33,17 @@ class Failed {
 /**
  * Answers one request, showing only what `view` includes (everything without one).
  * Returns the encoded response message, or null when the response cannot be sent
- * at any size (counted as a silent drop).
+ * at any size (counted as a silent drop). Work stops as soon as the response can no
+ * longer fit in `maxSize`: a GET of 9,000 varbinds costs the lookups that fit, not 9,000.
  */
-export function answer(index: OidIndex, req: RequestMessage, maxSize: number, counters: EngineCounters, view?: MibView): Buffer | null {
+export function answer(
+  index: OidIndex,
+  req: RequestMessage,
+  maxSize: number,
+  counters: EngineCounters,
+  view?: MibView,
+  caps: BulkCaps = DEFAULT_BULK_CAPS,
+): Buffer | null {
   const { pdu } = req;
   const v1 = req.version === Version.v1;
   const echo = () => pdu.varbinds.map((vb) => vb.raw);
@@ -47,21 +56,37 @@ export function answer(index: OidIndex, req: RequestMessage, maxSize: number, co
   }
 
   try {
-    if (pdu.type === Tag.GetBulkRequest) return bulk(index, req, maxSize, counters, view);
+    if (pdu.type === Tag.GetBulkRequest) return bulk(index, req, maxSize, counters, view, caps);
+    const size = responseSizer(req);
+    // The least each varbind's answer can take (its OID for a GET; for a GETNEXT the
+    // shortest instance we serve, or its own OID with endOfMibView), with a 2-octet value:
+    // when even that does not fit, nothing is looked up. (v1 may owe noSuchName instead.)
+    if (!v1) {
+      let least = 0;
+      const next = index.minInstanceOidLength;
+      for (const vb of pdu.varbinds) least += tlvSize(tlvSize(pdu.type === Tag.GetRequest ? vb.oidLength : Math.min(next, vb.oidLength)) + 2);
+      if (size(least) > maxSize) return fit(req, ErrorStatus.tooBig, 0, [], maxSize, counters);
+    }
     const out: Buffer[] = [];
+    let used = 0;
     for (let i = 0; i < pdu.varbinds.length; i++) {
       const vb = pdu.varbinds[i]!;
       const look: Lookup =
         pdu.type === Tag.GetRequest
           ? getInView(index, vb.oid, view)
           : nextInView(index, vb.oid, view, v1 ? skipCounter64 : undefined);
+      let enc: Buffer;
       if (look.found && !(v1 && look.entry.counter64)) {
-        out.push(encodeVarbind(look.oidBytes, read(look, i, counters)));
+        enc = encodeVarbind(look.oidBytes, read(look, i, counters));
       } else if (v1) {
         return fail(ErrorStatus.noSuchName, i + 1);
       } else if (!look.found) {
-        out.push(encodeVarbind(oidContents(vb.oid), Buffer.from([look.tag, 0])));
-      }
+        enc = encodeVarbind(oidContents(vb.oid), Buffer.from([look.tag, 0]));
+      } else continue;
+      used += enc.length;
+      // Already too big: the answer is tooBig whatever the other varbinds hold.
+      if (size(used) > maxSize) return fit(req, ErrorStatus.tooBig, 0, [], maxSize, counters);
+      out.push(enc);
     }
     return fit(req, ErrorStatus.noError, 0, out, maxSize, counters);
   } catch (err) {
@@ -89,8 +114,10 @@ function fit(
   maxSize: number,
   counters: EngineCounters,
 ): Buffer | null {
-  const msg = encodeResponse(req, status, at, varbinds);
-  if (msg.length <= maxSize) return msg;
+  if (status !== ErrorStatus.tooBig) {
+    const msg = encodeResponse(req, status, at, varbinds);
+    if (msg.length <= maxSize) return msg;
+  }
   // RFC 3416 §4.2.1: tooBig with an empty list; RFC 1157: the request's varbinds.
   const small = encodeResponse(req, ErrorStatus.tooBig, 0, req.version === Version.v1 ? req.pdu.varbinds.map((v) => v.raw) : []);
   if (small.length <= maxSize) return small;
@@ -98,50 +125,39 @@ function fit(
   return null;
 }
 
-/** GETBULK (RFC 3416 §4.2.3): N + M x R varbinds, cut to what fits in maxSize, and ended once all repeaters are. */
-function bulk(index: OidIndex, req: RequestMessage, maxSize: number, counters: EngineCounters, view?: MibView): Buffer | null {
+const END_OF_MIB_VIEW = Buffer.from([Tag.EndOfMibView, 0]);
+
+/** GETBULK (RFC 3416 §4.2.3): N + M x R varbinds (M within the caps), cut to what fits in maxSize. */
+function bulk(index: OidIndex, req: RequestMessage, maxSize: number, counters: EngineCounters, view: MibView | undefined, caps: BulkCaps): Buffer | null {
   const vbs = req.pdu.varbinds;
-  const n = Math.min(Math.max(req.pdu.a, 0), vbs.length);
-  const m = Math.max(req.pdu.b, 0);
-  const r = vbs.length - n;
+  const plan = planBulk(vbs.length, req.pdu.a, req.pdu.b, caps);
   const size = responseSizer(req);
   const out: Buffer[] = [];
   let used = 0;
-  const push = (vb: Buffer): boolean => {
-    if (size(used + vb.length) > maxSize) return false;
-    out.push(vb);
-    used += vb.length;
-    return true;
-  };
-  const step = (oid: readonly number[], at: number): { vb: Buffer; oid: readonly number[]; end: boolean } => {
-    const look = nextInView(index, oid, view);
-    if (look.found) return { vb: encodeVarbind(look.oidBytes, read(look, at, counters)), oid: look.oid, end: false };
-    return { vb: encodeVarbind(oidContents(oid), Buffer.from([Tag.EndOfMibView, 0])), oid, end: true };
-  };
-  done: {
-    for (let i = 0; i < n; i++) if (!push(step(vbs[i]!.oid, i).vb)) break done;
-    const last = vbs.slice(n).map((v) => v.oid as readonly number[]);
-    const ended = new Array<boolean>(r).fill(false);
-    for (let rep = 0; rep < m && r > 0; rep++) {
-      for (let j = 0; j < r; j++) {
-        let vb: Buffer;
-        if (ended[j]) {
-          vb = encodeVarbind(oidContents(last[j]!), Buffer.from([Tag.EndOfMibView, 0]));
-        } else {
-          const s = step(last[j]!, n + j);
-          vb = s.vb;
-          last[j] = s.oid;
-          ended[j] = s.end;
-        }
-        if (!push(vb)) break done;
+  let pending: Buffer | undefined;
+  walkBulk<readonly number[]>(vbs.map((v) => v.oid), plan, {
+    next(oid, at) {
+      const look = nextInView(index, oid, view);
+      if (look.found) {
+        pending = encodeVarbind(look.oidBytes, read(look, at, counters));
+        return look.oid;
       }
-      // Once every repeater has reached the end, more repetitions would only repeat
-      // endOfMibView: stop, as Net-SNMP does (a 37-byte request must not buy 64 KB).
-      if (ended.every(Boolean)) break;
-      // Smallest possible varbind: stop early once nothing more can fit.
-      if (size(used + tlvSize(4)) > maxSize) break;
-    }
-  }
+      pending = encodeVarbind(oidContents(oid), END_OF_MIB_VIEW);
+      return undefined;
+    },
+    ended(oid) {
+      pending = encodeVarbind(oidContents(oid), END_OF_MIB_VIEW);
+    },
+    fits() {
+      const vb = pending!;
+      if (size(used + vb.length) > maxSize) return false;
+      out.push(vb);
+      used += vb.length;
+      return true;
+    },
+    // the smallest possible varbind: stop once not even that could fit
+    roundDone: () => size(used + tlvSize(4)) <= maxSize,
+  });
   const msg = encodeResponse(req, ErrorStatus.noError, 0, out);
   // Only when even an empty response is too big (an enormous community string).
   if (msg.length > maxSize) {

@@ -1,7 +1,7 @@
 // SNMPv1 and SNMPv2c messages (RFC 1157, RFC 3416 PDUs in RFC 1901 messages):
 // strict decoding of requests, exact sizing and encoding of responses.
 
-import { BerError, BerReader, Tag, encodeInteger, putBytes, tlv, tlvSize, writeHeader } from './ber.js';
+import { BerError, BerReader, Tag, checkOid, encodeInteger, oidArcs, putBytes, tlv, tlvSize, writeHeader } from './ber.js';
 
 export const Version = { v1: 0, v2c: 1, v3: 3 } as const;
 export type CommunityVersion = typeof Version.v1 | typeof Version.v2c;
@@ -18,9 +18,39 @@ export const ErrorStatus = {
 } as const;
 
 export interface RequestVarbind {
-  oid: number[];
+  readonly oid: number[];
   /** The whole varbind TLV as received, echoed back on errors. */
-  raw: Buffer;
+  readonly raw: Buffer;
+  /** octets of the OID's contents (what a response varbind naming it needs at least) */
+  readonly oidLength: number;
+}
+
+/**
+ * A varbind of a decoded request: checked whole when the PDU is decoded, but its OID
+ * arcs are made only when asked for, so that a request of 9,000 varbinds answered
+ * tooBig after a few hundred builds a few hundred arrays, not 9,000.
+ */
+class ReceivedVarbind implements RequestVarbind {
+  private arcs: number[] | undefined;
+  constructor(
+    private readonly buf: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly oidStart: number,
+    private readonly oidEnd: number,
+  ) {}
+
+  get oid(): number[] {
+    return (this.arcs ??= oidArcs(this.buf, this.oidStart, this.oidEnd));
+  }
+
+  get raw(): Buffer {
+    return this.buf.subarray(this.start, this.end);
+  }
+
+  get oidLength(): number {
+    return this.oidEnd - this.oidStart;
+  }
 }
 
 export interface RequestPdu {
@@ -65,20 +95,40 @@ export class UnexpectedPduError extends Error {
 
 const REQUEST_TYPES: ReadonlySet<number> = new Set([Tag.GetRequest, Tag.GetNextRequest, Tag.GetBulkRequest, Tag.SetRequest]);
 
-export function decodeMessage(buf: Buffer): RequestMessage {
+/** A community message's header: read before the PDU, so a wrong community costs no PDU decoding. */
+export interface CommunityHeader {
+  version: CommunityVersion;
+  community: Buffer;
+  /** positioned at the PDU */
+  rest: BerReader;
+}
+
+/** Version and community of an SNMPv1/v2c message; throws BadVersionError for any other version. */
+export function decodeHeader(buf: Buffer): CommunityHeader {
   const top = new BerReader(buf);
-  const msg = top.sequence();
+  const rest = top.sequence();
   if (!top.done) throw new BerError('bytes after the message');
-  const version = msg.integer();
+  const version = rest.integer();
   if (version !== Version.v1 && version !== Version.v2c) throw new BadVersionError(version);
-  const community = msg.octets();
+  const community = rest.octets();
+  return { version, community, rest };
+}
+
+/** The PDU after a header from decodeHeader. */
+export function decodeBody(h: CommunityHeader, buf: Buffer): RequestMessage {
+  const msg = h.rest;
   const start = msg.pos;
   const { tag } = msg.readHeader();
   msg.pos = start;
-  if (tag === Tag.GetBulkRequest && version === Version.v1) throw new BerError('GetBulk in an SNMPv1 message');
+  if (tag === Tag.GetBulkRequest && h.version === Version.v1) throw new BerError('GetBulk in an SNMPv1 message');
   const pdu = decodePdu(msg, buf);
   if (!msg.done) throw new BerError('bytes after the PDU');
-  return { version, community, pdu };
+  return { version: h.version, community: h.community, pdu };
+}
+
+/** A whole SNMPv1/v2c request message. */
+export function decodeMessage(buf: Buffer): RequestMessage {
+  return decodeBody(decodeHeader(buf), buf);
 }
 
 /** A request PDU at `msg`'s position (varbinds keep their raw bytes from `buf`). */
@@ -99,10 +149,14 @@ export function decodePdu(msg: BerReader, buf: Buffer): RequestPdu {
   while (!list.done) {
     const start = list.pos;
     const vb = list.sequence();
-    const oid = vb.oid();
+    const oidLength = vb.expect(Tag.ObjectIdentifier);
+    const oidStart = vb.pos;
+    // checked now (a bad OID anywhere is a parse error), its arcs made when the engine asks
+    checkOid(vb.buf, oidStart, oidStart + oidLength);
+    vb.pos += oidLength;
     vb.raw();
     if (!vb.done) throw new BerError('bytes after a varbind value');
-    varbinds.push({ oid, raw: buf.subarray(start, list.pos) });
+    varbinds.push(new ReceivedVarbind(vb.buf, start, list.pos, oidStart, oidStart + oidLength));
   }
   return { type: tag, requestId, a, b, varbinds };
 }

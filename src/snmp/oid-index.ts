@@ -67,6 +67,8 @@ export function sortRows<R>(items: Iterable<R>, indexOf: (r: R) => number[], onD
 export class OidIndex {
   private entries: IndexEntry[] = [];
   private prefixBytes = new Map<IndexEntry, Buffer>();
+  /** octets of the shortest instance OID's contents this index can answer (an object's prefix and one arc) */
+  minInstanceOidLength = Infinity;
   // Walks ask about the instance answered last: remember where it was (checked before use).
   private lastFloor = -1;
   private lastRows: ReadonlyArray<readonly number[]> | undefined;
@@ -80,7 +82,9 @@ export class OidIndex {
     }
     this.entries.push(entry);
     this.entries.sort((a, b) => compareOid(a.oid, b.oid));
-    this.prefixBytes.set(entry, oidContents(entry.oid));
+    const prefix = oidContents(entry.oid);
+    this.prefixBytes.set(entry, prefix);
+    this.minInstanceOidLength = Math.min(this.minInstanceOidLength, prefix.length + 1);
   }
 
   get objects(): readonly IndexEntry[] {

@@ -6,7 +6,8 @@ import { isIP, isIPv4 } from 'node:net';
 import { BerError, Tag } from './ber.js';
 import { CommunityAccess } from './access.js';
 import { answer } from './engine.js';
-import { BadVersionError, UnexpectedPduError, decodeMessage } from './message.js';
+import { DEFAULT_BULK_CAPS, type BulkCaps } from './bulk.js';
+import { BadVersionError, UnexpectedPduError, decodeBody, decodeHeader, type CommunityHeader } from './message.js';
 import type { OidIndex } from './oid-index.js';
 import { serveV3, type V3Serving } from './v3-serving.js';
 import type { SnmpStats } from './stats.js';
@@ -56,9 +57,43 @@ export interface UdpAgentOptions {
   v3?: V3Serving;
   /** Largest response we send; also bounded by the UDP datagram limit. */
   maxMessageSize: number;
+  /** GetBulk caps (snmpd.conf's maxGetbulkRepeats, maxGetbulkResponses); snmpd's defaults without */
+  caps?: BulkCaps;
+  /** SO_RCVBUF of each socket (snmp.conf's serverRecvBuf); the system default without */
+  recvBufferSize?: number;
   /** Called before each request is answered (fixes the clock for one snapshot). */
   beginRequest?: () => void;
+  /** a datagram left unanswered, and why (the reasons are a small fixed set, for rate-limited logging) */
   onDrop?: (reason: string, from: string) => void;
+  /** a bug met while answering (never caused by what a packet holds); the packet is dropped */
+  onInternalError?: (err: Error, from: string) => void;
+}
+
+/** A listen address that could not be bound: which one, and why. */
+export class BindError extends Error {
+  constructor(
+    /** position in the listen list */
+    readonly at: number,
+    readonly listen: string,
+    readonly error: NodeJS.ErrnoException,
+  ) {
+    super(`cannot bind ${listen}: ${bindReason(error)}`);
+  }
+}
+
+function bindReason(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return 'address already in use (another listen entry or another process)';
+    case 'EADDRNOTAVAIL':
+      return 'no local interface has this address';
+    case 'EACCES':
+      return 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)';
+    case 'EINVAL':
+      return 'invalid address for this socket (a v4-mapped address on udp6?)';
+    default:
+      return err.message;
+  }
 }
 
 const UDP_LIMIT = { udp4: 65507, udp6: 65527 } as const;
@@ -70,16 +105,21 @@ export class UdpAgent {
   async start(): Promise<Endpoint[]> {
     const bound: Endpoint[] = [];
     try {
-      for (const text of this.opts.listen) {
+      for (const [at, text] of this.opts.listen.entries()) {
         const ep = parseEndpoint(text);
-        const sock = dgram.createSocket({ type: ep.family, ipv6Only: ep.family === 'udp6' });
+        const sock = dgram.createSocket({
+          type: ep.family,
+          ipv6Only: ep.family === 'udp6',
+          ...(this.opts.recvBufferSize ? { recvBufferSize: this.opts.recvBufferSize } : {}),
+        });
         sock.on('message', (msg, rinfo) => this.onMessage(sock, ep, msg, rinfo));
         sock.on('error', (err) => this.opts.onDrop?.(`socket error: ${err.message}`, `${ep.address}:${ep.port}`));
         this.sockets.push(sock);
         await new Promise<void>((resolve, reject) => {
-          sock.once('error', reject);
+          const failed = (err: NodeJS.ErrnoException) => reject(new BindError(at, text, err));
+          sock.once('error', failed);
           sock.bind(ep.port, ep.address, () => {
-            sock.off('error', reject);
+            sock.off('error', failed);
             resolve();
           });
         });
@@ -91,6 +131,17 @@ export class UdpAgent {
       throw err;
     }
     return bound;
+  }
+
+  /** The receive buffer each socket got (Linux reports twice what was granted, capped by net.core.rmem_max). */
+  recvBufferSizes(): number[] {
+    return this.sockets.map((s) => {
+      try {
+        return s.getRecvBufferSize();
+      } catch {
+        return 0;
+      }
+    });
   }
 
   async stop(): Promise<void> {
@@ -112,36 +163,44 @@ export class UdpAgent {
   private onMessage(sock: dgram.Socket, ep: Endpoint, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     const { stats } = this.opts;
     stats.inPkts++;
-    const from = `${rinfo.address}:${rinfo.port}`;
+    // made only for a packet that is dropped
+    const from = () => `${rinfo.address}:${rinfo.port}`;
     const drop = (reason: string) => {
       stats.droppedRequests++;
-      this.opts.onDrop?.(reason, from);
+      this.opts.onDrop?.(reason, from());
     };
     try {
-      let req;
+      const max = Math.min(this.opts.maxMessageSize, UDP_LIMIT[ep.family]);
+      let header: CommunityHeader;
       try {
-        req = decodeMessage(msg);
+        header = decodeHeader(msg);
       } catch (err) {
         if (err instanceof BadVersionError && err.version === 3 && this.opts.v3) {
-          const max = Math.min(this.opts.maxMessageSize, UDP_LIMIT[ep.family]);
-          const out = serveV3(this.opts.v3, msg, { index: this.opts.index, stats, maxSize: max, beginRequest: this.opts.beginRequest });
+          // USM checks the user and the digest before the scoped PDU is decoded.
+          const out = serveV3(this.opts.v3, msg, { index: this.opts.index, stats, maxSize: max, beginRequest: this.opts.beginRequest, caps: this.opts.caps });
           if (out.message) sock.send(out.message, rinfo.port, rinfo.address);
           else stats.droppedRequests++;
-          if (out.note) this.opts.onDrop?.(out.note, from);
+          if (out.note) this.opts.onDrop?.(out.note, from());
           return;
         }
         if (err instanceof BadVersionError) {
           stats.inBadVersions++;
           return drop(err.message);
         }
-        if (err instanceof UnexpectedPduError) return drop(err.message);
-        stats.inASNParseErrs++;
-        return drop(`malformed packet: ${err instanceof BerError ? err.message : String(err)}`);
+        return this.malformed(err, drop);
       }
-      const rule = this.opts.access.match(req.community, rinfo.address);
+      // The community is checked before the PDU is decoded: refusing costs the header only.
+      const rule = this.opts.access.match(header.community, rinfo.address);
       if (!rule) {
         stats.inBadCommunityNames++;
         return drop('unknown community or source not allowed');
+      }
+      let req;
+      try {
+        req = decodeBody(header, msg);
+      } catch (err) {
+        if (err instanceof UnexpectedPduError) return drop(err.message);
+        return this.malformed(err, drop);
       }
       const view = rule.view === undefined ? undefined : this.opts.views?.get(rule.view);
       // a view named but not defined shows nothing (the config check refuses that case)
@@ -149,13 +208,19 @@ export class UdpAgent {
       // Every community is read-only: a SET is an operation the community does not allow.
       if (req.pdu.type === Tag.SetRequest) stats.inBadCommunityUses++;
       this.opts.beginRequest?.();
-      const max = Math.min(this.opts.maxMessageSize, UDP_LIMIT[ep.family]);
-      const out = answer(this.opts.index, req, max, stats, view);
+      const out = answer(this.opts.index, req, max, stats, view, this.opts.caps ?? DEFAULT_BULK_CAPS);
       if (!out) return drop('response too big even as tooBig');
       sock.send(out, rinfo.port, rinfo.address);
     } catch (err) {
       // A bug, not an input: keep serving, but say so.
-      drop(`internal error: ${err instanceof Error ? err.stack : String(err)}`);
+      stats.droppedRequests++;
+      this.opts.onInternalError?.(err instanceof Error ? err : new Error(String(err)), from());
     }
+  }
+
+  private malformed(err: unknown, drop: (reason: string) => void): void {
+    if (!(err instanceof BerError)) throw err;
+    this.opts.stats.inASNParseErrs++;
+    drop(`malformed packet: ${err.message}`);
   }
 }

@@ -3,6 +3,7 @@
 // engine. Every way it can end is counted where RFC 3412/3414 say.
 
 import { BerError } from './ber.js';
+import type { BulkCaps } from './bulk.js';
 import { answer } from './engine.js';
 import { encodeResponse } from './message.js';
 import type { OidIndex } from './oid-index.js';
@@ -35,7 +36,7 @@ export interface V3Result {
 export function serveV3(
   v3: V3Serving,
   buf: Buffer,
-  ctx: { index: OidIndex; stats: SnmpStats; maxSize: number; beginRequest?: () => void },
+  ctx: { index: OidIndex; stats: SnmpStats; maxSize: number; beginRequest?: () => void; caps?: BulkCaps },
 ): V3Result {
   const { stats } = ctx;
   let m;
@@ -61,6 +62,6 @@ export function serveV3(
     return { message: msg.length <= Math.min(ctx.maxSize, out.maxSize) ? msg : null, note: `user ${out.user.name} may not read at this level` };
   }
   ctx.beginRequest?.();
-  const msg = answer(ctx.index, out.req, Math.min(ctx.maxSize, out.maxSize), stats, access.view);
+  const msg = answer(ctx.index, out.req, Math.min(ctx.maxSize, out.maxSize), stats, access.view, ctx.caps);
   return { message: msg, note: msg ? undefined : 'response too big even as tooBig' };
 }

@@ -3,6 +3,8 @@
 // saved then is saved when the second is over, so that a log that goes quiet does not
 // leave applied lines (or a switch to a rotated file) out of the checkpoint until its next
 // line. The Postfix, Sun MTA and Dovecot sources share this; each says what goes in the body.
+// Saves while running are written on the thread pool (Checkpoint.write: their fsyncs would
+// stall the requests being answered); the last one, at stop, synchronously.
 
 import type { Logger } from '../log.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -27,6 +29,8 @@ const realClock: SaverClock = {
 
 export class CheckpointSaver<T, P> {
   private lastSave = 0;
+  /** the time last told to onSaved */
+  private reported = 0;
   private unsaved?: P;
   private cancelTimer?: () => void;
 
@@ -51,19 +55,43 @@ export class CheckpointSaver<T, P> {
     }, wait);
   }
 
-  /** Saves now; a write that fails is logged and the source goes on (the next save may succeed). */
+  /** Saves now (written on the thread pool); a write that fails is logged and the source goes on (the next save may succeed). */
   save(position: P | undefined): void {
+    let body: T | undefined;
     try {
-      const body = this.build(position);
-      if (body === undefined) return;
-      this.checkpoint.save(body);
+      body = this.build(position);
     } catch (err) {
-      this.log.error({ err: (err as Error).message, file: this.checkpoint.file }, 'cannot write checkpoint');
-      return;
+      return this.failed(err);
     }
-    this.lastSave = this.clock.now();
+    if (body === undefined) return;
+    const before = this.lastSave;
+    const at = this.clock.now();
+    this.lastSave = at;
     this.unsaved = undefined;
-    this.onSaved(this.lastSave);
+    this.checkpoint.write(body).then(
+      () => this.report(at),
+      (err: unknown) => {
+        // the last successful save is the one that counts for the next wait
+        if (this.lastSave === at) this.lastSave = before;
+        this.failed(err);
+      },
+    );
+  }
+
+  /** Tells onSaved, unless a newer save (a flush) was reported already. */
+  private report(at: number): void {
+    if (at <= this.reported) return;
+    this.reported = at;
+    this.onSaved(at);
+  }
+
+  private failed(err: unknown): void {
+    this.log.error({ err: (err as Error).message, file: this.checkpoint.file }, 'cannot write checkpoint');
+  }
+
+  /** Resolves once no write is in progress (tests, and a stop that must wait). */
+  idle(): Promise<void> {
+    return this.checkpoint.idle();
   }
 
   /** Drops a pending save. */
@@ -72,9 +100,19 @@ export class CheckpointSaver<T, P> {
     this.cancelTimer = undefined;
   }
 
-  /** At stop, once the follower has stopped: drops the pending save and saves the final `position` now. */
+  /** At stop, once the follower has stopped: drops the pending save and saves the final `position` now, synchronously. */
   flush(position: P | undefined): void {
     this.cancel();
-    this.save(position);
+    let body: T | undefined;
+    try {
+      body = this.build(position);
+      if (body === undefined) return;
+      this.checkpoint.save(body);
+    } catch (err) {
+      return this.failed(err);
+    }
+    this.lastSave = this.clock.now();
+    this.unsaved = undefined;
+    this.report(this.lastSave);
   }
 }

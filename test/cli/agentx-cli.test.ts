@@ -12,7 +12,7 @@ import { freeUdpPort, startSnmpdMaster, waitFor, type SnmpdMaster } from '../hel
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 
 describe('madman agent --agentx', function () {
-  this.timeout(30000);
+  this.timeout(120000); // snmpd and the agent both start; slow on a loaded 2-core machine
   let dir: string;
   let master: SnmpdMaster | undefined;
 
@@ -40,7 +40,7 @@ describe('madman agent --agentx', function () {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
-      const r = await waitFor('the demo through the master', 10000, async () => {
+      const r = await waitFor('the demo through the master', 60000, async () => {
         const g = await snmp('snmpget', ['-On', master!.target, '1.3.6.1.2.1.28.2.1.25.1.1']);
         return g.stdout.includes('STRING') ? g.stdout : undefined;
       });
@@ -66,7 +66,7 @@ describe('madman agent --agentx', function () {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
       const oid = '1.3.6.1.2.1.28.2.1.25.1.1';
-      const via = await waitFor('the demo through the TCP master', 10000, async () => {
+      const via = await waitFor('the demo through the TCP master', 60000, async () => {
         const g = await snmp('snmpget', ['-On', tcpMaster.target, oid]);
         return g.stdout.includes('STRING') ? g.stdout : undefined;
       });

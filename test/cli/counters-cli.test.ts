@@ -1,5 +1,5 @@
 // `madman counters show|clear` on state directories written without SNMP: Postfix
-// channels (their MTA-MIB counters less the baseline a clear records), a clear asked
+// groups (their imsimta counters, zeroed by a clear the source applies), a clear asked
 // for while no agent runs (shown as pending, applied when the agent starts), the
 // command's errors, and the sunMta configuration keys.
 
@@ -27,6 +27,7 @@ interface Shown {
   since: string | null;
   counters: Record<string, { messages: number | null; recipients: number | null; blocks: number | null }>;
   inAssocs: number;
+  clearPending: boolean;
 }
 
 describe('madman counters (state directory, no SNMP)', function () {
@@ -45,45 +46,48 @@ describe('madman counters (state directory, no SNMP)', function () {
     return JSON.parse(r.stdout) as Shown[];
   };
 
-  it('shows Postfix channels from their checkpoint; a clear records a baseline that later readings subtract', async () => {
+  it('shows the Postfix groups\' imsimta counters from their checkpoint; a clear zeroes them once the source applies it', async () => {
     const lines = fixture('sample-3.7.log');
     const half = Math.floor(lines.length / 2);
     const { model, log } = read(lines.slice(0, half));
     savePostfix(model, log);
     // by hand, lines 1-10 of the fixture: two smtpd connections (lines 1, 8); one message
-    // received (qmgr from= line 4: nrcpt=1, size=420 = 1 block) and delivered by local (line 6);
-    // the second message has no qmgr line yet
+    // enqueued by smtpd (qmgr from= line 4: nrcpt=1, size=420 = 1 block): smtpd Submitted it,
+    // local Received and Delivered it (line 6, delay=0.15: 0 s, at the first attempt); the
+    // second message has no qmgr line yet
     const first = await json();
     expect(first.map((c) => [c.channel, c.source, c.inAssocs])).to.deep.equal([['smtpd', 'postfix', 2], ['local', 'postfix', 0]]);
     const [smtpd, local] = first;
     const none = { messages: 0, recipients: 0, blocks: 0 };
-    expect(smtpd!.counters).to.deep.include({ received: { messages: 1, recipients: 1, blocks: 1 }, delivered: none, rejected: { messages: 0, recipients: null, blocks: null } });
-    expect(local!.counters).to.deep.include({ received: none, delivered: { messages: 1, recipients: 1, blocks: 1 }, rejected: { messages: 0, recipients: null, blocks: null } });
-    expect(smtpd!.counters.submitted).to.deep.equal({ messages: null, recipients: null, blocks: null });
-    const text = (await counters('show', '--state-dir', dir, '--channel', 'smtpd')).stdout;
-    expect(text).to.contain('   Submitted                    -          -          -\n');
-    expect(text).to.contain('   Queue time/count        -\n');
+    const one = { messages: 1, recipients: 1, blocks: 1 };
+    expect(smtpd!.counters).to.deep.equal({ received: none, stored: none, delivered: none, submitted: one, attempted: none, rejected: none, failed: none });
+    expect(local!.counters).to.deep.equal({ received: one, stored: none, delivered: one, submitted: none, attempted: none, rejected: none, failed: none });
+    const text = (await counters('show', '--state-dir', dir, '--channel', 'local')).stdout;
+    expect(text).to.contain('   Delivered                    1          1          1 (1 first time)\n');
+    expect(text).to.contain('   Queue time/count        0/1 = 0.00\n');
 
-    const c = await counters('clear', '--state-dir', dir);
+    const c = await counters('clear', '--state-dir', dir, '--wait', '0.3');
     expect(c.code).to.equal(0);
-    expect(c.stdout).to.match(/^counters cleared at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(request 1\)\n$/);
+    expect(c.stdout).to.match(/^counters cleared at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(request 1\)\nthe agent has not applied it yet/);
     for (const shown of await json()) {
-      expect(shown.counters.received, shown.channel).to.deep.equal({ messages: 0, recipients: 0, blocks: 0 });
+      expect(shown.counters.submitted, shown.channel).to.deep.equal(none);
       expect(shown.inAssocs).to.equal(0);
     }
+    // the source applies it (as the agent does, src/state/counters-clear.ts), then reads on
+    log.clearCounters(1, Date.now());
     for (const l of lines.slice(half)) log.line(l);
     savePostfix(model, log);
-    // lines 11-20 after the clear: messages 2 and 3 received (qmgr lines 12, 18) and delivered
-    // (local lines 13, 20), one more connection (line 15). Blocks are those of the whole volume
-    // less the baseline's: ceil(1260 / 1024) - ceil(420 / 1024) = 2 - 1 = 1
+    // lines 11-20 after the clear: messages 2 and 3 enqueued (qmgr lines 12, 18) and delivered
+    // (local lines 13, 20), one more connection (line 15)
     const after = await json();
-    expect(after.map((c) => [c.channel, c.inAssocs])).to.deep.equal([['smtpd', 1], ['local', 0]]);
-    expect(after.map((c) => [c.counters.received, c.counters.delivered])).to.deep.equal([
-      [{ messages: 2, recipients: 2, blocks: 1 }, none],
-      [none, { messages: 2, recipients: 2, blocks: 1 }],
+    expect(after.map((c) => [c.channel, c.inAssocs, c.clearPending])).to.deep.equal([['smtpd', 1, false], ['local', 0, false]]);
+    const two = { messages: 2, recipients: 2, blocks: 2 };
+    expect(after.map((c) => [c.counters.submitted, c.counters.received, c.counters.delivered, c.counters.stored])).to.deep.equal([
+      [two, none, none, none],
+      [none, two, two, none],
     ]);
     // a second clear is request 2
-    expect((await counters('clear', '--state-dir', dir)).stdout).to.contain('(request 2)');
+    expect((await counters('clear', '--state-dir', dir, '--wait', '0')).stdout).to.contain('(request 2)');
   });
 
   it('a clear while no agent runs is shown as pending (zeros) and applied when the agent starts', async () => {

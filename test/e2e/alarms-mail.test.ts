@@ -61,6 +61,14 @@ describe('e2e: the alarm mail notice through a real Postfix (issue 5)', function
     expect(Math.floor(measured)).to.be.oneOf([pct - 1, pct, pct + 1]);
     const shown = String(Math.round(measured * 100) / 100);
     expect(subjectOf(text)).to.equal(`ALARM: percentage mail partition diskspace available of "${dir}" is ${shown}`);
+    // the bytes Postfix received: plain ASCII, not RFC 2047 (a filter on ^Subject: ALARM sees
+    // it), folded at the space before the instance (the line would pass 78 characters)
+    const head = text.slice(0, text.indexOf('\n\n'));
+    expect(head).not.to.contain('=?');
+    expect(head.split('\n').filter((l, i, all) => l.startsWith('Subject: ') || (i > 0 && all[i - 1]!.startsWith('Subject: ')))).to.deep.equal([
+      'Subject: ALARM: percentage mail partition diskspace available of',
+      ` "${dir}" is ${shown}`,
+    ]);
     expect(text).to.match(/\nFrom: sender@localhost\n/);
     const body = text.slice(text.indexOf('\n\n') + 2).trim().split('\n');
     expect(body[0]).to.equal(`Server instance: madman on ${os.hostname()}`);
@@ -74,5 +82,34 @@ describe('e2e: the alarm mail notice through a real Postfix (issue 5)', function
       'Number of times under threshold: 1',
     ]);
     expect(ta.agent.alarming.mail!.sent).to.equal(1);
+  });
+
+  it('encodes the subject (RFC 2047) only when it is not plain ASCII: an instance named in UTF-8', async () => {
+    await ta?.stop();
+    ta = undefined;
+    const utf = mkdtempSync(path.join(os.tmpdir(), 'madman-disk-é-'));
+    try {
+      const s = statfsSync(utf);
+      const threshold = Math.floor((s.bavail * 100) / s.blocks) + 1;
+      ta = await startTestAgent({
+        settings: {
+          disks: { paths: [utf], interval: 60 },
+          alarms: { rules: [{ ...ALARM_DEFAULTS.diskavail!, threshold, clearThreshold: threshold }], quotaPercent: 90 },
+          notify: { sinks: [], queueSize: 10, mail: { host: '127.0.0.1', port: pf.port, from: ADDR.sender, to: ADDR.local } },
+        },
+      });
+      const box = path.join(pf.mailDir, 'tester');
+      let text = '';
+      for (const deadline = Date.now() + 20000; !text.includes(utf.slice(-6)); await sleep(100)) {
+        if (Date.now() > deadline) throw new Error(`no second mail in ${box}`);
+        if (existsSync(box)) text = readFileSync(box, 'utf8');
+      }
+      const second = text.slice(text.lastIndexOf('\nFrom ') + 1);
+      const head = second.slice(0, second.indexOf('\n\n'));
+      expect(head).to.match(/^Subject: =\?UTF-8\?Q\?ALARM/m);
+      expect(subjectOf(second)).to.match(new RegExp(`^ALARM: percentage mail partition diskspace available of "${utf.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" is [0-9.]+$`));
+    } finally {
+      rmSync(utf, { recursive: true, force: true });
+    }
   });
 });

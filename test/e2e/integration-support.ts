@@ -22,13 +22,13 @@ export interface CliAgent {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** `node dist/src/cli/main.js ARGS`, resolved once it prints that it listens. */
-export async function startCliAgent(args: string[], dir: string): Promise<CliAgent> {
+/** `node dist/src/cli/main.js ARGS` in `dir` (with `env`, else ours), resolved once it prints that it listens. */
+export async function startCliAgent(args: string[], dir: string, env?: NodeJS.ProcessEnv): Promise<CliAgent> {
   const out = path.join(dir, 'agent.out');
   const err = path.join(dir, 'agent.err');
   const o = openSync(out, 'w');
   const e = openSync(err, 'w');
-  const child = spawn('node', [MAIN, ...args], { stdio: ['ignore', o, e], cwd: dir });
+  const child = spawn('node', [MAIN, ...args], { stdio: ['ignore', o, e], cwd: dir, env });
   closeSync(o);
   closeSync(e);
   const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');

@@ -3,10 +3,13 @@
 
 import { expect } from 'chai';
 import { snmp, startTestAgent, type TestAgent } from '../helpers/harness.js';
+import { servingDefaults } from '../../src/config/serving.js';
 import { MailSystem } from '../../src/model/mail-system.js';
+import { UNCAPPED_BULK } from '../../src/snmp/bulk.js';
 import { parseVarbinds, PDU, RawClient, request, show, type Varbind } from './support.js';
 
 const GROUP = '.1.3.6.1.2.1.28.2.1';
+const UNCAPPED = { ...servingDefaults(), bulk: UNCAPPED_BULK };
 const CHANNELS = 2000;
 
 /** The channels' columns 2, 3 and 4 in walk order, as the model below sets them. */
@@ -50,8 +53,9 @@ describe('e2e: GETBULK', function () {
       const ch = model.addChannel(app, `ch${String(r).padStart(4, '0')}`, { receivedMessages: r * 3, rejectedMessages: r * 5, storedMessages: r * 7 });
       expect(ch.index).to.equal(r);
     }
-    // alarms off: these tests assert the exact tree of this model
-    ta = await startTestAgent({ model, settings: { alarms: { rules: [], quotaPercent: 90 } } });
+    // alarms off: these tests assert the exact tree of this model; without the GetBulk caps
+    // (maxGetbulkResponses -1) only the message size cuts a response
+    ta = await startTestAgent({ model, settings: { alarms: { rules: [], quotaPercent: 90 }, limits: UNCAPPED } });
   });
 
   after(async () => {
@@ -152,7 +156,7 @@ describe('e2e: GETBULK', function () {
   });
 
   it('the same with maxMessageSize 1400', async () => {
-    const small = await startTestAgent({ model, settings: { maxMessageSize: 1400 } });
+    const small = await startTestAgent({ model, settings: { maxMessageSize: 1400, limits: UNCAPPED } });
     try {
       const k = await truncated(small.target, 1400);
       expect(k).to.be.within(40, 100);

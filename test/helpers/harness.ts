@@ -13,7 +13,8 @@ import { MailSystem } from '../../src/model/mail-system.js';
 
 /** The repository root (tests run from dist/test/...). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const MIB_DIRS = `${path.join(ROOT, 'mibs')}:${path.join(ROOT, 'node_modules/net-snmp/lib/mibs')}`;
+/** Our MIB files with the base modules they import (what `madman mib path` prints). */
+export const MIB_DIRS = path.join(ROOT, 'mibs');
 /** Options that make the tools load our MIBs (and only those plus the base SMI). */
 export const MIB_OPTS = ['-M', MIB_DIRS, '-m', 'SNMPv2-MIB:SNMP-FRAMEWORK-MIB:NETWORK-SERVICES-MIB:MTA-MIB:MADMAN-MIB'];
 

@@ -110,6 +110,8 @@ export interface SendMailOptions {
   subject?: string;
   /** HELO/EHLO name (default client.example.test) */
   helo?: string;
+  /** more header lines, e.g. `Delivered-To: tester@localhost` (a forwarding loop for local) */
+  headers?: string[];
   /**
    * The transaction must see at least one recipient refused with 5xx (if every recipient
    * is refused, no message is queued). Without it, any refusal makes sendMail reject.
@@ -630,6 +632,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<PostfixSe
           '--helo', o.helo ?? 'client.example.test',
           '--timeout', '15',
           '--header', `Subject: ${o.subject ?? 'madman test'}`,
+          ...(o.headers ?? []).flatMap((h) => ['--add-header', h]),
           '--body', o.body ?? 'madman end-to-end test message',
         ];
         const r = await exec('swaks', args, 30000);

@@ -3,6 +3,7 @@
 
 import { expect } from 'chai';
 import { Tag, tlv } from '../../src/snmp/ber.js';
+import { UNCAPPED_BULK } from '../../src/snmp/bulk.js';
 import { decodeResponse } from '../../src/snmp/agentx/messages.js';
 import { HEADER_SIZE, MAX_PAYLOAD, PduType, readHeader } from '../../src/snmp/agentx/pdu.js';
 import { Responder } from '../../src/snmp/agentx/responder.js';
@@ -11,11 +12,11 @@ import { OidIndex, sortRows } from '../../src/snmp/oid-index.js';
 const COLUMN = [1, 3, 6, 1, 4, 1, 32473, 99, 70, 1, 2];
 
 describe('unit: AgentX responder', () => {
-  it('stops repeating a GetBulk before the response passes 1 MiB, keeping whole rounds', () => {
+  it('without caps, stops repeating a GetBulk before the response passes 1 MiB, keeping whole rounds', () => {
     const rows = sortRows(Array.from({ length: 40000 }, (_, i) => i + 1), (r) => [r]);
     const index = new OidIndex();
     index.add({ kind: 'column', oid: COLUMN, name: 'big', counter64: false, rows: { current: () => rows }, read: () => tlv(Tag.OctetString, Buffer.alloc(40, 0x61)) });
-    const responder = new Responder({ index, subtrees: [COLUMN.slice(0, 9)], uptime: () => 1 });
+    const responder = new Responder({ index, subtrees: [COLUMN.slice(0, 9)], uptime: () => 1, caps: UNCAPPED_BULK });
     const ids = { sessionId: 1, transactionId: 2, packetId: 3 };
     // two repeaters over the same column: each round is two varbinds
     const ranges = [0, 1].map(() => ({ start: COLUMN, include: false, end: [] }));

@@ -70,8 +70,9 @@ describe('CheckpointSaver', () => {
 
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('saves the first batch at once, then waits out the second and saves the latest position', () => {
+  it('saves the first batch at once, then waits out the second and saves the latest position', async () => {
     saver.saved(1, false);
+    await saver.idle();
     expect(checkpoint.load()).to.deep.equal({ n: 1 });
     expect(savedAt).to.deep.equal([10_000]);
 
@@ -79,35 +80,39 @@ describe('CheckpointSaver', () => {
     saver.saved(2, false);
     clock.t = 10_700;
     saver.saved(3, false);
+    await saver.idle();
     expect(checkpoint.load()).to.deep.equal({ n: 1 });
     // one timer, for what was left of the second at the first deferred batch
     expect(clock.pending()).to.deep.equal([600]);
 
     clock.t = 11_000;
     clock.fire();
+    await saver.idle();
     expect(checkpoint.load()).to.deep.equal({ n: 3 });
     expect(built).to.deep.equal([1, 3]);
     expect(savedAt).to.deep.equal([10_000, 11_000]);
   });
 
-  it('saves at once when only the position moved, even within the second', () => {
+  it('saves at once when only the position moved, even within the second', async () => {
     saver.saved(1, false);
     clock.t = 10_100;
     saver.saved(2, true);
+    await saver.idle();
     expect(checkpoint.load()).to.deep.equal({ n: 2 });
     expect(savedAt).to.deep.equal([10_000, 10_100]);
     expect(clock.pending()).to.deep.equal([]);
   });
 
-  it('saves at once when a second has passed since the last save', () => {
+  it('saves at once when a second has passed since the last save', async () => {
     saver.saved(1, false);
     clock.t = 11_000;
     saver.saved(2, false);
+    await saver.idle();
     expect(checkpoint.load()).to.deep.equal({ n: 2 });
     expect(clock.pending()).to.deep.equal([]);
   });
 
-  it('a timer that finds the position already saved does not save again', () => {
+  it('a timer that finds the position already saved does not save again', async () => {
     saver.saved(1, false);
     clock.t = 10_500;
     saver.saved(2, false);
@@ -116,45 +121,61 @@ describe('CheckpointSaver', () => {
     clock.t = 11_000;
     clock.fire();
     expect(built).to.deep.equal([1, 5]);
+    await saver.idle();
     expect(checkpoint.load()).to.deep.equal({ n: 5 });
   });
 
-  it('flush() drops the pending save and saves the position given', () => {
+  it('flush() drops the pending save and saves the position given', async () => {
     saver.saved(1, false);
+    await saver.idle();
     clock.t = 10_200;
     saver.saved(2, false);
     clock.t = 10_300;
     saver.flush(7);
     expect(clock.pending()).to.deep.equal([]);
+    await saver.idle();
     expect(checkpoint.load()).to.deep.equal({ n: 7 });
     expect(built).to.deep.equal([1, 7]);
     expect(savedAt).to.deep.equal([10_000, 10_300]);
   });
 
-  it('cancel() drops the pending save without saving', () => {
+  it('a write still running when flush() saves synchronously never lands over it', async () => {
+    saver.saved(1, false); // written on the thread pool
+    saver.flush(9); // at stop: synchronously, while that write may still be running
+    await saver.idle();
+    expect(checkpoint.load()).to.deep.equal({ n: 9 });
+    // and the late write's success is not reported after the newer save
+    expect(savedAt).to.deep.equal([10_000]);
+  });
+
+  it('cancel() drops the pending save without saving', async () => {
     saver.saved(1, false);
     clock.t = 10_200;
     saver.saved(2, false);
     saver.cancel();
     expect(clock.pending()).to.deep.equal([]);
+    await saver.idle();
     expect(checkpoint.load()).to.deep.equal({ n: 1 });
     expect(built).to.deep.equal([1]);
   });
 
-  it('saves nothing when there is no body yet', () => {
+  it('saves nothing when there is no body yet', async () => {
     const empty = new CheckpointSaver<Body, number>(checkpoint, () => undefined, pino({ level: 'silent' }), (at) => savedAt.push(at), clock);
     empty.saved(1, true);
+    await saver.idle();
     expect(checkpoint.load()).to.equal(undefined);
     expect(savedAt).to.deep.equal([]);
   });
 
-  it('logs a write that fails, and keeps the position for the next try', () => {
+  it('logs a write that fails, and keeps the position for the next try', async () => {
     saver.saved(1, false);
+    await saver.idle();
     rmSync(dir, { recursive: true, force: true });
     clock.t = 10_500;
     saver.saved(2, false);
     clock.t = 11_000;
     clock.fire();
+    await saver.idle();
     expect(logged.map((l) => (JSON.parse(l) as { msg: string; file: string }).msg)).to.deep.equal(['cannot write checkpoint']);
     expect((JSON.parse(logged[0]!) as { file: string }).file).to.equal(checkpoint.file);
     expect(savedAt).to.deep.equal([10_000]);

@@ -28,6 +28,8 @@ describe('config files', () => {
         'logLevel: info',
         'system:',
         '  contact: ops@example.org',
+        'maxGetbulkResponses: 50',
+        'serverRecvBuf: 1048576',
         '',
       ].join('\n'),
     );
@@ -45,6 +47,7 @@ describe('config files', () => {
       logLevel: 'info',
       system: { contact: 'ops@example.org', location: 'unknown' },
       ...alarmDefaults(),
+      limits: { bulk: { maxGetbulkRepeats: -1, maxGetbulkResponses: 50 }, serverRecvBuf: 1048576 },
     });
   });
 

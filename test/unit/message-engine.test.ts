@@ -3,6 +3,7 @@
 
 import { expect } from 'chai';
 import { BerError, BerReader, EncodeError, NULL_VALUE, Tag, encodeInteger, encodeOid, tlv } from '../../src/snmp/ber.js';
+import { DEFAULT_BULK_CAPS, UNCAPPED_BULK, type BulkCaps } from '../../src/snmp/bulk.js';
 import { answer, type EngineCounters } from '../../src/snmp/engine.js';
 import { BadVersionError, UnexpectedPduError, decodeMessage, encodeResponse, type RequestMessage } from '../../src/snmp/message.js';
 import { OidIndex, sortRows, type IndexEntry } from '../../src/snmp/oid-index.js';
@@ -88,8 +89,8 @@ function smallIndex(rows = 3, opts: { noLong?: boolean; noThrow?: boolean } = {}
 }
 
 const counters = (): EngineCounters => ({ encodeErrors: 0, silentDrops: 0 });
-const run = (ix: OidIndex, buf: Buffer, max = 65507, c = counters()) => {
-  const out = answer(ix, decodeMessage(buf), max, c);
+const run = (ix: OidIndex, buf: Buffer, max = 65507, c = counters(), caps: BulkCaps = DEFAULT_BULK_CAPS) => {
+  const out = answer(ix, decodeMessage(buf), max, c, undefined, caps);
   if (!out) throw new Error('dropped');
   return { out, res: decodeResponse(out), c };
 };
@@ -302,11 +303,11 @@ describe('engine GETBULK', () => {
   it('truncates to maxSize, leaving no room for one more varbind', () => {
     const big = smallIndex(200, { noLong: true, noThrow: true });
     const buf = request(1, Tag.GetBulkRequest, [[...E, 5, 1, 1], [...E, 5, 1, 2]], { a: 0, b: 150 });
-    const full = run(big, buf).res;
+    const full = run(big, buf, 65507, counters(), UNCAPPED_BULK).res;
     expect(full.vbs.length).to.equal(300);
     const req = decodeMessage(buf);
     for (const max of [484, 500, 1000, 1472]) {
-      const { out, res } = run(big, buf, max);
+      const { out, res } = run(big, buf, max, counters(), UNCAPPED_BULK);
       expect(out.length, `max ${max}`).to.be.at.most(max);
       expect(res.vbs.length, `max ${max}`).to.be.greaterThan(0).and.lessThan(300);
       const names = res.vbs.map((v) => v.oid);
@@ -320,9 +321,9 @@ describe('engine GETBULK', () => {
     const raw = (n: number) => full.vbs.slice(0, n).map((v) => tlv(Tag.Sequence, [encodeOid(v.oid.split('.').map(Number)), tlv(v.tag, v.value)]));
     for (const k of [1, 17, 40, 299]) {
       const exact = encodeResponse(req, 0, 0, raw(k)).length;
-      const { out, res } = run(big, buf, exact);
+      const { out, res } = run(big, buf, exact, counters(), UNCAPPED_BULK);
       expect([res.vbs.length, out.length], `k ${k}`).to.deep.equal([k, exact]);
-      expect(run(big, buf, exact - 1).res.vbs.length, `k ${k}`).to.equal(k - 1);
+      expect(run(big, buf, exact - 1, counters(), UNCAPPED_BULK).res.vbs.length, `k ${k}`).to.equal(k - 1);
     }
   });
 

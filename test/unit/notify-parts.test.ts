@@ -1,6 +1,7 @@
 // Small parts of disks and notifications: the mount point of a path, the SNMPv1 form of a
 // notification OID (RFC 3584), varbinds for the net-snmp package, the retry queue.
 
+import { subjectField } from '../../src/notify/mail.js';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { freeUdpPort } from '../helpers/snmptrapd.js';
@@ -74,24 +75,36 @@ describe('disks and notification parts', () => {
     q.close();
   });
 
-  it('an inform sink whose receiver does not answer logs, keeps the notification and retries with backoff', async () => {
+  it('an inform sink whose receiver does not answer logs (one line per minute, with counts), keeps the notification and retries with backoff', async () => {
     const port = await freeUdpPort(); // nothing listens there
     const logged: Array<Record<string, unknown>> = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+    let now = 5_000_000;
     const sink = new SnmpSink({ kind: 'informsink', host: '127.0.0.1', port, community: 'public', inform: true }, log, {
       retry: { size: 10, initialDelayMs: 100, maxDelayMs: 1000 },
       timeoutMs: 200,
+      clock: () => now,
     });
+    const failures = () => (sink as unknown as { queue: { failures: number } }).queue.failures;
+    const until = async (cond: () => boolean) => {
+      for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(cond()).to.equal(true);
+    };
     try {
       const n = { name: 'madmanAlarmRaised', oid: [1, 3, 6, 1, 4, 1, 32473, 0, 1], uptime: 42, varbinds: [] };
       sink.send(n); // returns at once
       sink.send({ ...n, uptime: 43 });
       expect(sink.pending).to.equal(2);
-      for (let i = 0; i < 100 && logged.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
-      expect(logged.slice(0, 2).map((l) => [l.msg, l.sink, l.retryInMs, l.queued])).to.deep.equal([
-        ['inform not acknowledged; will retry', `informsink 127.0.0.1:${port}`, 100, 2],
-        ['inform not acknowledged; will retry', `informsink 127.0.0.1:${port}`, 200, 2],
+      await until(() => failures() >= 3);
+      // three failures within the minute: one line
+      expect(logged.map((l) => [l.msg, l.sink, l.retryInMs, l.queued, l.count])).to.deep.equal([
+        ['inform not acknowledged; will retry', `informsink 127.0.0.1:${port}`, 100, 2, 1],
       ]);
+      now += 60_000;
+      const seen = failures();
+      await until(() => logged.length >= 2);
+      // the next line stands for every failure since the first, with the fields of the second
+      expect([logged[1]!.msg, logged[1]!.retryInMs, logged[1]!.count]).to.deep.equal(['inform not acknowledged; will retry', 200, seen]);
       expect(sink.pending).to.equal(2);
       expect(sink.sent).to.equal(0);
     } finally {
@@ -122,5 +135,26 @@ describe('disks and notification parts', () => {
       { oid: '1.3.6.1.4.1.32473.0.1', upTime: 12345 },
       { oid: '1.3.6.1.4.1.32473.1', upTime: 12345 },
     ]);
+  });
+});
+
+describe('alarm mail Subject', () => {
+  it('plain ASCII goes as a prepared header, folded before a space past 78 characters; unfolded it is the subject', () => {
+    const short = 'ALARM: server response time in seconds of "ldap_siroe.com_389" is 10';
+    expect(subjectField(short)).to.deep.equal({ headers: { Subject: { prepared: true, value: short } } });
+    const long = `ALARM: percentage mail partition diskspace available of "${'/var/spool/imap/partition'.repeat(3)}" is 5.25`;
+    const got = subjectField(long);
+    if (!('headers' in got)) throw new Error('not a prepared header');
+    const value = got.headers.Subject!.value;
+    const lines = `Subject: ${value}`.split('\r\n');
+    expect(lines.length).to.be.above(1);
+    for (const l of lines.slice(0, -1)) expect(l.length, l).to.be.at.most(78);
+    for (const l of lines.slice(1)) expect(l.startsWith(' '), l).to.equal(true);
+    expect(value.replace(/\r\n/g, '')).to.equal(long);
+  });
+
+  it('anything else goes as `subject` for nodemailer to encode (RFC 2047)', () => {
+    expect(subjectField('ALARM: x of "é" is 3')).to.deep.equal({ subject: 'ALARM: x of "é" is 3' });
+    expect(subjectField('ALARM: tab\there')).to.deep.equal({ subject: 'ALARM: tab\there' });
   });
 });

@@ -85,7 +85,7 @@ describe('SunLog: the oldest queued message of each channel', () => {
 
   it('the main fixture ends with the postmaster bounce (no id logged) queued in ims-ms', () => {
     const { log } = read(FIXTURE('mail.log_current'));
-    expect(oldest(log)).to.deep.equal([NONE, [at(11, 0, 12, 600), ''], NONE]);
+    expect(oldest(log)).to.deep.equal([NONE, [at(11, 0, 18, 600), ''], NONE]);
     expect(chan(log, 'conversion').oldestMessageStoredAt).to.equal(undefined);
   });
 

@@ -51,9 +51,14 @@ describe('Sun MTA log records', () => {
       event: 'O',
       tuple: { localAddr: '206.184.139.12', localPort: 25, remoteAddr: '192.160.253.66', remotePort: 1244 },
       text: 'SMTP',
+      application: 'SMTP',
+      diagnostic: '',
     });
     const y = parseSunLine('28-Feb-2007 11:51:15.66 tcp_local - Y TCP|10.0.0.1|0|10.0.0.2|25 Connection refused') as ConnectionRecord;
-    expect([y.inbound, y.event, y.text]).to.deep.equal([false, 'Y', 'Connection refused']);
+    expect([y.inbound, y.event, y.text, y.application, y.diagnostic]).to.deep.equal([false, 'Y', 'Connection refused', '', 'Connection refused']);
+    // the application word, then the reason (LOG_DIAGNOSTICS): the reason alone is the diagnostic
+    const x = parseSunLine('28-Feb-2007 11:51:15.66 tcp_local + X TCP|10.0.0.1|25|10.0.0.2|4000 SMTP/TLS Connection rejected by access mapping') as ConnectionRecord;
+    expect([x.application, x.diagnostic]).to.deep.equal(['SMTP/TLS', 'Connection rejected by access mapping']);
     for (const e of ['C', 'X']) expect((parseSunLine(`28-Feb-2007 11:51:15.66 tcp_local + ${e} TCP|a|1|b|2`) as ConnectionRecord).event).to.equal(e);
   });
 
@@ -67,7 +72,12 @@ describe('Sun MTA log records', () => {
     const j = msg('01-Mar-2026 00:00:00.00 tcp_local JE 0 spam@x rfc822;u@d u@d 550 5.1.1 unknown or illegal alias: u@d');
     expect([j.diagnostic, j.status]).to.deep.equal(['550 5.1.1 unknown or illegal alias: u@d', '5.1.1']);
     const q = msg('01-Mar-2026 00:00:00.00 tcp_local Q 1 a@b rfc822;c@d c@d TCP active open: Failed connect() Error: Connection refused');
-    expect([q.diagnostic, q.status]).to.deep.equal(['', undefined]);
+    expect([q.diagnostic, q.status, q.note]).to.deep.equal(['', undefined, 'TCP active open: Failed connect() Error: Connection refused']);
+    // after a Message-ID too; a record with a reply code has its diagnostic and no note; an enqueue keeps none
+    const n = msg('01-Mar-2026 00:00:00.00 tcp_local ZE 1 a@b rfc822;c@d c@d <m@b> TCP active open: Failed connect()    Error: No route to host');
+    expect([n.messageId, n.note]).to.deep.equal(['<m@b>', 'TCP active open: Failed connect() Error: No route to host']);
+    expect(msg('01-Mar-2026 00:00:00.00 tcp_local QE 1 a@b rfc822;c@d c@d mx dns;mx smtp;452 4.2.1 busy').note).to.equal(undefined);
+    expect(msg('01-Mar-2026 00:00:00.00 tcp_local ims-ms EE 1 a@b rfc822;c@d c@d THOR (THOR [192.0.2.1])').note).to.equal(undefined);
   });
 
   it('reads the empty address of LOG_FORMAT 1 (two spaces) and of LOG_FORMAT 2 (<>)', () => {

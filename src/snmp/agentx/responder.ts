@@ -3,6 +3,7 @@
 // each search range: [start, end), start itself only when `include` is set.
 
 import { compareOid, isPrefix, type Oid } from '../oid.js';
+import { planBulk, walkBulk, type BulkCaps } from '../bulk.js';
 import type { IndexEntry, Lookup, OidIndex } from '../oid-index.js';
 import type { Ids, Request } from './messages.js';
 import { AgentxError, HEADER_SIZE, MAX_PAYLOAD, PduType, PduWriter, VbType, type SearchRange } from './pdu.js';
@@ -17,6 +18,8 @@ export interface ResponderOptions {
   beginRequest?: () => void;
   /** a value that failed to encode (counted as madmanAgentEncodeErrors) */
   onEncodeError?: (name: string, err: Error) => void;
+  /** GetBulk caps (snmpd.conf's maxGetbulkRepeats, maxGetbulkResponses); snmpd's defaults without */
+  caps?: BulkCaps;
 }
 
 class ValueFailed {
@@ -99,33 +102,30 @@ export class Responder {
     }
   }
 
-  /** GetBulk (§7.2.3.3): non-repeaters once, then up to max-repetitions rounds of the rest. */
+  /** GetBulk (§7.2.3.3): planned with the caps and walked as the UDP engine does (../bulk.ts). */
   private bulk(w: PduWriter, nonRepeaters: number, maxRepetitions: number, ranges: SearchRange[]): void {
-    const n = Math.min(nonRepeaters, ranges.length);
-    for (let i = 0; i < n; i++) this.next(w, ranges[i]!, i);
-    const reps = ranges.slice(n).map((r) => ({ start: r.start as Oid, include: r.include, end: r.end as Oid }));
-    const ended = new Array<boolean>(reps.length).fill(false);
-    for (let k = 0; k < maxRepetitions && reps.length > 0; k++) {
-      const mark = w.length;
-      for (let j = 0; j < reps.length; j++) {
-        const r = reps[j]!;
-        if (ended[j]) {
-          w.emptyVarbind(VbType.EndOfMibView, r.start);
-          continue;
+    const plan = planBulk(ranges.length, nonRepeaters, maxRepetitions, this.o.caps);
+    type Range = { start: Oid; include: boolean; end: Oid };
+    let mark = w.length;
+    walkBulk<Range>(ranges, plan, {
+      next: (r, at) => {
+        const got = this.next(w, r, at);
+        return got && { start: got, include: false, end: r.end };
+      },
+      ended: (r) => {
+        w.emptyVarbind(VbType.EndOfMibView, r.start);
+      },
+      fits: () => true,
+      // Keep whole rounds within the largest payload a master reads (RFC 2741 §7.2.3.3
+      // allows a shorter response than asked for).
+      roundDone: () => {
+        if (w.length - HEADER_SIZE > MAX_PAYLOAD) {
+          w.truncate(mark);
+          return false;
         }
-        const got = this.next(w, r, n + j);
-        if (got) {
-          r.start = got;
-          r.include = false;
-        } else ended[j] = true;
-      }
-      // max-repetitions up to 65535 could make a response of many MB; RFC 2741 §7.2.3.3
-      // allows a shorter one, so keep whole rounds within the largest payload a master reads.
-      if (w.length - HEADER_SIZE > MAX_PAYLOAD) {
-        w.truncate(mark);
-        break;
-      }
-      if (ended.every(Boolean)) break;
-    }
+        mark = w.length;
+        return true;
+      },
+    });
   }
 }

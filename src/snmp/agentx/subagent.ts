@@ -3,6 +3,7 @@
 // trapsink/trap2sink/informsink/trapsess settings then deliver them).
 
 import type { Logger } from '../../log.js';
+import type { BulkCaps } from '../bulk.js';
 import type { MibTree } from '../../mib/loader.js';
 import { encodeValue } from '../values.js';
 import type { OidIndex } from '../oid-index.js';
@@ -35,6 +36,8 @@ export interface SubagentOptions {
   uptime: () => number;
   beginRequest?: () => void;
   onEncodeError?: () => void;
+  /** GetBulk caps, as for UDP */
+  caps?: BulkCaps;
   description: string;
   log: Logger;
   /** only the subtrees to register (tests); default: registeredSubtrees(tree) */
@@ -56,6 +59,7 @@ export function startSubagent(o: SubagentOptions): Subagent {
     subtrees: subtrees.map((s) => s.oid),
     uptime: o.uptime,
     beginRequest: o.beginRequest,
+    caps: o.caps,
     onEncodeError: (name, err) => {
       o.onEncodeError?.();
       log.warn({ object: name, err: err.message }, 'value cannot be encoded; answered genErr');

@@ -8,7 +8,6 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import si from 'systeminformation';
 import type { Logger } from '../../log.js';
 import type { DiskUsage } from '../../model/disks.js';
 import type { MailSystem, SourceInput } from '../../model/mail-system.js';
@@ -52,7 +51,8 @@ export interface DiskReader {
   timeoutMs: number;
 }
 
-const REAL: DiskReader = { fsSize: () => si.fsSize(), read: readDisk, timeoutMs: 2500 };
+// systeminformation is loaded on first use: an agent without disks never pays for it
+const REAL: DiskReader = { fsSize: async () => (await import('systeminformation')).default.fsSize(), read: readDisk, timeoutMs: 2500 };
 
 /** `p`, or a rejection saying what did not answer within `ms`. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -12,7 +12,7 @@
 // connection failure means Dovecot is down: both fail the whole refresh (the rows stay,
 // madmanSourceTable reports it, the next interval retries).
 
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type { QuotaFigures } from './quota.js';
 
 export interface ImapQuotaOptions {
@@ -46,7 +46,9 @@ function isAuthFailure(err: unknown): boolean {
 
 /** One user's figures; undefined when the server has no quota for the user's INBOX. */
 async function readOne(o: ImapQuotaOptions, user: string): Promise<QuotaFigures | undefined> {
-  const client = new ImapFlow({
+  // loaded on first use: an agent without IMAP quotas never pays for imapflow's memory
+  const { ImapFlow } = await import('imapflow');
+  const client: ImapFlow = new ImapFlow({
     host: o.host,
     port: o.port,
     secure: o.tls === 'implicit',

@@ -5,10 +5,11 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CounterKind, Triple } from '../../model/channel-counters.js';
+import { absolute, COUNTER_KINDS, type ChannelCounters, type CounterKind, type Triple } from '../../model/channel-counters.js';
 import type { ModelSnapshot } from '../../model/persist.js';
+import type { ClearRequest } from '../../state/counters-clear.js';
 
-/** A cell is null when the source cannot know it (Postfix has no Submitted, for one). */
+/** A cell is null when the source cannot know it. */
 export interface Row {
   messages: number | null;
   recipients: number | null;
@@ -55,4 +56,43 @@ export function checkpointIn<T extends { model: ModelSnapshot }>(stateDir: strin
     throw new Error(`${file} is not a checkpoint of the expected shape`);
   }
   return v as T;
+}
+
+/**
+ * The rows of imsimta counters a source keeps itself (model/channel-counters.ts) and resets
+ * on a clear: all zeros, marked clearPending, while the last request is above `clearSeq`.
+ */
+export function counterReports(
+  source: string,
+  counters: readonly ChannelCounters[],
+  appName: (c: ChannelCounters) => string,
+  clearSeq: number,
+  req: ClearRequest | undefined,
+): ChannelReport[] {
+  const pending = req !== undefined && req.seq > clearSeq;
+  return counters.map((c) => {
+    const shown = {} as Record<CounterKind, Row>;
+    const abs: Partial<Record<CounterKind, Triple>> = {};
+    for (const k of COUNTER_KINDS) {
+      const v = c.values[k];
+      shown[k] = pending ? { messages: 0, recipients: 0, blocks: 0 } : { ...v };
+      const m = c.minimum[k];
+      if (!pending && (m.messages < 0 || m.recipients < 0 || m.blocks < 0)) abs[k] = absolute(c, k);
+    }
+    return {
+      application: appName(c),
+      channel: c.name,
+      source,
+      since: pending && req ? req.at : c.since,
+      clearPending: pending,
+      counters: shown,
+      absolute: abs,
+      deliveredFirstTime: pending ? 0 : c.deliveredFirstTime,
+      queue: pending
+        ? { seconds: 0, count: 0, firstSeconds: 0, firstCount: 0 }
+        : { seconds: c.queueSeconds, count: c.queueCount, firstSeconds: c.queueFirstSeconds, firstCount: c.queueFirstCount },
+      inAssocs: pending ? 0 : c.inAssocs,
+      outAssocs: pending ? 0 : c.outAssocs,
+    };
+  });
 }

@@ -98,6 +98,8 @@ export interface LogSourceOptions<State extends object, R extends LogReader<Stat
   side?: readonly SideLog[];
   /** a log became unreadable (`ok: false`, once per distinct reason) or readable again; `side`: which side log */
   onStatus?(status: FollowerStatus, side?: string): void;
+  /** after each batch of lines (or entries) the reader has taken, before the checkpoint: work that waits for the log */
+  afterBatch?(): void;
   /** time of checkpoint saves (tests) */
   clock?: SaverClock;
 }
@@ -313,6 +315,7 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     t.lines += n;
     t.unparsed += bad;
     counted(t);
+    this.opts.afterBatch?.();
     // the checkpoint takes every log's position as delivered now (batches are applied whole);
     // none before the main log has one (a checkpoint without it would skip the main log)
     const main = t === this.main ? p : this.mainPosition();

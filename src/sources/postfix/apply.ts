@@ -17,11 +17,13 @@
 // - transmitted: counted by outcomes.ts, whose header gives the rules.
 
 import os from 'node:os';
+import type { MtaDescription } from '../../config/mta-description.js';
 import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
 import type { JournalEntry } from '../tail/index.js';
 import type { ParsedLine, PostfixEvent } from './events.js';
 import { ContentFilter } from './groups.js';
 import { endSession, HANDLERS, type Handling } from './handlers.js';
+import { PostfixChannelCounters } from './imsimta.js';
 import { LineParser, type ParseOptions } from './parse.js';
 import { Instance, instanceState, loadInstance, sweepInstance } from './inflight.js';
 import { endScreen, GROUP_LIMIT, Outcomes } from './outcomes.js';
@@ -36,6 +38,8 @@ export interface PostfixLogOptions {
   contentFilterServices?: string[];
   /** year of BSD timestamps; default inferred from the wall clock */
   year?: number;
+  /** applURL, applDirectoryName and mtaGroupURL from the configuration (the log has none) */
+  described?: MtaDescription;
 }
 
 const SWEEP_EVERY = 10 * 60_000;
@@ -64,6 +68,9 @@ export class PostfixLog {
   private lastHost: string | undefined = '';
   private last: Instance | undefined;
   private readonly handling: Handling;
+  private readonly described: MtaDescription;
+  /** the imsimta counters of the groups (`madman counters`, madmanChannels) */
+  readonly channelCounters: PostfixChannelCounters;
 
   constructor(
     private readonly model: MailSystem,
@@ -71,10 +78,12 @@ export class PostfixLog {
   ) {
     this.hostname = opts.hostname;
     this.filter = new ContentFilter(opts.contentFilterServices);
-    this.outcomes = new Outcomes(model, this.filter);
+    this.described = opts.described ?? {};
+    this.channelCounters = new PostfixChannelCounters(model);
+    this.outcomes = new Outcomes(model, this.filter, this.channelCounters, this.described.groupUrls);
     this.parseOpts = opts.year === undefined ? {} : { year: opts.year };
     const instances = this.instances;
-    this.handling = { model, outcomes: this.outcomes, filter: this.filter, instances: () => instances.values() };
+    this.handling = { model, outcomes: this.outcomes, filter: this.filter, channelCounters: this.channelCounters, instances: () => instances.values() };
   }
 
   /** Parses and applies one log line; false when it is a Postfix line not understood (other programs' are ignored). */
@@ -175,11 +184,19 @@ export class PostfixLog {
         description: `Postfix mail transfer agent (syslog_name ${syslogName}) on ${host}`,
         operStatus: 'up',
       });
+      // from the configuration: the log names neither (a restored row takes them too)
+      app.url = this.described.url ?? '';
+      app.directoryName = this.described.directoryName ?? '';
       this.model.mtaOf(app); // an mtaTable row from the first line on
       inst = new Instance(name, syslogName, host, app);
       this.instances.set(name, inst);
     }
     return inst;
+  }
+
+  /** `madman counters clear`: zeroes the imsimta counters of every group of these MTAs. */
+  clearCounters(seq: number, at: number): void {
+    this.channelCounters.clear(seq, at, new Set([...this.instances.values()].map((i) => i.app.index)));
   }
 
   // -- checkpoints ----------------------------------------------------------------------------
@@ -196,6 +213,7 @@ export class PostfixLog {
       stats: { postfixLines: this.stats.postfixLines, unparsed: { ...this.stats.unparsed } },
       nextSweep: this.nextSweep,
       instances: [...this.instances.values()].map(instanceState),
+      channelCounters: this.channelCounters.snapshot(new Set([...this.instances.values()].map((i) => i.app.index))),
     };
     if (this.prevTime !== Infinity) s.lastTime = this.prevTime;
     return s;
@@ -204,9 +222,11 @@ export class PostfixLog {
   /**
    * For the queue reader: the application of an instance (by syslog_name, else the
    * first one seen; when none has that syslog_name, the only instance if there is just
-   * one) and the group that last tried a queued message.
+   * one), the group that last tried a queued message and when it was last deferred.
    */
-  queueContext(syslogName?: string): { app: Application; groupOf: (qid: string) => Channel | undefined } | undefined {
+  queueContext(
+    syslogName?: string,
+  ): { app: Application; groupOf: (qid: string) => Channel | undefined; deferredAt: (qid: string) => number | undefined } | undefined {
     let inst: Instance | undefined;
     for (const i of this.instances.values()) {
       if (syslogName === undefined || i.syslogName === syslogName) {
@@ -223,6 +243,7 @@ export class PostfixLog {
         const g = found.messages.get(qid)?.lastGroup;
         return g === undefined ? undefined : found.channels.get(g);
       },
+      deferredAt: (qid) => found.messages.get(qid)?.deferredAt,
     };
   }
 
@@ -244,6 +265,8 @@ export class PostfixLog {
     for (const is of s.instances) {
       const inst = this.instanceFor(is.syslogName, is.host)!;
       loadInstance(this.model, inst, is, (name, t) => this.outcomes.inbound(inst, name, t));
+      for (const ch of inst.channels.values()) ch.url = this.described.groupUrls?.[ch.name] ?? '';
     }
+    if (s.channelCounters) this.channelCounters.restore(s.channelCounters);
   }
 }

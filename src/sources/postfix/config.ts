@@ -1,9 +1,11 @@
 // The `postfix:` section and the --postfix-* flags: schema, defaults, and the one check
 // across keys (a queue needs a log: the queue belongs to the MTA the log shows).
 
+import { mtaDescription, mtaDescriptionProperties, type MtaDescription } from '../../config/mta-description.js';
 import type { CheckContext, FlagDeclaration, SettingsInput } from '../registry.js';
 
-export interface PostfixSettings {
+/** With applURL, applDirectoryName and mtaGroupURL (url, directoryName, groupUrls) the log cannot give. */
+export interface PostfixSettings extends MtaDescription {
   /** a log file to follow (syslog's mail.log, or Postfix's maillog_file) */
   log?: string;
   /** follow the systemd journal instead, optionally of one unit */
@@ -17,7 +19,7 @@ export interface PostfixSettings {
 }
 
 /** The section as the file has it. */
-export interface PostfixFile {
+export interface PostfixFile extends MtaDescription {
   log?: string;
   journal?: string | boolean;
   queue?: string;
@@ -34,6 +36,7 @@ export const postfixSchema = {
     queue: { type: 'string', minLength: 1 },
     queueInterval: { type: 'number', minimum: 1, maximum: 86400 },
     contentFilterServices: { type: 'array', items: { type: 'string', minLength: 1 } },
+    ...mtaDescriptionProperties,
   },
 } as const;
 
@@ -58,6 +61,7 @@ export function postfixSettings({ file: f, flags, filePath, flagPath }: Settings
       queue: f.queue,
       queueInterval: f.queueInterval ?? 60,
       contentFilterServices: f.contentFilterServices ?? [],
+      ...mtaDescription(f),
     };
   }
   const log = flags.postfixLog as string | undefined;

@@ -5,6 +5,7 @@
 
 import type { MailSystem } from '../../model/mail-system.js';
 import type { ContentFilter } from './groups.js';
+import type { PostfixChannelCounters } from './imsimta.js';
 import type { EventKind, ParsedLine, PostfixEvent } from './events.js';
 import { Msg, type Instance } from './inflight.js';
 import { deadProcess } from './messages.js';
@@ -16,6 +17,8 @@ export interface Handling {
   readonly model: MailSystem;
   readonly outcomes: Outcomes;
   readonly filter: ContentFilter;
+  /** the groups' imsimta counters (imsimta.ts) */
+  readonly channelCounters: PostfixChannelCounters;
   /** every instance (a dead smtpd may log under another syslog_name than its master) */
   instances(): Iterable<Instance>;
 }
@@ -38,6 +41,7 @@ export const HANDLERS: { [K in Exclude<EventKind, 'unparsed'>]: Handler<K> } = {
       channel: ch.index,
     });
     inst.sessions.set(p.pid, { assoc: a.index, group, addr: ev.client.addr, t, qid: undefined });
+    h.channelCounters.association(inst, ch, true, t);
   },
 
   disconnect(h, inst, p, ev, t) {
@@ -61,7 +65,10 @@ export const HANDLERS: { [K in Exclude<EventKind, 'unparsed'>]: Handler<K> } = {
   client(h, inst, p, ev, t) {
     const s = inst.sessions.get(p.pid);
     arrival(h, inst, ev.qid, s?.group ?? h.outcomes.inboundGroup(p, ev.client.addr), t);
-    if (s) s.qid = ev.qid;
+    if (s) {
+      s.qid = ev.qid;
+      s.rejectFrom = undefined; // a message taken: later refusals are another transaction's
+    }
   },
 
   pickup(h, inst, p, ev, t) {
@@ -84,6 +91,7 @@ export const HANDLERS: { [K in Exclude<EventKind, 'unparsed'>]: Handler<K> } = {
         // a re-injected message was received (in the totals) when it first arrived
         if (m.filtered) h.model.countGroupTraffic(ch, 'received', traffic);
         else h.model.countTraffic(inst.app, ch, 'received', traffic);
+        h.channelCounters.submitted(inst, ch, ev.size, ev.nrcpt, t);
       }
     }
     m.t = t;
@@ -101,6 +109,7 @@ export const HANDLERS: { [K in Exclude<EventKind, 'unparsed'>]: Handler<K> } = {
     const m = inst.messages.get(ev.qid);
     const ch = h.outcomes.outbound(inst, m?.lastGroup ?? 'qmgr', undefined, t);
     h.outcomes.countError(ch, m?.lastDsn ?? '4.4.7', 'outbound');
+    h.channelCounters.expired(inst, ch, m, t);
   },
 
   delivery(h, inst, p, ev) {
@@ -120,6 +129,7 @@ export const HANDLERS: { [K in Exclude<EventKind, 'unparsed'>]: Handler<K> } = {
       ch.inboundAssociations++;
     }
     ch.accumulatedInboundAssociations++;
+    h.channelCounters.association(inst, ch, true, t);
     h.outcomes.inboundActivity(inst, ch, t);
   },
 
@@ -158,6 +168,7 @@ export const HANDLERS: { [K in Exclude<EventKind, 'unparsed'>]: Handler<K> } = {
   },
 
   log(h, inst, p, ev, t) {
+    h.outcomes.internalError(inst, p, t);
     // a dead smtpd ends its session: master's `warning: process .../smtpd pid N exit
     // status 1` (or `killed by signal 9`), or the smtpd's own fatal: / panic: line
     if (ev.severity === 'warning') {

@@ -4,7 +4,7 @@
 
 import { registerSource } from '../registry.js';
 import { checkPostfix, postfixFlags, postfixSchema, postfixSettings, type PostfixFile, type PostfixSettings } from './config.js';
-import { postfixBaselines, postfixReports } from './counters.js';
+import { postfixReports } from './counters.js';
 
 export type { PostfixSettings } from './config.js';
 
@@ -24,7 +24,7 @@ registerSource<PostfixSettings, PostfixFile>({
   settings: postfixSettings,
   enabled: (s) => Boolean(s.log || s.journal),
   flags: postfixFlags,
-  counters: { reports: postfixReports, baselines: postfixBaselines },
+  counters: { reports: postfixReports },
   load: async () => {
     const { PostfixSource } = await import('./source.js');
     return { createSource: (s, ctx) => new PostfixSource(s, ctx.stateDir, ctx.fromStart) };

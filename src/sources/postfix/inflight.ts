@@ -38,6 +38,14 @@ export class Msg implements MessageState {
   lastDsn: string | undefined = undefined;
   /** cleanup has it (message-id, or held): it waits for qmgr as long as a queued message */
   accepted = false;
+  /** imsimta counters (imsimta.ts): outbound groups it was received on, groups that deferred it, its recipients deferred now ("group\0to\0orig_to") */
+  rcvd: string[] | undefined = undefined;
+  deferredOn: string[] | undefined = undefined;
+  pendingRcpts: Set<string> | undefined = undefined;
+  /** what the current delivery attempt has counted (imsimta.ts) */
+  attempt = 0;
+  /** log time of its last deferral: its next attempt is scheduled from it (queue.ts) */
+  deferredAt: number | undefined = undefined;
   constructor(
     public t: number,
     public group: string | undefined,
@@ -73,12 +81,18 @@ export function instanceState(inst: Instance): PostfixInstanceState {
     if (m.lastGroup !== undefined) s.lastGroup = m.lastGroup;
     if (m.lastDsn !== undefined) s.lastDsn = m.lastDsn;
     if (m.accepted) s.accepted = true;
+    if (m.rcvd) s.rcvd = [...m.rcvd];
+    if (m.deferredOn) s.deferredOn = [...m.deferredOn];
+    if (m.pendingRcpts) s.pending = [...m.pendingRcpts];
+    if (m.attempt) s.attempt = m.attempt;
+    if (m.deferredAt !== undefined) s.deferredAt = m.deferredAt;
     messages[qid] = s;
   }
   const sessions: Record<string, SessionState> = {};
   for (const [pid, s] of inst.sessions) {
     const c: SessionState = { assoc: s.assoc, group: s.group, addr: s.addr, t: s.t };
     if (s.qid !== undefined) c.qid = s.qid;
+    if (s.rejectFrom !== undefined) c.rejectFrom = s.rejectFrom;
     sessions[pid] = c;
   }
   const screens: Record<string, ScreenState> = {};
@@ -123,11 +137,16 @@ export function loadInstance(
     m.lastGroup = ms.lastGroup;
     m.lastDsn = ms.lastDsn;
     m.accepted = ms.accepted === true;
+    m.rcvd = ms.rcvd ? [...ms.rcvd] : undefined;
+    m.deferredOn = ms.deferredOn ? [...ms.deferredOn] : undefined;
+    m.pendingRcpts = ms.pending?.length ? new Set(ms.pending) : undefined;
+    m.attempt = ms.attempt ?? 0;
+    m.deferredAt = ms.deferredAt;
     inst.messages.set(qid, m);
   }
   for (const [pid, ss] of Object.entries(is.sessions)) {
     const ch = inbound(ss.group, ss.t);
-    inst.sessions.set(Number(pid), { assoc: reattach(model, app, ss, ch), group: ss.group, addr: ss.addr, t: ss.t, qid: ss.qid });
+    inst.sessions.set(Number(pid), { assoc: reattach(model, app, ss, ch), group: ss.group, addr: ss.addr, t: ss.t, qid: ss.qid, rejectFrom: ss.rejectFrom });
   }
   for (const [k, sc] of Object.entries(is.screens)) {
     inbound(sc.group, sc.t);

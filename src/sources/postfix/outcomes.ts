@@ -14,9 +14,14 @@ import type { Channel, MailSystem } from '../../model/mail-system.js';
 import type { DeliveryEvent, ParsedLine, RejectEvent } from './events.js';
 import { inboundSpec, outboundSpec, type ContentFilter, type GroupSpec } from './groups.js';
 import { isConnectFailure, queuedAs } from './fields.js';
+import type { PostfixChannelCounters } from './imsimta.js';
 import { Msg, type Instance } from './inflight.js';
 
 const DSN = /^[45]\.\d{1,3}\.\d{1,3}$/;
+/** RFC 3463 X.4.6, routing loop detected: `mail forwarding loop for ...`, `mail for ... loops back to myself` */
+const LOOP_DSN = /^[45]\.4\.6$/;
+/** delivery agents and qmgr: their groups are named by their service (or themselves) */
+const OUTBOUND_DAEMONS = new Set(['smtp', 'lmtp', 'local', 'virtual', 'error', 'discard', 'qmgr']);
 /** at most this many groups per MTA: made-up program names must not add rows without end */
 const MAX_GROUPS = 256;
 
@@ -24,6 +29,19 @@ const ONE_RECIPIENT = { recipients: 1 } as const;
 
 /** Thrown by Outcomes.inbound/outbound instead of adding a group past MAX_GROUPS (PostfixLog counts the line). */
 export const GROUP_LIMIT = new Error('too many groups');
+
+/** An IP address in Postfix's `name[addr]` notation, or leading the text (`1.2.3.4: hostname x verification failed`). */
+const PEER = /\[(?:[0-9]{1,3}\.){3}[0-9]{1,3}\]|\[[0-9a-fA-F]*:[0-9a-fA-F:.]*\]|^(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b|^[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F:.]*\b/;
+
+/**
+ * Is this warning about a remote client or server rather than the MTA itself? It names the
+ * peer's address (`non-SMTP command from unknown[192.0.2.7]: ...`, `192.0.2.7: address not
+ * listed for hostname x`) or a name that does not resolve (`hostname x does not resolve to
+ * address ...`), or is about the TLS handshake with the peer.
+ */
+export function peerWarning(text: string): boolean {
+  return PEER.test(text) || text.startsWith('hostname ') || text.startsWith('TLS library problem');
+}
 
 /** A postscreen session is over: it no longer holds an inbound association of its group. */
 export function endScreen(inst: Instance, key: string): void {
@@ -39,6 +57,8 @@ export class Outcomes {
   constructor(
     private readonly model: MailSystem,
     private readonly filter: ContentFilter,
+    private readonly counters: PostfixChannelCounters,
+    private readonly groupUrls: Readonly<Record<string, string>> = {},
   ) {}
 
   delivery(inst: Instance, p: ParsedLine, ev: DeliveryEvent): void {
@@ -62,11 +82,13 @@ export class Outcomes {
         // a new delivery attempt (the lines of one attempt share agent pid, group and relay)
         m.pid = p.pid;
         m.relay = ev.relay;
+        m.attempt = 0;
         ch.lastOutboundAssociationAttempt = t;
         if (d === 'smtp' || d === 'lmtp') {
           if (ev.relay !== 'none' && !(ev.connUse !== undefined && ev.connUse > 1)) {
             ch.accumulatedOutboundAssociations++;
             app.accumulatedOutboundAssociations++;
+            this.counters.association(inst, ch, false, t);
           }
           if (failed && isConnectFailure(ev.detail)) {
             ch.failedOutboundAssociations++;
@@ -76,6 +98,8 @@ export class Outcomes {
         }
       }
     }
+    this.counters.delivery(inst, ch, name, m, ev, t);
+    if (LOOP_DSN.test(ev.dsn)) this.model.countOutcome(inst.app, ch, 'loopsDetected');
     m.lastGroup = name;
     if (failed) {
       if (DSN.test(ev.dsn)) {
@@ -110,6 +134,7 @@ export class Outcomes {
     if (screen || d === 'smtpd' || d === 'qmqpd') {
       group = (screen ? undefined : inst.sessions.get(p.pid)?.group) ?? this.inboundGroup(p, ev.client?.addr);
     } else if (ev.qid) group = inst.messages.get(ev.qid)?.group;
+    const session = d === 'smtpd' || d === 'qmqpd' ? inst.sessions.get(p.pid) : undefined;
     const st = ev.stage;
     if (ev.qid && (d === 'cleanup' || st === 'header' || st === 'body' || st === 'END-OF-MESSAGE' || st === 'DATA' || st === 'BDAT')) {
       inst.messages.delete(ev.qid); // the message itself was refused: it will not be queued
@@ -119,6 +144,7 @@ export class Outcomes {
     ch.rejectedMessages++;
     ch.inboundRejectionReason = ev.reply;
     this.inboundActivity(inst, ch, t);
+    this.counters.rejected(inst, ch, ev, d, session, t);
     // no code at all: cleanup's refusals are permanent (`reject: mime-error ...`); others count nothing
     const code = ev.dsn ?? (ev.smtpCode !== undefined ? `${Math.floor(ev.smtpCode / 100)}.0.0` : d === 'cleanup' ? '5.0.0' : undefined);
     if (code !== undefined && DSN.test(code)) this.countError(ch, code, 'inbound');
@@ -137,6 +163,22 @@ export class Outcomes {
       ch.rejectedInboundAssociations++;
       inst.app.rejectedInboundAssociations++;
     }
+  }
+
+  /**
+   * A warning:, error:, fatal: or panic: line of a service that is a group (smtpd, smtp,
+   * local, qmgr, ...): mtaGroupInternalErrorCount under 4.3.0, the code Postfix itself gives
+   * its internal trouble ("451 4.3.0 Error: queue file write error"). Lines of programs
+   * that are no group (master, cleanup, trivial-rewrite, ...) count nowhere, nor do
+   * warnings about a remote peer (peerWarning()): the peer's doing, not the MTA's.
+   */
+  internalError(inst: Instance, p: ParsedLine, t: number): void {
+    if (p.event.kind !== 'log' || (p.event.severity === 'warning' && peerWarning(p.event.text))) return;
+    const d = p.daemon;
+    let ch: Channel | undefined;
+    if (d === 'smtpd' || d === 'qmqpd' || d === 'postscreen' || d === 'pickup') ch = this.inbound(inst, this.inboundGroup(p, undefined), t);
+    else if (OUTBOUND_DAEMONS.has(d)) ch = this.outbound(inst, p.service ?? d, d, t);
+    if (ch) this.model.countError(ch, '4.3.0', 'internal');
   }
 
   /** model.countError (which caps the codes per group). */
@@ -163,7 +205,7 @@ export class Outcomes {
 
   private addGroup(inst: Instance, name: string, spec: GroupSpec, t: number): Channel {
     if (inst.channels.size >= MAX_GROUPS) throw GROUP_LIMIT;
-    const ch = this.model.addChannel(inst.app, name, { ...spec, createdAt: t });
+    const ch = this.model.addChannel(inst.app, name, { ...spec, url: this.groupUrls[name] ?? '', createdAt: t });
     inst.channels.set(name, ch);
     return ch;
   }

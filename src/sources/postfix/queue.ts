@@ -78,16 +78,48 @@ export function readQueue(command: string[], timeoutMs = 60_000): Promise<QueueR
   });
 }
 
+/** Postfix's backoff between delivery attempts of a deferred message, in seconds (main.cf). */
+export interface Backoff {
+  /** minimal_backoff_time (default 300s) */
+  min: number;
+  /** maximal_backoff_time (default 4000s) */
+  max: number;
+}
+
+export const DEFAULT_BACKOFF: Backoff = { min: 300, max: 4000 };
+
+/**
+ * When qmgr next tries a message deferred at `deferredAt` (ms) that arrived at `arrival`
+ * (ms): as qmgr schedules it, the deferral time plus the message's age then, kept within
+ * [minimal_backoff_time, maximal_backoff_time] (so the wait doubles with each attempt).
+ * qmgr sets the deferred queue file's time to this; it runs the file at its first deferred
+ * queue scan (queue_run_delay) from then on.
+ */
+export function nextAttempt(deferredAt: number, arrival: number, b: Backoff = DEFAULT_BACKOFF): number {
+  const age = Math.max(0, (deferredAt - arrival) / 1000);
+  return deferredAt + Math.min(b.max, Math.max(b.min, age)) * 1000;
+}
+
+/** A Postfix time value (`300s`, `5m`, `1h`, `1d`, `1w`; a bare number is seconds) in seconds; undefined if unreadable. */
+export function postfixSeconds(v: string | undefined): number | undefined {
+  const m = v === undefined ? null : /^(\d+)\s*([smhdw]?)$/.exec(v.trim());
+  if (!m) return undefined;
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'];
+  return Number(m[1]) * unit;
+}
+
 /**
  * Puts a queue reading into the model: the MTA's stored totals, and per group the
- * messages `groupOf` attributes to it (the transport that last tried them).
+ * messages `groupOf` attributes to it (the transport that last tried them); and each
+ * group's next scheduled attempt (mtaGroupScheduledRetry): the earliest `retryAt` of its
+ * messages in the deferred queue (those whose deferral the log showed).
  */
 export function applyQueue(
   model: MailSystem,
   app: Application,
   read: QueueRead,
   groupOf: (queueId: string) => Channel | undefined,
-  messageIdOf: (queueId: string) => string | undefined = () => undefined,
+  opts: { messageIdOf?: (queueId: string) => string | undefined; retryAt?: (m: QueuedMessage) => number | undefined } = {},
 ): void {
   const mta = model.mtaOf(app);
   const c = mta.counters;
@@ -100,6 +132,7 @@ export function applyQueue(
     ch.storedRecipients = 0;
     ch.oldestMessageStoredAt = undefined;
     ch.oldestMessageId = '';
+    ch.scheduledRetryAt = undefined;
   }
   for (const m of read.messages) {
     c.storedVolume += m.size;
@@ -111,7 +144,9 @@ export function applyQueue(
     ch.storedRecipients += m.recipients;
     if (ch.oldestMessageStoredAt === undefined || m.arrival < ch.oldestMessageStoredAt) {
       ch.oldestMessageStoredAt = m.arrival;
-      ch.oldestMessageId = messageIdOf(m.id) ?? m.id;
+      ch.oldestMessageId = opts.messageIdOf?.(m.id) ?? m.id;
     }
+    const retry = m.queue === 'deferred' ? opts.retryAt?.(m) : undefined;
+    if (retry !== undefined && (ch.scheduledRetryAt === undefined || retry < ch.scheduledRetryAt)) ch.scheduledRetryAt = retry;
   }
 }

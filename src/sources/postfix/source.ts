@@ -8,13 +8,14 @@ import { statSync } from 'node:fs';
 import os from 'node:os';
 import type { Logger } from '../../log.js';
 import type { MailSystem } from '../../model/mail-system.js';
+import { watchClears } from '../../state/counters-clear.js';
 import { LogSource, type LogCheckpoint } from '../kit/log-source.js';
 import { Poller } from '../kit/poller.js';
 import type { Source } from '../registry.js';
 import type { FollowerStatus } from '../tail/index.js';
 import { PostfixLog, type PostfixLogState } from './apply.js';
 import type { PostfixSettings } from './config.js';
-import { applyQueue, queueCommand, readQueue } from './queue.js';
+import { applyQueue, DEFAULT_BACKOFF, nextAttempt, postfixSeconds, queueCommand, readQueue, type Backoff, type QueueRead } from './queue.js';
 
 /** The reader's keys of the checkpoint (postfix.json); LogSource adds the model, counts and position. */
 export interface PostfixState {
@@ -30,6 +31,12 @@ export class PostfixSource implements Source {
   private syslogName?: string;
   private mailVersion = '';
   private logDown = false;
+  private clears?: ReturnType<typeof watchClears>;
+  private model?: MailSystem;
+  /** a queue reading taken before the log showed its MTA: applied as soon as it does */
+  private waitingQueue?: QueueRead;
+  /** qmgr's backoff between attempts (postconf, when the queue is a config directory) */
+  private backoff: Backoff = DEFAULT_BACKOFF;
 
   constructor(
     private readonly settings: PostfixSettings,
@@ -39,6 +46,7 @@ export class PostfixSource implements Source {
 
   async start(model: MailSystem, log: Logger): Promise<void> {
     const { settings } = this;
+    this.model = model;
     const tail = (this.tail = new LogSource<PostfixState, PostfixLog>(model, log, {
       checkpoint: 'postfix',
       input: 'postfix log',
@@ -47,7 +55,7 @@ export class PostfixSource implements Source {
       fromStart: this.fromStart,
       isState: (v) => typeof v.log === 'object' && v.log !== null,
       reader: (saved) => {
-        const plog = new PostfixLog(model, { contentFilterServices: settings.contentFilterServices });
+        const plog = new PostfixLog(model, { contentFilterServices: settings.contentFilterServices, described: settings });
         // after the counters: the in-flight state re-opens the sessions still open
         if (saved) plog.restore(saved.log);
         return plog;
@@ -55,8 +63,19 @@ export class PostfixSource implements Source {
       owns: (app) => this.tail?.reader.owns(app) ?? false,
       legacyCounts: (saved) => legacyCounts(saved.log),
       onStatus: (s) => this.inputStatus(s),
+      // a queue reading waiting for the log's MTA lands on it with the batch that makes it
+      afterBatch: () => {
+        if (this.waitingQueue) this.applyReading(this.waitingQueue);
+      },
     }));
-    tail.open();
+    const plog = tail.open();
+    // a clear asked for while the agent was stopped: applied now, saved with the first batch
+    this.clears = watchClears(this.stateDir, () => plog.channelCounters.clearSeq, (req, timer) => {
+      plog.clearCounters(req.seq, req.at);
+      log.info({ seq: req.seq, at: new Date(req.at).toISOString() }, 'channel counters cleared');
+      if (timer) tail.save();
+    });
+    this.clears.check();
     // Before the first line: the MTA of a queue given as a config directory exists from the start.
     const queue = settings.queue;
     if (queue && isDir(queue)) await this.declareQueueMta(queue, log);
@@ -86,16 +105,30 @@ export class PostfixSource implements Source {
       read: async () => {
         const read = await readQueue(command);
         if (this.poller?.isStopped) return;
-        const ctx = this.tail?.reader.queueContext(this.syslogName);
-        if (ctx) {
-          applyQueue(model, ctx.app, read, ctx.groupOf);
-          if (!ctx.app.version && this.mailVersion) ctx.app.version = this.mailVersion;
-        }
+        // before the log shows the MTA (a command: its instance cannot be asked) the reading
+        // waits for the log's batch that makes it, so the first request that sees the MTA has the figures
+        if (!this.applyReading(read)) this.waitingQueue = read;
         input.lines += read.messages.length;
         input.unparsed += read.bad;
       },
     });
     await this.poller.start();
+  }
+
+  /** Puts a queue reading on the MTA of the log; false when the log has shown none yet. */
+  private applyReading(read: QueueRead): boolean {
+    const ctx = this.tail?.reader.queueContext(this.syslogName);
+    if (!ctx || !this.model) return false;
+    this.waitingQueue = undefined;
+    const backoff = this.backoff;
+    applyQueue(this.model, ctx.app, read, ctx.groupOf, {
+      retryAt: (m) => {
+        const at = ctx.deferredAt(m.id);
+        return at === undefined ? undefined : nextAttempt(at, m.arrival, backoff);
+      },
+    });
+    if (!ctx.app.version && this.mailVersion) ctx.app.version = this.mailVersion;
+    return true;
   }
 
   /**
@@ -106,7 +139,10 @@ export class PostfixSource implements Source {
    * default) this machine's short name; journal entries get this machine's name (apply.ts).
    */
   private async declareQueueMta(dir: string, log: Logger): Promise<void> {
-    const conf = await postconf(dir, ['syslog_name', 'myhostname', 'mail_version', 'maillog_file']);
+    const conf = await postconf(dir, ['syslog_name', 'myhostname', 'mail_version', 'maillog_file', 'minimal_backoff_time', 'maximal_backoff_time']);
+    const min = postfixSeconds(conf.get('minimal_backoff_time'));
+    const max = postfixSeconds(conf.get('maximal_backoff_time'));
+    if (min !== undefined && max !== undefined) this.backoff = { min, max };
     const syslogName = conf.get('syslog_name')?.split('/')[0];
     if (!syslogName) {
       log.warn({ dir }, 'postconf cannot tell the queue\'s syslog_name; its MTA waits for the log');
@@ -121,6 +157,7 @@ export class PostfixSource implements Source {
   }
 
   async stop(): Promise<void> {
+    this.clears?.stop();
     this.poller?.stop();
     await this.tail?.stop();
   }

@@ -2,6 +2,7 @@
 // to the model's counters and the log position, for counting to resume exactly.
 
 import type { OperStatus } from '../../model/mail-system.js';
+import type { PostfixCountersState } from './imsimta.js';
 
 export interface PostfixLogStats {
   /** lines of Postfix programs (given to apply()); the lines read are counted by the LogSource */
@@ -33,6 +34,14 @@ export interface MessageState {
   lastDsn?: string;
   /** cleanup accepted it (message-id line, or held): kept like a queued message until qmgr logs it */
   accepted?: boolean;
+  /** imsimta counters (imsimta.ts): groups it was received on, groups that deferred it, recipients deferred now */
+  rcvd?: string[];
+  deferredOn?: string[];
+  pending?: string[];
+  /** what the current attempt has counted (imsimta.ts) */
+  attempt?: number;
+  /** log time of its last deferral */
+  deferredAt?: number;
 }
 
 /** An open smtpd (or qmqpd) session: one association in the model. */
@@ -45,6 +54,8 @@ export interface SessionState {
   t: number;
   /** queue id of the session's last `client=` (the message a `lost connection after DATA` abandons) */
   qid?: string;
+  /** sender of the session's last RCPT refusal since its last message (imsimta Rejected: one message) */
+  rejectFrom?: string;
 }
 
 /** An open postscreen session (counted on its group only, not an assocTable row). */
@@ -81,4 +92,6 @@ export interface PostfixLogState {
   /** time of the last line (the sweep clock is the earlier of it and the next line's time) */
   lastTime?: number;
   instances: PostfixInstanceState[];
+  /** the imsimta counters of the groups (imsimta.ts); absent in checkpoints from before them */
+  channelCounters?: PostfixCountersState;
 }

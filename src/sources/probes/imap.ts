@@ -3,7 +3,7 @@
 // credentials imapflow cannot connect at all, so a few lines of our own read the greeting. The round trip
 // reuses openImap() to find, fetch and delete its tagged message.
 
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { ImapFlow, ImapFlowOptions } from 'imapflow';
 import type { Endpoint, ProbeSpec } from './config.js';
 import { LineConnection, tlsOptions } from './conn.js';
 import { Deadline, PhaseClock, readPassword, versionFrom, type ProbeOutcome } from './phases.js';
@@ -26,6 +26,8 @@ export async function openImap(ep: Endpoint, clock: PhaseClock, deadline: Deadli
     disableAutoIdle: true,
   };
   if (ep.user) opts.auth = { user: ep.user, pass: pass ?? '' };
+  // loaded on first use: an agent without IMAP probes never pays for imapflow's memory
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow(opts);
   // imapflow emits 'error' on socket failures after connect: a probe reports, never crashes
   client.on('error', () => {});

@@ -2,7 +2,7 @@
 // user up (filter under base), count the entries found, unbind. Without a filter the
 // root DSE is read, which every server answers.
 
-import { Client } from 'ldapts';
+import type { Client } from 'ldapts';
 import type { ProbeSpec } from './config.js';
 import { tlsOptions } from './conn.js';
 import { Deadline, PhaseClock, readPassword, type ProbeOutcome } from './phases.js';
@@ -17,6 +17,8 @@ export async function probeLdap(spec: ProbeSpec): Promise<ProbeOutcome> {
   try {
     clock.current = 'password';
     const password = await readPassword(spec.passwordFile);
+    // loaded on first use: an agent without LDAP probes never pays for ldapts' memory
+    const { Client } = await import('ldapts');
     client = new Client({
       url: `${scheme}://${host}:${spec.port}`,
       timeout: ms,

@@ -1,7 +1,7 @@
 // What every probe shares: a deadline (a check never outlives its timeout), a clock
 // that times named phases, and the outcome a probe hands back.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { PhaseTime } from '../../model/checks.js';
 
 export interface ProbeOutcome {
@@ -96,6 +96,8 @@ export function errorText(err: unknown): string {
 export async function readPassword(file: string | undefined): Promise<string | undefined> {
   if (!file) return undefined;
   try {
+    // a FIFO would hold a thread of the pool until some writer came along
+    if (!(await stat(file)).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
     return (await readFile(file, 'utf8')).split(/\r?\n/)[0] ?? '';
   } catch (err) {
     throw new Error(`cannot read password file ${file}: ${(err as NodeJS.ErrnoException).code ?? errorText(err)}`);

@@ -3,15 +3,17 @@
 // the imsimta counters go to model/channel-counters.ts. docs/sun-mta.md has the table of
 // which record moves which counter.
 //
-// The log has one line per recipient: lines of one enqueue (or dequeue) share the
-// stamp, action, channels, size, sender and file name / message id, and follow one
-// another. The first such line counts the message and its blocks, every line a recipient.
+// The log has one line per recipient: operations.ts tells which lines are one enqueue
+// (or dequeue, or failure) of one message. The first such line counts the message and
+// its blocks, every line a recipient.
 
 import os from 'node:os';
+import type { MtaDescription } from '../../config/mta-description.js';
 import { addTo, channelCountersOf, resetCounters, type ChannelCounterBook, type ChannelCounters, type CounterKind } from '../../model/channel-counters.js';
 import type { Application, Channel, MailSystem } from '../../model/mail-system.js';
 import type { ConnectionRecord, MessageRecord } from './parse.js';
 import { parseSunLine } from './parse.js';
+import { Operations } from './operations.js';
 import { SunQueue } from './queue.js';
 import type { OpenConnection, Queued, SunLogState, SunLogStats } from './state.js';
 
@@ -21,6 +23,14 @@ export const BLOCK_BYTES = 1024;
 const SMTP = { transport: 'tcp' as const, port: 25 };
 /** channels per MTA at most */
 export const MAX_CHANNELS = 256;
+/** mtaGroupHierarchy of every channel: together they are one breakdown of the MTA's traffic */
+export const CHANNEL_HIERARCHY = -1;
+/** the channel Messaging Server converts messages in (imta.cnf's conversion channel) */
+export const CONVERSION_CHANNEL = 'conversion';
+/** a failure record's own words that tell a connection could not be made */
+const CONNECT_FAILURE = /failed connect\(\)|connect\(\) failed|connection refused|connection timed out|no route to host|network is unreachable|host is unreachable|connection reset/i;
+/** a failure that names a routing loop: enhanced status code X.4.6 (RFC 3463), or the word */
+const LOOP = /\bloop/i;
 const CHANNEL_LIMIT = new Error('channel limit');
 
 export class SunLog {
@@ -28,7 +38,8 @@ export class SunLog {
   readonly app: Application;
   private readonly book: ChannelCounterBook;
   private readonly channels = new Map<string, Channel>();
-  private lastKey = '';
+  /** which records are one operation on one message */
+  private readonly operations = new Operations();
   /** each channel's counters, by channel name (the book's objects; cleared in place) */
   private countersByName = new Map<string, ChannelCounters>();
   private since?: number;
@@ -40,8 +51,12 @@ export class SunLog {
   constructor(
     private readonly model: MailSystem,
     readonly appName = `Messaging Server MTA on ${os.hostname()}`,
+    private readonly described: MtaDescription = {},
   ) {
     this.app = model.addApplication(appName, { description: 'Sun/Oracle Messaging Server MTA (mail.log)', operStatus: 'up' });
+    // from the configuration: the log names neither (a restored row takes them too)
+    this.app.url = described.url ?? '';
+    this.app.directoryName = described.directoryName ?? '';
     model.mtaOf(this.app);
     this.book = channelCountersOf(model);
   }
@@ -81,9 +96,8 @@ export class SunLog {
 
   private message(r: MessageRecord): void {
     const id = r.file ?? r.messageId ?? r.from;
-    const key = `${r.stamp}|${r.action}|${r.source}|${r.destination ?? ''}|${r.blocks}|${r.from}|${id}`;
-    const first = key !== this.lastKey;
-    this.lastKey = key;
+    const op = this.operations.of(r);
+    const first = this.operations.first;
     const msgs = first ? 1 : 0;
     const blocks = first ? r.blocks : 0;
     const octets = blocks * BLOCK_BYTES;
@@ -97,7 +111,7 @@ export class SunLog {
         const traffic = { messages: msgs, volume: octets, recipients: 1 };
         this.model.countTraffic(this.app, dst, 'received', traffic);
         this.model.countTraffic(this.app, dst, 'stored', traffic);
-        this.queue.add(dst, `${dst.name}\0${id}\0${r.origTo} ${r.to}`, r.time, key, r.blocks, r.messageId ?? r.file ?? '');
+        this.queue.add(dst, `${dst.name}\0${id}\0${r.origTo} ${r.to}`, r.time, `op${op}`, r.blocks, r.messageId ?? r.file ?? '');
         return;
       }
       case 'D': {
@@ -109,6 +123,8 @@ export class SunLog {
         // imsimta's Stored is Received less Delivered (seed 27.8.5 note 3, example 27.8.6)
         this.add(ch, 'stored', -msgs, -blocks, r.time, -1);
         this.model.countTraffic(this.app, ch, 'transmitted', { messages: msgs, volume: octets, recipients: 1 });
+        // the conversion channel dequeues what it converted (and enqueued onwards)
+        if (ch.name === CONVERSION_CHANNEL) this.model.countOutcome(this.app, ch, 'successfulConvertedMessages', msgs);
         return;
       }
       case 'R':
@@ -118,6 +134,8 @@ export class SunLog {
         this.add(ch, 'failed', msgs, blocks, r.time);
         this.dequeued(ch, q, msgs, blocks, r.time);
         this.model.countError(ch, code(r.status, '5'), 'outbound');
+        if (ch.name === CONVERSION_CHANNEL) this.model.countOutcome(this.app, ch, 'failedConvertedMessages', msgs);
+        this.failure(ch, r);
         return;
       }
       case 'Q':
@@ -127,6 +145,7 @@ export class SunLog {
         if (q) q.tries++;
         this.add(ch, 'attempted', msgs, blocks, r.time);
         this.model.countError(ch, code(r.status, '4'), 'outbound');
+        this.failure(ch, r);
         return;
       }
       case 'J': {
@@ -135,12 +154,23 @@ export class SunLog {
         ch.rejectedMessages += msgs;
         if (r.diagnostic) ch.inboundRejectionReason = r.diagnostic;
         this.model.countError(ch, code(r.status, '5'), 'inbound');
+        this.failure(ch, r);
         return;
       }
       case 'W':
       case 'B':
         return; // a warning sent, a bad SMTP command: no counter moves
     }
+  }
+
+  /**
+   * What a failure record (R, K, Q, Z, J) says beyond its counts: a routing loop (status
+   * X.4.6, or the word in its diagnostic: mtaLoopsDetected, one per recipient), and the
+   * MTA's own words for a connection that could not be made (mtaGroupOutboundConnectFailureReason).
+   */
+  private failure(ch: Channel, r: MessageRecord): void {
+    if (r.status?.endsWith('.4.6') || LOOP.test(r.diagnostic) || (r.note !== undefined && LOOP.test(r.note))) this.model.countOutcome(this.app, ch, 'loopsDetected');
+    if (r.note !== undefined && CONNECT_FAILURE.test(r.note)) ch.outboundConnectFailureReason = r.note;
   }
 
   /**
@@ -222,14 +252,16 @@ export class SunLog {
       }
       case 'X':
       case 'Y':
+        // the reason is what follows the application word (`SMTP`), when logged; without
+        // it a failed connection's reason comes from the Q or Z records that follow (failure())
         if (r.inbound) {
           ch.rejectedInboundAssociations++;
           ch.lastInboundActivity = r.time;
-          if (r.text) ch.inboundRejectionReason = r.text;
+          ch.inboundRejectionReason = r.diagnostic;
         } else {
           ch.failedOutboundAssociations++;
           ch.lastOutboundAssociationAttempt = r.time;
-          if (r.text) ch.outboundConnectFailureReason = r.text;
+          ch.outboundConnectFailureReason = r.diagnostic;
         }
         return;
     }
@@ -243,6 +275,8 @@ export class SunLog {
       ch = this.model.addChannel(this.app, name, {
         description: `Messaging Server channel ${name}`,
         ...(name.startsWith('tcp_') ? { protocol: SMTP } : {}),
+        hierarchy: CHANNEL_HIERARCHY,
+        url: this.described.groupUrls?.[name] ?? '',
         createdAt: t,
       });
       this.channels.set(name, ch);
@@ -271,7 +305,7 @@ export class SunLog {
       version: 1,
       appName: this.appName,
       stats: structuredClone(this.stats),
-      lastKey: this.lastKey,
+      ...this.operations.snapshot(),
       clearSeq: this.clearSeq,
       ...this.queue.snapshot(),
       open: Object.fromEntries(this.open),
@@ -287,9 +321,14 @@ export class SunLog {
     // checkpoints older than the source kit also hold the lines read (the LogSource counts them now)
     const { lines: _lines, ...stats } = s.stats as SunLogStats & { lines?: number };
     this.stats = structuredClone(stats);
-    this.lastKey = s.lastKey;
+    this.operations.restore(s.operations, s.operationSeq);
     this.countersByName.clear();
-    for (const ch of this.app.mta!.channels.values()) this.channels.set(ch.name, ch);
+    for (const ch of this.app.mta!.channels.values()) {
+      this.channels.set(ch.name, ch);
+      // what the configuration says now (and a checkpoint from before the hierarchy was set)
+      ch.hierarchy = CHANNEL_HIERARCHY;
+      ch.url = this.described.groupUrls?.[ch.name] ?? '';
+    }
     this.since = s.since;
     this.clearSeq = s.clearSeq;
     for (const c of s.counters) {

@@ -1,18 +1,23 @@
 // The `sunMta:` section and --sun-mta-log: the Messaging Server MTA log to follow.
 
+import { mtaDescription, mtaDescriptionProperties, type MtaDescription } from '../../config/mta-description.js';
 import type { FlagDeclaration, SettingsInput } from '../registry.js';
 
-export interface SunMtaSettings {
+/** With applURL, applDirectoryName and mtaGroupURL (url, directoryName, groupUrls) the log cannot give. */
+export interface SunMtaSettings extends MtaDescription {
   /** mail.log_current */
   log: string;
   /** applName of the MTA; default "Messaging Server MTA on <host>" */
   application?: string;
+  /** a command printing the MTA's version (`imsimta version`): its applVersion */
+  versionCommand?: string;
 }
 
 /** The section as the file has it. */
-export interface SunMtaFile {
+export interface SunMtaFile extends MtaDescription {
   log: string;
   application?: string;
+  versionCommand?: string;
 }
 
 export const sunMtaSchema = {
@@ -22,6 +27,8 @@ export const sunMtaSchema = {
   properties: {
     log: { type: 'string', minLength: 1 },
     application: { type: 'string', minLength: 1 },
+    versionCommand: { type: 'string', minLength: 1 },
+    ...mtaDescriptionProperties,
   },
 } as const;
 
@@ -32,7 +39,10 @@ export const sunMtaFlags: readonly FlagDeclaration[] = [
 /** The file's section (paths relative to the file), then the --sun-mta-log flag. */
 export function sunMtaSettings({ file, flags, filePath, flagPath }: SettingsInput<SunMtaFile>): SunMtaSettings | undefined {
   let s: SunMtaSettings | undefined;
-  if (file) s = { log: filePath(file.log), application: file.application };
+  if (file) {
+    s = { log: filePath(file.log), application: file.application, ...mtaDescription(file) };
+    if (file.versionCommand !== undefined) s.versionCommand = file.versionCommand;
+  }
   const flag = flags.sunMtaLog as string | undefined;
   if (flag) s = { ...s, log: flagPath(flag) };
   return s;

@@ -21,8 +21,6 @@ export interface MessageRecord {
   kind: 'message';
   /** ms since the epoch (the log's local time) */
   time: number;
-  /** the stamp as logged, to tell records of one operation apart */
-  stamp: string;
   source: string;
   /** only E (and some J) records name a destination channel */
   destination?: string;
@@ -40,6 +38,13 @@ export interface MessageRecord {
   /** the text from the SMTP reply code on ('' if none) and its enhanced status code */
   diagnostic: string;
   status?: string;
+  /**
+   * Without a reply code, the text after the last field recognised (the queue file, the
+   * Message-ID, the tuple): the MTA's own words, e.g. `TCP active open: Failed connect()
+   * Error: Connection refused` on a Q record. Kept on failure records (Q, Z, R, K) only;
+   * undefined when there is none or a diagnostic.
+   */
+  note?: string;
 }
 
 export interface Tuple {
@@ -59,6 +64,10 @@ export interface ConnectionRecord {
   tuple: Tuple;
   /** what follows the tuple (protocol, reason) */
   text: string;
+  /** the application word that starts `text` (`SMTP`), '' if none */
+  application: string;
+  /** the rest of `text`: why the connection was refused or failed (LOG_DIAGNOSTICS), '' if not logged */
+  diagnostic: string;
 }
 
 export type ParseFailure = { kind: 'unparsed'; reason: UnparsedReason };
@@ -74,6 +83,8 @@ const CHANNEL = /^[A-Za-z0-9_.-]{1,64}$/;
 const TUPLE = /^\(?TCP\|([^|]+)\|(\d+)\|([^|]+)\|(\d+)\)?$/;
 const REPLY = /^(?:[A-Za-z0-9-]+;)?[2-5]\d\d(?:-.*)?$/;
 const ENHANCED = /(?:^|[\s;])([245]\.\d{1,3}\.\d{1,3})(?=$|[\s;,)])/;
+/** the application word of a connection record: upper case, maybe with `/variant` */
+const APPLICATION = /^[A-Z][A-Z0-9]*(?:\/[A-Za-z0-9_.-]*)?$/;
 
 let lastSecond = '';
 let lastSecondTime = 0;
@@ -95,7 +106,6 @@ export function parseSunLine(line: string): SunRecord | ParseFailure | undefined
     lastSecondTime = t;
   }
   const time = lastSecondTime + ms;
-  const stamp = m[0].trimEnd();
 
   // Channels and the action: whitespace-separated, padding allowed.
   let pos = m[0].length;
@@ -137,7 +147,6 @@ export function parseSunLine(line: string): SunRecord | ParseFailure | undefined
   const rec: MessageRecord = {
     kind: 'message',
     time,
-    stamp,
     source,
     destination,
     action: a[1] as Action,
@@ -169,12 +178,14 @@ function optional(rec: MessageRecord, rest: string): void {
   if (rest === '') return;
   const words = rest.split(' ');
   let depth = 0; // inside a parenthesised text (a greeting banner): no reply code there
+  let noteFrom = -1; // the first word after the last field recognised
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     if (w === '') continue;
     const t = tuple(w);
     if (t) {
       rec.tuple ??= t;
+      noteFrom = -1;
       continue;
     }
     if (w.startsWith('(')) depth++;
@@ -189,7 +200,15 @@ function optional(rec: MessageRecord, rest: string): void {
     }
     if (rec.file === undefined && w.startsWith('/')) rec.file = w;
     else if (rec.messageId === undefined && w.length > 2 && w.startsWith('<') && w.endsWith('>') && w.includes('@')) rec.messageId = w;
+    else {
+      if (noteFrom < 0) noteFrom = i;
+      continue;
+    }
+    noteFrom = -1;
   }
+  // only failures use it (the reason of a failed connection): other records keep no copy
+  const a = rec.action;
+  if (noteFrom >= 0 && (a === 'Q' || a === 'Z' || a === 'R' || a === 'K')) rec.note = words.slice(noteFrom).filter((w) => w !== '').join(' ');
 }
 
 function tuple(w: string): Tuple | undefined {
@@ -205,7 +224,11 @@ function connection(time: number, channel: string, inbound: boolean, rest: strin
   if (words[1] === undefined) return fail('truncated');
   const t = tuple(words[1]);
   if (!t) return fail('bad connection');
-  return { kind: 'connection', time, channel, inbound, event, tuple: t, text: words.slice(2).join(' ') };
+  const text = words.slice(2).join(' ');
+  // `SMTP`, `SMTP/TLS`, `ESMTP`, `SUBMIT`: the application; the rest, when logged, is the reason
+  const app = words[2] !== undefined && APPLICATION.test(words[2]) ? words[2] : '';
+  const diagnostic = (app ? words.slice(3) : words.slice(2)).join(' ');
+  return { kind: 'connection', time, channel, inbound, event, tuple: t, text, application: app, diagnostic };
 }
 
 function fail(reason: UnparsedReason): ParseFailure {

@@ -4,11 +4,12 @@
 // clear` requests, and checkpoints MTA-MIB counters, imsimta counters, queued recipients,
 // open connections and the log position together (as the Postfix source does).
 
+import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../log.js';
 import type { MailSystem } from '../../model/mail-system.js';
-import { readClearRequest } from '../../state/counters-clear.js';
+import { watchClears } from '../../state/counters-clear.js';
 import { LogSource, type LogCheckpoint } from '../kit/log-source.js';
 import type { Source } from '../registry.js';
 import { SunLog, type SunLogState } from './apply.js';
@@ -30,7 +31,6 @@ export function isSunCheckpoint(v: unknown): v is SunMtaCheckpoint {
   return typeof o === 'object' && o !== null && o.version === 1 && typeof o.model === 'object' && typeof o.log === 'object';
 }
 
-const CLEAR_POLL_MS = 1000;
 const COMPRESSED = /\.(?:gz|xz|bz2|zst|Z)$/;
 
 /**
@@ -66,9 +66,7 @@ export async function backfillFiles(log: string): Promise<string[]> {
 export class SunMtaSource implements Source {
   readonly name = 'sun-mta';
   private tail?: LogSource<SunState, SunLog>;
-  private log?: Logger;
-  private clearTimer?: NodeJS.Timeout;
-  private ready = false;
+  private clears?: ReturnType<typeof watchClears>;
 
   constructor(
     private readonly settings: SunMtaSettings,
@@ -77,7 +75,6 @@ export class SunMtaSource implements Source {
   ) {}
 
   async start(model: MailSystem, log: Logger): Promise<void> {
-    this.log = log;
     const tail = (this.tail = new LogSource<SunState, SunLog>(model, log, {
       checkpoint: SUN_CHECKPOINT,
       input: 'sun-mta log',
@@ -86,7 +83,7 @@ export class SunMtaSource implements Source {
       fromStart: this.fromStart,
       isState: (v) => typeof v.log === 'object' && v.log !== null,
       reader: (saved) => {
-        const slog = new SunLog(model, saved?.log.appName ?? this.settings.application);
+        const slog = new SunLog(model, saved?.log.appName ?? this.settings.application, this.settings);
         if (saved) slog.restore(saved.log);
         return slog;
       },
@@ -96,30 +93,26 @@ export class SunMtaSource implements Source {
       // the MTA is as readable as its log (its state is unknown otherwise)
       onStatus: (s) => LogSource.setStatus([tail.reader.app], s.ok ? 'up' : 'down'),
     }));
-    tail.open();
+    const slog = tail.open();
+    if (this.settings.versionCommand) {
+      const version = await mtaVersion(this.settings.versionCommand);
+      if (version.ok) slog.app.version = version.text;
+      else log.warn({ command: this.settings.versionCommand, err: version.text }, 'cannot tell the MTA version; applVersion stays as it was');
+    }
     await tail.backfill();
     // a clear asked for while the agent was stopped: applied now, saved with the first batch
     // (a checkpoint without the log position would skip the current file on a restart)
-    this.ready = true;
-    this.checkClear(false);
+    this.clears = watchClears(this.stateDir, () => slog.clearSeq, (req, timer) => {
+      slog.clear(req.seq, req.at);
+      log.info({ seq: req.seq, at: new Date(req.at).toISOString() }, 'channel counters cleared');
+      if (timer) tail.save();
+    });
+    this.clears.check();
     await tail.follow();
-    this.clearTimer = setInterval(() => this.checkClear(), CLEAR_POLL_MS);
-    this.clearTimer.unref();
-  }
-
-  /** A new `madman counters clear` request zeroes the counters (once per request). */
-  private checkClear(save = true): void {
-    const slog = this.ready ? this.tail?.reader : undefined;
-    if (!slog) return;
-    const req = readClearRequest(this.stateDir);
-    if (!req || req.seq <= slog.clearSeq) return;
-    slog.clear(req.seq, req.at);
-    this.log?.info({ seq: req.seq, at: new Date(req.at).toISOString() }, 'channel counters cleared');
-    if (save) this.tail?.save();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.clearTimer);
+    this.clears?.stop();
     await this.tail?.stop();
   }
 }
@@ -129,4 +122,21 @@ function unparsedOf(s: SunLogState): number {
   let n = 0;
   for (const v of Object.values(s.stats.unparsed)) n += v ?? 0;
   return n;
+}
+
+/**
+ * applVersion from a command such as `imsimta version`: the first line of its output that
+ * names the Messaging Server (`Oracle Communications Messaging Server 8.0.2.3.20181024 64bit
+ * (built Oct 24 2018)`), else its first line, at most 255 characters.
+ */
+export function mtaVersion(command: string, timeoutMs = 10_000): Promise<{ ok: boolean; text: string }> {
+  const words = command.trim().split(/\s+/);
+  return new Promise((resolve) => {
+    execFile(words[0]!, words.slice(1), { timeout: timeoutMs, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) return resolve({ ok: false, text: (String(stderr).trim().split('\n')[0] || err.message).slice(0, 255) });
+      const lines = String(stdout).split('\n').map((l) => l.trim()).filter(Boolean);
+      const line = lines.find((l) => /Messaging Server/i.test(l)) ?? lines[0];
+      resolve(line ? { ok: true, text: line.slice(0, 255) } : { ok: false, text: 'no output' });
+    });
+  });
 }

@@ -2,6 +2,7 @@
 // the model's counters and the log position, for counting to resume exactly.
 
 import type { ChannelCounters } from '../../model/channel-counters.js';
+import type { SavedOperation } from './operations.js';
 import type { UnparsedReason } from './parse.js';
 
 export interface SunLogStats {
@@ -17,7 +18,7 @@ export interface SunLogStats {
 export interface Queued {
   t: number;
   tries: number;
-  /** grouping key of the enqueue (the message in `pending`) */
+  /** the enqueue operation (operations.ts): the message in `pending` */
   msg: string;
 }
 
@@ -50,13 +51,16 @@ export interface SunLogState {
   version: 1;
   appName: string;
   stats: SunLogStats;
-  /** grouping key of the last record (a message's further recipients) */
-  lastKey: string;
+  /** operations still open (operations.ts): a message's further recipients may follow */
+  operations?: Array<[string, SavedOperation]>;
+  operationSeq?: number;
+  /** before operations were kept: the grouping key of the last record (no longer read) */
+  lastKey?: string;
   since?: number;
   /** the last `counters clear` request applied */
   clearSeq: number;
   queued: Record<string, Queued>;
-  /** by grouping key, in enqueue order (each channel's first is its oldest) */
+  /** by enqueue operation, in enqueue order (each channel's first is its oldest) */
   pending: Record<string, SavedPending>;
   open: Record<string, OpenConnection>;
   counters: ChannelCounters[];

@@ -10,7 +10,7 @@
 // read: they are skipped and counted.
 
 import { promises as fsp, type Stats } from 'node:fs';
-import { canResume, findByInode, findCopy, lastLineBoundary, newerRotations, reopen } from './file-probe.js';
+import { canResume, findByInode, findCopy, lastLineBoundary, newerRotations, openRegular, reopen } from './file-probe.js';
 import type { FileId, FoundFile } from './file-probe.js';
 import type { FilePosition } from './types.js';
 
@@ -41,11 +41,8 @@ export class FileOpener {
     let st: Stats | undefined;
     let error: unknown;
     try {
-      fh = await fsp.open(this.path, 'r');
-      st = await fh.stat();
-      if (st.isDirectory()) throw new Error(`EISDIR: is a directory, open '${this.path}'`);
+      ({ fh, stat: st } = await openRegular(this.path));
     } catch (err) {
-      await fh?.close().catch(() => {});
       fh = st = undefined;
       error = err;
     }

@@ -6,13 +6,54 @@
 // were written after the one we resume in (file.2, then file.1; file-20261128,
 // then file-20261129)?
 
-import { promises as fsp, type BigIntStats, type Stats } from 'node:fs';
+import { constants, promises as fsp, type BigIntStats, type Stats } from 'node:fs';
 import path from 'node:path';
 
 export interface FoundFile {
   path: string;
   fh: fsp.FileHandle;
   stat: Stats;
+}
+
+/** What a path holds when it is not a regular file, in words. */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/** A path that is not a regular file: a log cannot be followed there. */
+export class NotRegularFileError extends Error {
+  readonly code = 'ENOTREG';
+}
+
+/**
+ * Opens a regular file for reading, never blocking. The path is looked at first
+ * (stat never blocks) and anything but a regular file is refused with
+ * NotRegularFileError; the open itself uses O_NONBLOCK, so a FIFO swapped in
+ * meanwhile (whose plain open would wait for a writer, holding a thread of libuv's
+ * pool, and the process with it, for ever) returns at once and is refused after
+ * fstat. O_NONBLOCK changes nothing for reads of a regular file.
+ */
+export async function openRegular(p: string): Promise<{ fh: fsp.FileHandle; stat: Stats }> {
+  const before = await fsp.stat(p);
+  if (!before.isFile()) throw new NotRegularFileError(`${kindOf(before)}, not a regular file (only regular files can be followed)`);
+  const fh = await fsp.open(p, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  let st: Stats;
+  try {
+    st = await fh.stat();
+  } catch (err) {
+    await fh.close().catch(() => {});
+    throw err;
+  }
+  if (!st.isFile()) {
+    await fh.close().catch(() => {});
+    throw new NotRegularFileError(`${kindOf(st)}, not a regular file (only regular files can be followed)`);
+  }
+  return { fh, stat: st };
 }
 
 /** Directory entries, those whose name starts with the log's own name first. */
@@ -40,15 +81,14 @@ export async function findByInode(file: string, dev: number, ino: number): Promi
       continue;
     }
     if (!st.isFile() || st.dev !== dev || st.ino !== ino) continue;
-    let fh: fsp.FileHandle;
+    let opened;
     try {
-      fh = await fsp.open(p, 'r');
+      opened = await openRegular(p);
     } catch {
       return undefined;
     }
-    const now = await fh.stat().catch(() => undefined);
-    if (now && now.dev === dev && now.ino === ino) return { path: p, fh, stat: now };
-    await fh.close().catch(() => {});
+    if (opened.stat.dev === dev && opened.stat.ino === ino) return { path: p, ...opened };
+    await opened.fh.close().catch(() => {});
     return undefined;
   }
   return undefined;
@@ -64,9 +104,8 @@ export interface FileId {
 /** `want` opened: still at its path, or renamed within `file`'s directory (found by inode). */
 export async function reopen(file: string, want: FileId): Promise<FoundFile | undefined> {
   try {
-    const fh = await fsp.open(want.path, 'r');
-    const st = await fh.stat().catch(() => undefined);
-    if (st && st.isFile() && st.dev === want.dev && st.ino === want.ino) return { path: want.path, fh, stat: st };
+    const { fh, stat: st } = await openRegular(want.path);
+    if (st.dev === want.dev && st.ino === want.ino) return { path: want.path, fh, stat: st };
     await fh.close().catch(() => {});
   } catch {
     // gone, or renamed: look for it
@@ -151,9 +190,10 @@ export async function findCopy(file: string, liveIno: number, offset: number, ta
     if (!path.basename(p).startsWith(base)) break;
     let fh: fsp.FileHandle | undefined;
     try {
-      fh = await fsp.open(p, 'r');
-      const st = await fh.stat();
-      if (st.isFile() && st.ino !== liveIno && st.size >= offset) {
+      const opened = await openRegular(p);
+      fh = opened.fh;
+      const st = opened.stat;
+      if (st.ino !== liveIno && st.size >= offset) {
         const { bytesRead } = await fh.read(probe, 0, tail.length, offset - tail.length);
         if (bytesRead === tail.length && probe.equals(tail)) return { path: p, fh, stat: st };
       }
