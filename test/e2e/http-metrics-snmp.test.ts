@@ -1,6 +1,7 @@
 // /metrics against SNMP, figure by figure: one agent reads a real Postfix 3.7 log and a
-// Messaging Server MTA log from their start, watches a disk and probes a real HTTP
-// server; the real snmpbulkwalk reads its tables and every figure is looked up in a
+// Messaging Server MTA log from their start (each followed by the columns fixture of
+// issue 13: loops, conversions, internal errors, so those figures are not all 0), watches
+// a disk and probes a real HTTP server; the real snmpbulkwalk reads its tables and every figure is looked up in a
 // scrape of the same agent (counts equal; octets in K-octets rounded up; ms and MiB as
 // the MIB has them). Then a restart on the same state directory: no counter goes back.
 
@@ -17,6 +18,9 @@ import { parseExposition, promtoolCheck, type Exposition } from '../helpers/prom
 
 const POSTFIX_LOG = path.join(ROOT, 'test/fixtures/postfix/real-3.7.log');
 const SUN_LOG = path.join(ROOT, 'test/fixtures/sun-mta/mail.log_current');
+/** the logs that follow them, later in time: every MTA-MIB column a source fills */
+const POSTFIX_COLUMNS = path.join(ROOT, 'test/fixtures/postfix/columns-3.7.log');
+const SUN_COLUMNS = path.join(ROOT, 'test/fixtures/sun-mta/columns.log');
 
 /** column -> index ("1.2") -> value, from snmpbulkwalk -ObsQUt (numeric indexes, raw values). */
 type Walk = Map<string, Map<string, string>>;
@@ -70,6 +74,8 @@ describe('HTTP /metrics equals SNMP, figure by figure (e2e)', function () {
     dir = mkdtempSync(path.join(os.tmpdir(), 'madman-http-snmp-'));
     copyFileSync(POSTFIX_LOG, path.join(dir, 'mail.log'));
     copyFileSync(SUN_LOG, path.join(dir, 'mail.log_current'));
+    appendFileSync(path.join(dir, 'mail.log'), readFileSync(POSTFIX_COLUMNS));
+    appendFileSync(path.join(dir, 'mail.log_current'), readFileSync(SUN_COLUMNS));
     probed = http.createServer((_q, r) => r.end('ok\n'));
     await new Promise<void>((r) => probed.listen(0, '127.0.0.1', r));
     const port = (probed.address() as { port: number }).port;
@@ -100,7 +106,9 @@ describe('HTTP /metrics equals SNMP, figure by figure (e2e)', function () {
 
   it('serves every MTA-MIB, NETWORK-SERVICES-MIB and MADMAN-MIB figure with the value SNMP gives', async () => {
     const t = agent!.target;
+    const walkStart = Date.now();
     const w = await walk(t, 'applTable', 'mtaTable', 'mtaGroupTable', 'mtaGroupErrorTable', 'madmanChannelTable', 'madmanChannelCounterTable', 'madmanSourceTable', 'madmanDiskTable', 'madmanProbeTable', 'madmanProbePhaseTable', 'madmanAlarmTable', 'madmanAgent');
+    const walkEnd = Date.now();
     const { e } = await scrape(url);
     let compared = 0;
     const col = (c: string) => {
@@ -196,6 +204,34 @@ describe('HTTP /metrics equals SNMP, figure by figure (e2e)', function () {
       else expect(got * 100 - Number(v)).to.be.within(0, 3000);
       compared++;
     }
+
+    // times: SNMP's centiseconds since (or until) a moment of the walk; /metrics the moment itself
+    const sum = (c: string) => [...col(c).values()].reduce((n, v) => n + Number(v), 0);
+    for (const [m, c, until] of [
+      ['last_inbound_activity_time_seconds', 'mtaGroupLastInboundActivity', false],
+      ['last_outbound_activity_time_seconds', 'mtaGroupLastOutboundActivity', false],
+      ['last_outbound_association_attempt_time_seconds', 'mtaGroupLastOutboundAssociationAttempt', false],
+      ['scheduled_retry_time_seconds', 'mtaGroupScheduledRetry', true],
+    ] as const) {
+      const got = samples(G + m, byGroup);
+      const interval = (at: number, t: number) => Math.max(0, Math.floor((until ? t - at : at - t) / 10));
+      let known = 0;
+      for (const [i, v] of col(c)) {
+        const t = got.get(groupKey(i));
+        if (t === undefined) expect(Number(v), `${c}.${i}: no time, 0`).to.equal(0);
+        else {
+          known++;
+          const [a, b] = [interval(walkStart, Math.round(t * 1000)), interval(walkEnd, Math.round(t * 1000))].sort((x, y) => x - y);
+          expect(Number(v), `${G}${m}{${groupKey(i)}} against ${c}.${i}`).to.be.within(a!, b!);
+        }
+        compared++;
+      }
+      expect(got.size, `${G}${m}: only groups of the walk`).to.equal(known);
+      if (!until) expect(known, `${m}: some known`).to.be.greaterThan(0);
+    }
+    // the columns issue 13 filled are in the comparisons above and below with values that are not 0
+    for (const c of ['mtaGroupLoopsDetected', 'mtaGroupSuccessfulConvertedMessages', 'mtaGroupFailedConvertedMessages', 'mtaGroupInternalErrorCount', 'mtaLoopsDetected'])
+      expect(sum(c), `${c} not all 0`).to.be.greaterThan(0);
 
     // mtaGroupErrorTable: the codes, and the 4.0.0 / 5.0.0 class totals apart
     const errs = samples(`${G}errors_total`, (l) => `${l.mta}/${l.group}/${l.code}/${l.direction}`);

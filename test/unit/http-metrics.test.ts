@@ -58,6 +58,25 @@ describe('HTTP /metrics from the model', () => {
     expect(e.samples.find((s) => s.name === 'madman_mta_group_class_errors_total')!.labels.mta).to.equal('postfix "edge" MTA on mx\\1');
   });
 
+  it('serves mtaGroupScheduledRetry and the last outbound attempt as epoch times, absent while unknown', async () => {
+    const now = 1_800_000_000_000;
+    const model = new MailSystem();
+    const app = model.addApplication('postfix MTA on mx');
+    const smtp = model.addChannel(app, 'smtp');
+    model.addChannel(app, 'local');
+    smtp.scheduledRetryAt = now + 299_990;
+    smtp.lastOutboundAssociationAttempt = now - 12_340;
+    const e = await scrape(model, now);
+    const G = 'madman_mta_group_';
+    expect(valueOf(e, `${G}scheduled_retry_time_seconds`, { group: 'smtp' })).to.equal(1_800_000_299.99);
+    expect(valueOf(e, `${G}last_outbound_association_attempt_time_seconds`, { group: 'smtp' })).to.equal(1_799_999_987.66);
+    // nothing deferred, never tried: no series (SNMP's 0 would read as "now" or 1970)
+    for (const n of ['scheduled_retry_time_seconds', 'last_outbound_association_attempt_time_seconds']) {
+      expect(e.samples.filter((x) => x.name === G + n).map((x) => x.labels.group), n).to.deep.equal(['smtp']);
+      expect(e.types.get(G + n)).to.equal('gauge');
+    }
+  });
+
   it('serves the probe histogram from the model, cumulative, with sum and count', async () => {
     const model = new MailSystem();
     model.checks.set(4, { index: 4, name: 'mx smtp on 127.0.0.1', protocol: 'smtp', target: '127.0.0.1:25', status: 'ok', phases: [{ name: 'connect', ms: 1.5 }], reason: '', consecutiveFailures: 0, responseMs: 30 });
