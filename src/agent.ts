@@ -15,7 +15,7 @@ import { mtaView } from './mib/mta.js';
 import { networkServicesView } from './mib/network-services.js';
 import { snmpEngineView, snmpMpdView, snmpTargetView, usmStatsView } from './mib/snmp-security.js';
 import { snmpv2View } from './mib/snmpv2.js';
-import { startHttp, type HttpFrontEnd } from './http/server.js';
+import type { HttpFrontEnd } from './http/server.js';
 import { requestClock, sysUpTime, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
 import { startAlarming, type Alarming } from './notify/setup.js';
@@ -167,6 +167,8 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     endpoints = await udp.start();
     if (settings.http) {
       const figures = { version: VERSION, startedAt: ctx.startedAt, stats, usmStats: security.usmStats, instances: () => index.instanceCount() };
+      // loaded only when asked for: prom-client alone is some 2 MiB of heap an agent without HTTP never needs
+      const { startHttp } = await import('./http/server.js');
       http = await startHttp(settings.http, { model, figures, host: settings.system.name }, log);
     }
   } catch (err) {
