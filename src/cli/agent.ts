@@ -82,6 +82,12 @@ function startError(err: unknown, flags: Flags, what: 'stateDir' | 'listen'): un
   if (err instanceof ConfigError || !(err instanceof Error)) return err;
   const file = flags.config;
   const fromFlag = what === 'stateDir' ? flags.stateDir !== undefined : Boolean(flags.listen?.length || flags.agentaddress?.length);
+  if (err instanceof BindError && err.list === 'http') {
+    // --http replaces the file's addresses
+    if (flags.http?.length || !file) return new Error(`--http: ${err.message}`);
+    const located = locate(file, () => ['http', 'listen', err.at]);
+    return located ? new ConfigError(file, keyText(located.key), located.line, err.message) : err;
+  }
   if (err instanceof BindError) {
     if (fromFlag || !file) return new Error(`--listen: ${err.message}`);
     const located = locate(file, (data) => listenKey(data, err.at));

@@ -4,6 +4,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { expect } from 'chai';
 import path from 'node:path';
 import { settingsFrom } from '../../src/config/config.js';
@@ -152,5 +153,21 @@ describe('HTTP configuration', () => {
     r = await run('node', [CLI, 'agent', '--check-config', f]);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.equal(`madman: bad configuration: ${f}:3: http.tls.cert: cannot read ${path.join(cf.dir, 'nope.pem')}: ENOENT: no such file or directory, stat '${path.join(cf.dir, 'nope.pem')}'\n`);
+  });
+
+  it('the CLI exits 2 when an HTTP address cannot be bound, naming http.listen[i] and its line, or --http', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const f = cf.file(['stateDir: state', 'listen: ["udp:127.0.0.1:0"]', 'http:', '  listen:', '    - "127.0.0.1:0"', `    - "127.0.0.1:${port}"`]);
+      const why = `cannot bind HTTP on 127.0.0.1:${port}: address already in use (another listen entry or another process)`;
+      let r = await run('node', [CLI, 'agent', '--config', f], 60_000);
+      expect([r.code, r.stderr]).to.deep.equal([2, `madman: bad configuration: ${f}:6: http.listen[1]: ${why}\n`]);
+      r = await run('node', [CLI, 'agent', '--config', f, '--http', `127.0.0.1:${port}`], 60_000);
+      expect([r.code, r.stderr]).to.deep.equal([2, `madman: bad configuration: --http: cannot bind HTTP on 127.0.0.1:${port}: address already in use (another listen entry or another process)\n`]);
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
   });
 });
