@@ -17,6 +17,27 @@ import { until } from '../helpers/probe-support.js';
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 const COPIES = 1600;
 
+/**
+ * What a terminal shows of `out`: the bar's redraws and the summary lines. (The
+ * pseudo-terminal carries stdout and stderr together; the bar redraws with \r and ANSI codes.)
+ */
+function terminal(out: string): { bars: string[]; summary: string[] } {
+  const lines = out
+    .replace(/\x1b\[1G/g, '\n')
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '')
+    .split(/[\r\n]+/);
+  return { bars: lines.filter((l) => l.startsWith('postfix log [')), summary: lines.filter((l) => l.startsWith('postfix log: read')) };
+}
+
+/** The agent's JSON log lines (stderr, not a terminal) about the Postfix log's backfill. */
+function backfillNotices<T>(err: string): Array<T & { level: number; msg: string }> {
+  return err
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T & { level: number; msg: string })
+    .filter((l) => l.msg.startsWith('postfix log:'));
+}
+
 describe('--from-start backfill progress (CLI)', function () {
   this.timeout(180_000);
   let dir: string;
@@ -63,15 +84,9 @@ describe('--from-start backfill progress (CLI)', function () {
     const a = agent(path.join(dir, 'state-tty'), true);
     await until('the summary line', () => /following /.test(a.out()), 120_000);
     await a.stop();
-    // the pseudo-terminal carries stdout and stderr together; the bar redraws with \r and ANSI codes
-    const screen = a
-      .out()
-      .replace(/\x1b\[1G/g, '\n')
-      .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
-    const bars = screen.split(/[\r\n]+/).filter((l) => l.startsWith('postfix log ['));
+    const { bars, summary } = terminal(a.out());
     const size = statSync(log).size;
     for (const b of bars) expect(b, JSON.stringify(b)).to.match(/^postfix log \[[=-]{24}\] \d{1,3}% \| [\d.]+ [KM]?B of 10\.2 MB \| [\d,]+ lines \| [\d,]+ lines\/s \| (\?|\d+ s|\d+ min \d+ s) left$/);
-    const summary = screen.split(/[\r\n]+/).filter((l) => l.startsWith('postfix log: read'));
     expect(summary).to.have.length(1);
     expect(summary[0]).to.match(new RegExp(`^postfix log: read ${(COPIES * lines).toLocaleString('en-US')} lines \\(10\\.2 MB\\) in \\d+\\.\\d s, [\\d,]+ lines/s; following ${log.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`));
     expect(size).to.equal(10_163_200);
@@ -83,12 +98,7 @@ describe('--from-start backfill progress (CLI)', function () {
     const a = agent(path.join(dir, 'state-pipe'), false);
     await until('the second backfill line', () => a.err().includes('following'), 120_000);
     await a.stop();
-    const notices = a
-      .err()
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { level: number; msg: string; input: string; bytes: number; lines?: number })
-      .filter((l) => l.msg.startsWith('postfix log:'));
+    const notices = backfillNotices<{ input: string; bytes: number; lines?: number }>(a.err());
     expect(notices.map((n) => [n.level, n.msg.replace(/in [\d.]+ s, [\d,]+ lines\/s/, 'in T s, R lines/s'), n.input, n.bytes, n.lines])).to.deep.equal([
       [30, 'postfix log: reading from the start (10.2 MB)', log, 10_163_200, undefined],
       [30, `postfix log: read ${(COPIES * lines).toLocaleString('en-US')} lines (10.2 MB) in T s, R lines/s; following ${log}`, log, 10_163_200, COPIES * lines],
@@ -130,14 +140,9 @@ describe('--from-start backfill progress (CLI)', function () {
       const a = agent(path.join(dir, 'state-journal-tty'), true, ['--postfix-journal', UNIT], env);
       await until('the summary line', () => /following /.test(a.out()), 120_000);
       await a.stop();
-      const screen = a
-        .out()
-        .replace(/\x1b\[1G/g, '\n')
-        .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
-      const bars = screen.split(/[\r\n]+/).filter((l) => l.startsWith('postfix log ['));
+      const { bars, summary } = terminal(a.out());
       const time = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ';
       for (const b of bars) expect(b, JSON.stringify(b)).to.match(new RegExp(`^postfix log \\[[=-]{24}\\] \\d{1,3}% \\| (-|${time}) of (\\?|${stamp(last)}) \\| [\\d,]+ entries \\| [\\d,]+ entries/s \\| (\\?|\\d+ s|\\d+ min \\d+ s) left$`));
-      const summary = screen.split(/[\r\n]+/).filter((l) => l.startsWith('postfix log: read'));
       expect(summary).to.have.length(1);
       expect(summary[0]).to.match(new RegExp(`^postfix log: read ${ENTRIES.toLocaleString('en-US')} entries \\(${stamp(first)} to ${stamp(last)}\\) in \\d+\\.\\d s, [\\d,]+ entries/s; following journal postfix@-\\.service$`));
       if (!/ in 0\.[0-1] s/.test(summary[0]!)) expect(bars.length).to.be.greaterThan(0);
@@ -147,12 +152,7 @@ describe('--from-start backfill progress (CLI)', function () {
       const a = agent(path.join(dir, 'state-journal-pipe'), false, ['--postfix-journal', UNIT], env);
       await until('the second backfill line', () => a.err().includes('following'), 120_000);
       await a.stop();
-      const notices = a
-        .err()
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { level: number; msg: string; input: string; lines?: number; from?: string; to?: string })
-        .filter((l) => l.msg.startsWith('postfix log:'));
+      const notices = backfillNotices<{ input: string; lines?: number; from?: string; to?: string }>(a.err());
       expect(notices.map((n) => [n.level, n.msg.replace(/in [\d.]+ s, [\d,]+ entries\/s/, 'in T s, R entries/s'), n.input, n.lines, n.from, n.to])).to.deep.equal([
         [30, 'postfix log: reading journal postfix@-.service from the start', 'journal postfix@-.service', undefined, undefined, undefined],
         [30, `postfix log: read ${ENTRIES.toLocaleString('en-US')} entries (${stamp(first)} to ${stamp(last)}) in T s, R entries/s; following journal postfix@-.service`, 'journal postfix@-.service', ENTRIES, new Date(first).toISOString(), new Date(last).toISOString()],
