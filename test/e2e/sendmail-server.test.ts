@@ -160,8 +160,15 @@ describe('a real Sendmail 8.17 on loopback (test/helpers/sendmail-server.ts) and
 
   it('parseStatistics reads the statistics file as mailstats -P prints it, value by value', async function () {
     const s = sm!;
-    const ms = await s.mailstats();
-    const st = parseStatistics(readFileSync(s.statistics));
+    // the file and mailstats are read at one moment: a sendmail process still posting its
+    // statistics (a DSN's delivery) may rewrite the file between two reads, so the pair is
+    // taken when the file is the same before and after mailstats ran
+    const { ms, st } = await waitFor('the statistics file to hold still around a mailstats run', 30000, async () => {
+      const before = readFileSync(s.statistics);
+      const ms = await s.mailstats();
+      const after = readFileSync(s.statistics);
+      return before.equals(after) ? { ms, st: parseStatistics(after) } : undefined;
+    });
     if (process.env.MADMAN_UPDATE_FIXTURES === '1') {
       // real files for the unit tests: the statistics file with what mailstats -P says of it
       mkdirSync(FIXTURES, { recursive: true });
