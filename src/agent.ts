@@ -167,7 +167,7 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     endpoints = await udp.start();
     if (settings.http) {
       const figures = { version: VERSION, startedAt: ctx.startedAt, stats, usmStats: security.usmStats, instances: () => index.instanceCount() };
-      // loaded only when asked for: prom-client alone is some 2 MiB of heap an agent without HTTP never needs
+      // loaded only when asked: prom-client, node:http/https and the page cost ~2 MiB idle
       const { startHttp } = await import('./http/server.js');
       http = await startHttp(settings.http, { model, figures, host: settings.system.name }, log);
     }

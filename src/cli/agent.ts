@@ -1,7 +1,7 @@
 // `madman agent`: run the agent until SIGINT/SIGTERM.
 
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { yaml } from '../config/yaml-lazy.js';
 import { startAgent } from '../agent.js';
 import { ConfigError, settingsFrom, type Flags } from '../config/config.js';
 import { keyText, lineOfKey, listenKey } from '../config/serving.js';
@@ -104,8 +104,8 @@ function locate(
   keyOf: (data: { listen?: string[]; agentaddress?: string | string[] }) => Array<string | number>,
 ): { key: Array<string | number>; line: number | undefined } | undefined {
   try {
-    const lines = new LineCounter();
-    const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines });
+    const lines = new (yaml().LineCounter)();
+    const doc = yaml().parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines });
     const key = keyOf((doc.toJS({ maxAliasCount: -1 }) ?? {}) as { listen?: string[]; agentaddress?: string | string[] });
     if (doc.getIn(key, true) === undefined) return undefined;
     return { key, line: lineOfKey(doc, lines, key) };

@@ -6,9 +6,11 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
+import type { Document, LineCounter, Node } from 'yaml';
+import { yaml } from './yaml-lazy.js';
 import { parseNetwork, type CommunityRule } from '../snmp/access.js';
 import { parseEndpoint } from '../snmp/udp-agent.js';
 import { SecurityConfigError, hasSecurityLines, securitySchemaProperties, securitySettings, type SecurityFileSettings, type SecuritySettings } from './security.js';
@@ -127,6 +129,8 @@ function validator(): ValidateFunction {
       properties[d.key] = d.schema ?? {};
     }
   }
+  // ajv is loaded at the first file read: an agent without a config file (the demo) never needs it
+  const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
   const ajv = new Ajv({ allErrors: false });
   ajv.addFormat('endpoint', (s: string) => tryOk(() => parseEndpoint(s)));
   ajv.addFormat('network', (s: string) => tryOk(() => parseNetwork(s)));
@@ -171,8 +175,8 @@ export function readConfigFile(file: string): FileSettings {
   } catch (err) {
     throw new ConfigError(file, '', undefined, `cannot read: ${(err as Error).message}`);
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const lines = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     throw new ConfigError(file, '', lines.linePos(e.pos[0]).line, `not valid YAML: ${e.message.split('\n')[0]}`);
@@ -249,8 +253,8 @@ function locate(doc: Document, lines: LineCounter, e: ErrorObject): { key: strin
   if (extra !== undefined) {
     key = key ? `${key}.${extra}` : extra;
     const parent = parts.length ? doc.getIn(parts, true) : doc.contents;
-    if (isMap(parent)) {
-      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === extra);
+    if (yaml().isMap(parent)) {
+      const pair = parent.items.find((p) => yaml().isScalar(p.key) && p.key.value === extra);
       node = pair?.key as Node | undefined;
     }
   }

@@ -4,7 +4,8 @@
 // limit, or an alias whose anchor is not defined before it, so the error reads like
 // every other config error: key and line.
 
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import type { Document, Node } from 'yaml';
+import { yaml } from './yaml-lazy.js';
 
 /** Values a config file may expand to; a real one has a few hundred. */
 export const MAX_EXPANDED_VALUES = 100_000;
@@ -27,7 +28,7 @@ export function findAliasBomb(doc: Document, limit = MAX_EXPANDED_VALUES): Alias
 
   // Expanded size of a node seen before (an alias source): memoized, capped so it stays a number.
   const size = (node: unknown): number => {
-    if (isAlias(node)) {
+    if (yaml().isAlias(node)) {
       const src = anchors.get(node.source);
       return src ? size(src) : 1;
     }
@@ -35,9 +36,9 @@ export function findAliasBomb(doc: Document, limit = MAX_EXPANDED_VALUES): Alias
     const known = sizes.get(node as Node);
     if (known !== undefined) return known;
     let n = 1;
-    if (isMap(node) || isSeq(node)) {
+    if (yaml().isMap(node) || yaml().isSeq(node)) {
       for (const item of node.items) {
-        n += isPair(item) ? size(item.key) + size(item.value) : size(item);
+        n += yaml().isPair(item) ? size(item.key) + size(item.value) : size(item);
         if (n > limit) break;
       }
     }
@@ -48,7 +49,7 @@ export function findAliasBomb(doc: Document, limit = MAX_EXPANDED_VALUES): Alias
 
   const walk = (node: unknown, path: Array<string | number>): void => {
     if (found || !node || typeof node !== 'object') return;
-    if (isAlias(node)) {
+    if (yaml().isAlias(node)) {
       const src = anchors.get(node.source);
       if (!src) {
         found = { path, offset: node.range?.[0], message: `alias *${node.source} names no anchor defined before it` };
@@ -65,13 +66,13 @@ export function findAliasBomb(doc: Document, limit = MAX_EXPANDED_VALUES): Alias
       return;
     }
     total++;
-    if (isMap(node)) {
+    if (yaml().isMap(node)) {
       for (const pair of node.items) {
-        const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+        const key = yaml().isScalar(pair.key) ? String(pair.key.value) : '?';
         walk(pair.key, path);
         walk(pair.value, [...path, key]);
       }
-    } else if (isSeq(node)) {
+    } else if (yaml().isSeq(node)) {
       node.items.forEach((item, i) => walk(item, [...path, i]));
     }
     // anchored after its contents: an alias inside its own anchor's node has no source yet
