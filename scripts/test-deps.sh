@@ -14,7 +14,13 @@
 # Sendmail log reader), libsendmail-pmilter-perl (a milter for the test Sendmail), chromium
 # (the headless browser the status page is tested in, driven by puppeteer-core) and
 # prometheus (a real Prometheus server scraping the agent's /metrics, run on loopback in a
-# temp dir).
+# temp dir), and for the operations kit (contrib/): systemd (systemd-analyze verify,
+# systemd-notify, systemd-sysusers; no running systemd needed), python3 (stands in for the
+# service manager's notify socket), prometheus-snmp-exporter (the exporter and its
+# generator, run on our MIBs), monitoring-plugins-standard (check_snmp, used by the
+# Nagios/Icinga definitions), nagios4-core and icinga2-bin (nagios4 -v and icinga2 daemon -C
+# check those definitions; neither is started), iproute2 (ss: the reload test reads the
+# agent socket's receive buffer).
 # Sendmail itself is never installed (it would remove Postfix): scripts/extract-debs.sh
 # downloads sendmail-bin, sendmail-base and sendmail-cf and extracts them under
 # /var/cache/madman-test/sendmail (test/helpers/sendmail-server.ts runs it from there).
@@ -41,6 +47,13 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/lib/nagios/plugins/check_smtp ] || need+=(monitoring-plugins-basic)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+[ -x /usr/bin/python3 ] || need+=(python3)
+[ -x /usr/bin/prometheus-snmp-generator ] || need+=(prometheus-snmp-exporter)
+[ -x /usr/lib/nagios/plugins/check_snmp ] || need+=(monitoring-plugins-standard)
+[ -x /usr/sbin/nagios4 ] || need+=(nagios4-core)
+[ -x /usr/sbin/icinga2 ] || need+=(icinga2-bin)
+command -v ss >/dev/null 2>&1 || [ -x /usr/bin/ss ] || need+=(iproute2)
 command -v m4 >/dev/null 2>&1 || need+=(m4)
 command -v sma >/dev/null 2>&1 || need+=(sma)
 # a real milter for the test Sendmail (Sendmail::PMilter, pure Perl)
@@ -85,7 +98,7 @@ apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # With systemd, the policy above does not stop units from being enabled: leave none of
 # the system services running or enabled; tests run their own.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  for unit in snmpd snmptrapd dovecot slapd prometheus; do
+  for unit in snmpd snmptrapd dovecot slapd prometheus prometheus-snmp-exporter nagios4 icinga2; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi

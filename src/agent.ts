@@ -19,6 +19,7 @@ import type { HttpFrontEnd } from './http/server.js';
 import { requestClock, sysUpTime, type ViewContext } from './mib/view.js';
 import { MailSystem } from './model/mail-system.js';
 import { startAlarming, type Alarming } from './notify/setup.js';
+import { reloadAgent, type LiveAgent, type ReloadReport } from './reload.js';
 import { CommunityAccess } from './snmp/access.js';
 import { startSubagent, type Subagent } from './snmp/agentx/subagent.js';
 import type { OidIndex } from './snmp/oid-index.js';
@@ -28,7 +29,7 @@ import { UdpAgent, type Endpoint } from './snmp/udp-agent.js';
 import { UsmStats } from './snmp/usm/usm.js';
 import { engineEnterprise, ephemeralEngine, startSecurity, type SecurityState } from './security.js';
 import './sources/index.js';
-import { configuredSources, type Source } from './sources/registry.js';
+import { configuredSourceEntries, type Source } from './sources/registry.js';
 import { StableIndexes } from './state/stable-indexes.js';
 import { VERSION } from './version.js';
 import { RateLimitedLog } from './rate-limited-log.js';
@@ -49,6 +50,13 @@ export interface RunningAgent {
   alarming: Alarming;
   /** the AgentX session, when settings.agentx names a master */
   agentx?: Subagent;
+  /** the settings in effect (after the last reload) */
+  readonly settings: Settings;
+  /**
+   * Applies checked settings to the running agent, keeping its sockets and counters
+   * (reload.ts); reloads run one after the other.
+   */
+  reload(settings: Settings): Promise<ReloadReport>;
   /** the HTTP front end (/metrics, status page), when settings.http asks for it */
   http?: HttpFrontEnd;
   stop(): Promise<void>;
@@ -65,6 +73,8 @@ export interface Serving {
   tree: MibTree;
   index: OidIndex;
   ctx: ViewContext & { tick(): void };
+  /** sysContact, sysLocation and sysName as served: a reload changes them in place */
+  system: Settings['system'];
 }
 
 /** The MIB, the views over `model` and the OID index serving them. */
@@ -78,10 +88,19 @@ export function buildServing(
 ): Serving {
   const ctx = requestClock();
   let lastRebuild: number | undefined;
+  const served = { ...system };
   const views = [
     snmpv2View(tree, stats, {
       descr: `madman ${VERSION}: SNMP agent for mail systems (Node ${process.version}, ${os.type()} ${os.arch()})`,
-      ...system,
+      get contact() {
+        return served.contact;
+      },
+      get location() {
+        return served.location;
+      },
+      get name() {
+        return served.name;
+      },
     }),
     networkServicesView(model, tree),
     mtaView(model, tree),
@@ -103,7 +122,7 @@ export function buildServing(
     onBadRow: (entry, reason) => log?.warn({ entry, reason }, 'row dropped'),
     onRebuild: (at) => (lastRebuild = at),
   });
-  return { tree, index, ctx };
+  return { tree, index, ctx, system: served };
 }
 
 export async function startAgent(settings: Settings, log: Logger, parts: AgentParts = {}): Promise<RunningAgent> {
@@ -115,13 +134,16 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
   const stats = new SnmpStats();
   const mibs = loadMibs();
   const security = startSecurity(settings, mibs, stats, engineEnterprise(mibs));
-  const { tree, index, ctx } = buildServing(model, stats, settings.system, log, security, mibs);
+  const { tree, index, ctx, system } = buildServing(model, stats, settings.system, log, security, mibs);
   // compiled code before the first request arrives, while nothing else runs (warm-up.ts)
   ctx.tick();
-  log.debug(warmUp(index, { caps: settings.limits.bulk }), 'serving paths warmed up');
+  // one object for UDP and AgentX, changed in place by a reload (reload.ts)
+  const caps = { ...settings.limits.bulk };
+  log.debug(warmUp(index, { caps }), 'serving paths warmed up');
 
   const notifications = new NotificationHub((sink, err) => log.warn({ sink, err: err.message }, 'notification not sent'));
-  const sources = [...(parts.sources ?? []), ...(await configuredSources(settings))];
+  const configured = await configuredSourceEntries(settings);
+  const sources = [...(parts.sources ?? []), ...configured.map((e) => e.source)];
   for (const s of sources) await s.start(model, log.child({ source: s.name }));
   // The AgentX sink is in the hub before alarming starts: its first check runs at once,
   // and the sink queues what it raises until the master has opened the session.
@@ -135,7 +157,7 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
           uptime: () => sysUpTime(ctx),
           beginRequest: () => ctx.tick(),
           onEncodeError: () => stats.encodeErrors++,
-          caps: settings.limits.bulk,
+          caps,
           description: `madman ${VERSION}`,
           log,
         });
@@ -154,7 +176,7 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     views: security.views,
     v3: security.v3,
     maxMessageSize: settings.maxMessageSize,
-    caps: settings.limits.bulk,
+    caps,
     recvBufferSize: settings.limits.serverRecvBuf,
     beginRequest: () => ctx.tick(),
     // at the default level nothing is logged per packet: skip even the counting
@@ -182,24 +204,40 @@ export async function startAgent(settings: Settings, log: Logger, parts: AgentPa
     throw err;
   }
   log.info({ endpoints, objects: index.objects.length, recvBufferBytes: udp.recvBufferSizes() }, 'agent listening');
+  const live: LiveAgent = { settings, model, tree, stats, ctx, notifications, log, udp, caps, system, security, alarming, sources: configured };
+  const extra = parts.sources ?? [];
+  let reloading: Promise<unknown> = Promise.resolve();
   return {
     model,
     index,
     tree,
     stats,
     endpoints,
-    sources,
+    get sources() {
+      return [...extra, ...live.sources.map((e) => e.source)];
+    },
     notifications,
-    alarming,
+    get alarming() {
+      return live.alarming;
+    },
     agentx,
+    get settings() {
+      return live.settings;
+    },
+    reload(next) {
+      const done = reloading.then(() => reloadAgent(live, next));
+      reloading = done.catch(() => undefined);
+      return done;
+    },
     http,
     async stop() {
+      await reloading;
       await http?.stop();
       await udp.stop();
       packetLog.stop();
-      alarming.stop();
+      live.alarming.stop();
       await agentx?.stop();
-      for (const s of sources) await s.stop();
+      for (const s of [...extra, ...live.sources.map((e) => e.source)]) await s.stop();
       await notifications.close();
       stable?.flush();
     },

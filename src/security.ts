@@ -35,8 +35,16 @@ export function ephemeralEngine(): EngineIdentity {
 
 const instance = (tree: MibTree, name: string) => [...tree.object(name).oid, 0];
 
+/** Our engine's identity (counting this start in the state directory), then users and views. */
 export function startSecurity(settings: Settings, tree: MibTree, stats: SnmpStats, enterprise: number): SecurityState {
-  const engine = startEngine(settings.stateDir, enterprise);
+  return securityFor(settings, tree, stats, startEngine(settings.stateDir, enterprise), new UsmStats());
+}
+
+/**
+ * Users, views and access for an engine already started: at start, and when the
+ * configuration is reloaded (same engine ID and boot count, counters going on).
+ */
+export function securityFor(settings: Settings, tree: MibTree, stats: SnmpStats, engine: EngineIdentity, usmStats: UsmStats): SecurityState {
   const sec = settings.security;
   const views = new Map<string, MibView>();
   for (const [name, families] of sec?.views ?? []) views.set(name, new MibView(name, families));
@@ -69,6 +77,6 @@ export function startSecurity(settings: Settings, tree: MibTree, stats: SnmpStat
     unknownPDUHandlers: instance(tree, 'snmpUnknownPDUHandlers'),
   };
   const maxMessageSize = Math.min(settings.maxMessageSize, 65507);
-  const usm = new Usm(engine, users, oids, maxMessageSize, () => ++stats.unknownPDUHandlers);
+  const usm = new Usm(engine, users, oids, maxMessageSize, () => ++stats.unknownPDUHandlers, usmStats);
   return { engine, usmStats: usm.stats, views, v3: { usm, access }, maxMessageSize };
 }

@@ -67,9 +67,16 @@ export class AlarmEngine {
     this.listeners.push(l);
   }
 
-  /** Restores saved instances, measures every alarm once, then on each one's interval. */
+  /**
+   * Restores saved instances, measures every alarm once, then on each one's interval.
+   * Instances already in the model (a reloaded configuration) take the current rules.
+   */
   start(): void {
     this.restore();
+    for (const a of this.model.alarms.rows.values()) {
+      const rule = this.rules.find((r) => r.name === a.alarm);
+      if (rule) applyRule(a, rule);
+    }
     for (const r of this.rules) {
       if (!this.metrics.has(r.name)) continue;
       this.evaluate(r.name);

@@ -1,13 +1,15 @@
-// `madman agent`: run the agent until SIGINT/SIGTERM.
+// `madman agent`: run the agent until SIGINT/SIGTERM; SIGHUP reloads the configuration.
 
 import { readFileSync } from 'node:fs';
 import { yaml } from '../config/yaml-lazy.js';
-import { startAgent } from '../agent.js';
-import { ConfigError, settingsFrom, type Flags } from '../config/config.js';
+import { startAgent, type RunningAgent } from '../agent.js';
+import { ConfigError, settingsFrom, type Flags, type Settings } from '../config/config.js';
 import { keyText, lineOfKey, listenKey } from '../config/serving.js';
 import { prepareStateDir } from '../config/state-dir.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
+import { describeReload } from '../reload.js';
 import { BindError } from '../snmp/udp-agent.js';
+import { notifySystemd } from '../systemd.js';
 
 /** How long stopping may take after SIGTERM before the process exits anyway. */
 const STOP_GRACE_MS = 10_000;
@@ -34,13 +36,22 @@ export async function agentCommand(flags: Flags & { checkConfig?: string }): Pro
     return configFailure(startError(err, flags, 'stateDir'));
   }
   const log = createLogger(settings.logLevel);
-  let agent;
+  // Node's default for SIGHUP is to exit: one that comes while starting is held until the agent is up.
+  let hupWhileStarting = false;
+  const early = () => (hupWhileStarting = true);
+  process.on('SIGHUP', early);
+  let agent: RunningAgent;
   try {
     agent = await startAgent(settings, log);
   } catch (err) {
     if (err instanceof BindError) return configFailure(startError(err, flags, 'listen'));
     throw err;
+  } finally {
+    process.off('SIGHUP', early);
   }
+  const onHup = () => void reloadOnHangup(flags, agent, log);
+  process.on('SIGHUP', onHup);
+  const where = serving(agent, settings);
   if (settings.agentx !== undefined) {
     process.stdout.write(`madman agent serving through the AgentX master at ${settings.agentx}${settings.demo ? ' (demo mail system)' : ''}\n`);
   }
@@ -54,6 +65,8 @@ export async function agentCommand(flags: Flags & { checkConfig?: string }): Pro
     );
   }
   if (agent.http) process.stdout.write(`madman agent serving HTTP (/metrics, status page) on ${agent.http.urls.join(', ')}\n`);
+  await notifySystemd({ ready: true, status: where }, log);
+  if (hupWhileStarting) onHup();
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -68,9 +81,47 @@ export async function agentCommand(flags: Flags & { checkConfig?: string }): Pro
     log.error({ graceMs: STOP_GRACE_MS }, 'stopping took too long; exiting anyway');
     process.exit(1);
   }, STOP_GRACE_MS).unref();
+  // a SIGHUP while stopping neither reloads nor (Node's default) kills the process mid-stop
+  process.off('SIGHUP', onHup);
+  process.on('SIGHUP', () => undefined);
+  await notifySystemd({ stopping: true, status: 'stopping' }, log);
   await agent.stop();
   setTimeout(force(0), 200).unref();
   return 0;
+}
+
+/** For `systemctl status`: where the agent answers. */
+function serving(agent: RunningAgent, settings: Settings): string {
+  const at = agent.endpoints.map((e) => `${e.family}:${e.family === 'udp6' ? `[${e.address}]` : e.address}:${e.port}`);
+  if (settings.agentx !== undefined) at.push(`AgentX ${settings.agentx}`);
+  return `serving on ${at.join(', ')}`;
+}
+
+/**
+ * SIGHUP: reads the configuration again (the same file and flags) and applies it. A file
+ * that does not pass the checks is refused: logged with its key and line, and the running
+ * configuration stays as it was.
+ */
+async function reloadOnHangup(flags: Flags, agent: RunningAgent, log: Logger): Promise<void> {
+  await notifySystemd({ reloading: true, status: 'reloading the configuration' }, log);
+  let next: Settings;
+  try {
+    next = settingsFrom(flags);
+  } catch (err) {
+    const e = err as Error;
+    const at = err instanceof ConfigError ? { file: err.file, key: err.key || undefined, line: err.line } : {};
+    log.error({ ...at, err: e.message }, 'configuration not reloaded: the running one is kept');
+    await notifySystemd({ ready: true, status: `configuration not reloaded (${e.message}); ${serving(agent, agent.settings)}` }, log);
+    return;
+  }
+  try {
+    const report = await agent.reload(next);
+    if (report.needRestart.length) log.warn({ settings: report.needRestart }, 'changed settings that apply only after a restart');
+    process.stdout.write(`madman: configuration reloaded (${describeReload(report)})\n`);
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'configuration reload failed part-way');
+  }
+  await notifySystemd({ ready: true, status: serving(agent, agent.settings) }, log);
 }
 
 /**

@@ -44,7 +44,7 @@ agent
   .option('--trap2sink <host[:port] [community]>', 'send SNMPv2c traps there (repeatable)', many)
   .option('--informsink <host[:port] [community]>', 'send SNMPv2c informs there (repeatable)', many)
   .option('--alarm-mail <address>', 'mail alarm notices to this address (SMTP on localhost:25)')
-  .option('--agentx [address]', 'serve through an AgentX master: unix:PATH or tcp:HOST:PORT (default /var/agentx/master); UDP only with --listen')
+  .option('--agentx [address]', 'serve through an AgentX master: unix:PATH or tcp:HOST:PORT (default: the file\'s agentx, else /var/agentx/master); UDP only with --listen')
   .option('--http <addr>', 'serve /metrics and the status page over HTTP at PORT (loopback), HOST:PORT or [IPv6]:PORT (repeatable)', (v, prev: string[] = []) => [...prev, v])
   .option('--check-config <file>', 'validate a configuration file and exit (2 when bad)')
   .addOption(new Option('-v, --verbose', 'log more (twice for debug)').argParser((_v, prev: number = 0) => prev + 1))

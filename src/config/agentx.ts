@@ -18,11 +18,12 @@ export function isAgentxAddress(s: string): boolean {
 export const AGENTX_FORMAT_MESSAGE = 'not an AgentX master address (unix:PATH or tcp:HOST:PORT)';
 
 /**
- * The master address from the file and the flag (true: the default socket), checked;
- * undefined when AgentX is not asked for.
+ * The master address from the file and the flag, checked; undefined when AgentX is not
+ * asked for. A bare --agentx (true) takes the file's address, else the default socket, so
+ * that a unit file can ask for AgentX and leave the address to the configuration.
  */
 export function agentxAddress(fromFile: string | undefined, flag: string | boolean | undefined): string | undefined {
-  const a = flag === true ? DEFAULT_MASTER : typeof flag === 'string' ? flag : fromFile;
+  const a = flag === true ? (fromFile ?? DEFAULT_MASTER) : typeof flag === 'string' ? flag : fromFile;
   if (a !== undefined) parseMasterAddress(a);
   return a;
 }

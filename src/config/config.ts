@@ -48,7 +48,10 @@ export interface Settings extends Partial<SourceSettings> {
   http?: HttpSettings;
 }
 
+/** systemd's StateDirectory= (exported as $STATE_DIRECTORY), else /var/lib/madman for root, else the XDG state home. */
 export function defaultStateDir(): string {
+  const systemd = process.env.STATE_DIRECTORY?.split(':')[0];
+  if (systemd) return systemd;
   if (process.getuid?.() === 0) return '/var/lib/madman';
   return path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'madman');
 }
@@ -116,9 +119,8 @@ const coreSchema = {
 
 let compiled: { version: number; validate: ValidateFunction } | undefined;
 
-/** The schema of the whole file: the core keys and each registered source's section. */
-function validator(): ValidateFunction {
-  if (compiled?.version === registryVersion()) return compiled.validate;
+/** The JSON schema of the whole file: the core keys and each registered source's section (contrib/madman.yml's test walks it). */
+export function configSchema(): object {
   // the sources' sections after fromStart: ajv reports the first failing key in this order
   const properties: Record<string, object> = {};
   for (const [k, v] of Object.entries(coreSchema.properties)) {
@@ -129,13 +131,18 @@ function validator(): ValidateFunction {
       properties[d.key] = d.schema ?? {};
     }
   }
+  return { ...coreSchema, properties };
+}
+
+function validator(): ValidateFunction {
+  if (compiled?.version === registryVersion()) return compiled.validate;
   // ajv is loaded at the first file read: an agent without a config file (the demo) never needs it
   const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
   const ajv = new Ajv({ allErrors: false });
   ajv.addFormat('endpoint', (s: string) => tryOk(() => parseEndpoint(s)));
   ajv.addFormat('network', (s: string) => tryOk(() => parseNetwork(s)));
   ajv.addFormat('agentx', isAgentxAddress);
-  compiled = { version: registryVersion(), validate: ajv.compile({ ...coreSchema, properties }) };
+  compiled = { version: registryVersion(), validate: ajv.compile(configSchema()) };
   return compiled.validate;
 }
 

@@ -21,6 +21,8 @@ export interface Alarming {
   engine: AlarmEngine;
   sinks: SnmpSink[];
   mail?: MailNotice;
+  /** what each sink and the mail notice were made from, to tell on a reload whether they changed */
+  readonly made: ReadonlyMap<SnmpSink | MailNotice, string>;
   stop(): void;
 }
 
@@ -33,6 +35,13 @@ export function startAlarming(
   log: Logger,
   /** the agent's SNMP engine (src/security.ts): the sender of SNMPv3 traps, its ID, boots and time */
   snmpEngine?: EngineClock & { id: Buffer },
+  /**
+   * The alarming a configuration reload replaces: its engine is stopped (its instances,
+   * in the model, go on under the new rules), and its sinks and mail notice are kept
+   * where their settings did not change, queued informs and mails included; the others
+   * leave the hub and are closed.
+   */
+  previous?: Alarming,
 ): Alarming {
   const retry: RetryOptions = { size: settings.notify.queueSize, initialDelayMs: 500, maxDelayMs: 60000 };
   const agentAddr = agentAddress(settings.listen);
@@ -40,10 +49,36 @@ export function startAlarming(
   // snmpEngineID and name in snmptrapd's createUser -e (the package would make up a new
   // one at every start). Informs are the receiver's: discovered.
   const ours = snmpEngine && `0x${snmpEngine.id.toString('hex')}`;
+  const made = new Map<SnmpSink | MailNotice, string>();
+  const kept = new Map<string, Array<SnmpSink | MailNotice>>();
+  if (previous) {
+    previous.engine.stop();
+    for (const [thing, key] of previous.made) kept.set(key, [...(kept.get(key) ?? []), thing]);
+  }
+  const reuse = <T extends SnmpSink | MailNotice>(key: string, make: () => T): T => {
+    const old = kept.get(key)?.shift() as T | undefined;
+    const thing = old ?? make();
+    made.set(thing, key);
+    return thing;
+  };
   const sinks = settings.notify.sinks
     .map((s) => (s.kind === 'trapsess' && !s.inform && s.engineId === undefined ? { ...s, engineId: ours } : s))
-    .map((s) => new SnmpSink(s, log.child({ notify: s.kind }), { retry, timeoutMs: 2000, agentAddr, engine: snmpEngine }));
-  for (const s of sinks) hub.add(s);
+    .map((s) =>
+      reuse(JSON.stringify({ sink: s, retry, agentAddr }), () => {
+        const sink = new SnmpSink(s, log.child({ notify: s.kind }), { retry, timeoutMs: 2000, agentAddr, engine: snmpEngine });
+        hub.add(sink);
+        return sink;
+      }),
+    );
+  const m = settings.notify.mail;
+  const mail = m ? reuse(JSON.stringify({ mail: m, retry }), () => new MailNotice(m, log.child({ notify: 'mail' }), retry)) : undefined;
+  // what the new settings no longer name
+  for (const old of [...kept.values()].flat()) {
+    if (old instanceof SnmpSink) {
+      hub.remove(old);
+      void old.close();
+    } else old.close();
+  }
   const engine = new AlarmEngine(model, settings.alarms.rules, log.child({ part: 'alarms' }), {
     quotaPercent: settings.alarms.quotaPercent,
     stateDir: settings.stateDir,
@@ -55,13 +90,13 @@ export function startAlarming(
     ctx.tick();
     hub.emit(alarmNotification(tree, e, ctx));
   });
-  const mail = settings.notify.mail ? new MailNotice(settings.notify.mail, log.child({ notify: 'mail' }), retry) : undefined;
   if (mail) engine.onEvent(mail.onEvent);
   engine.start();
   return {
     engine,
     sinks,
     mail,
+    made,
     stop() {
       engine.stop();
       mail?.close();

@@ -100,9 +100,23 @@ function bindReason(err: NodeJS.ErrnoException): string {
 
 const UDP_LIMIT = { udp4: 65507, udp6: 65527 } as const;
 
+/** What a configuration reload may change while the sockets stay open (reload.ts). */
+export type UdpAccess = Pick<UdpAgentOptions, 'access' | 'views' | 'v3'>;
+
 export class UdpAgent {
   private sockets: dgram.Socket[] = [];
-  constructor(private readonly opts: UdpAgentOptions) {}
+  private opts: UdpAgentOptions;
+  constructor(opts: UdpAgentOptions) {
+    this.opts = opts;
+  }
+
+  /**
+   * New communities, views and SNMPv3 users for the requests that follow; the sockets
+   * (and so the port, even 161 without the privilege to bind it again) are kept.
+   */
+  reconfigure(access: UdpAccess): void {
+    this.opts = { ...this.opts, ...access };
+  }
 
   async start(): Promise<Endpoint[]> {
     const bound: Endpoint[] = [];
@@ -133,6 +147,12 @@ export class UdpAgent {
       throw err;
     }
     return bound;
+  }
+
+  /** A new SO_RCVBUF on the bound sockets (a configuration reload); throws what the system refuses. */
+  setRecvBufferSize(bytes: number): void {
+    this.opts = { ...this.opts, recvBufferSize: bytes };
+    for (const s of this.sockets) s.setRecvBufferSize(bytes);
   }
 
   /** The receive buffer each socket got (Linux reports twice what was granted, capped by net.core.rmem_max). */

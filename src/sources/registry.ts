@@ -19,6 +19,11 @@ export interface Source {
   readonly name: string;
   start(model: MailSystem, log: Logger): void | Promise<void>;
   stop(): void | Promise<void>;
+  /**
+   * After stop(), when a configuration reload turned the source off: removes the rows
+   * only this source keeps up to date, which would otherwise show their last state for ever.
+   */
+  retire?(model: MailSystem): void;
 }
 
 /**
@@ -139,16 +144,48 @@ export function settingsOf(d: SourceDeclaration, settings: object): unknown {
   return (settings as Record<string, unknown>)[d.key];
 }
 
-/** The sources `settings` turn on, loaded and created, in registration order. */
-export async function configuredSources(settings: Partial<SourceSettings> & SourceContext): Promise<Source[]> {
-  const out: Source[] = [];
+/** A source the settings turn on, before it is loaded and created. */
+export interface PlannedSource {
+  /** its declared name */
+  readonly registered: string;
+  /**
+   * What it is made from (its settings and context, as JSON): a configuration reload
+   * restarts the source when this changes and leaves it running when it does not.
+   */
+  readonly madeFrom: string;
+  /** loads and creates it */
+  create(): Promise<Source>;
+}
+
+/** A source created from the settings, with what it was made from. */
+export interface ConfiguredSource {
+  readonly registered: string;
+  readonly madeFrom: string;
+  readonly source: Source;
+}
+
+/** The sources `settings` turn on, in registration order, not yet loaded. */
+export function plannedSources(settings: Partial<SourceSettings> & SourceContext): PlannedSource[] {
+  const out: PlannedSource[] = [];
   for (const d of declarations.values()) {
     const s = settingsOf(d, settings);
     if (s === undefined || (d.enabled && !d.enabled(s))) continue;
-    const mod = await d.load();
-    out.push(mod.createSource(s, { stateDir: settings.stateDir, fromStart: settings.fromStart }));
+    const ctx: SourceContext = { stateDir: settings.stateDir, fromStart: settings.fromStart };
+    out.push({ registered: d.name, madeFrom: JSON.stringify([s, ctx]), create: async () => (await d.load()).createSource(s, ctx) });
   }
   return out;
+}
+
+/** The sources `settings` turn on, loaded and created, in registration order, with what each was made from. */
+export async function configuredSourceEntries(settings: Partial<SourceSettings> & SourceContext): Promise<ConfiguredSource[]> {
+  const out: ConfiguredSource[] = [];
+  for (const p of plannedSources(settings)) out.push({ registered: p.registered, madeFrom: p.madeFrom, source: await p.create() });
+  return out;
+}
+
+/** The sources `settings` turn on, loaded and created, in registration order. */
+export async function configuredSources(settings: Partial<SourceSettings> & SourceContext): Promise<Source[]> {
+  return (await configuredSourceEntries(settings)).map((e) => e.source);
 }
 
 export function sourceNames(): string[] {

@@ -22,13 +22,22 @@ export interface CliAgent {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** `node dist/src/cli/main.js ARGS` in `dir` (with `env`, else ours), resolved once it prints that it listens. */
-export async function startCliAgent(args: string[], dir: string, env?: NodeJS.ProcessEnv): Promise<CliAgent> {
+/**
+ * `node dist/src/cli/main.js ARGS` (or `opts.command ARGS`: an installed madman), resolved
+ * once it prints that it listens; `opts.env` is added to the test's environment,
+ * `opts.uid`/`gid` run it as another user.
+ */
+export async function startCliAgent(
+  args: string[],
+  dir: string,
+  opts: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number; command?: string } = {},
+): Promise<CliAgent> {
   const out = path.join(dir, 'agent.out');
   const err = path.join(dir, 'agent.err');
   const o = openSync(out, 'w');
   const e = openSync(err, 'w');
-  const child = spawn('node', [MAIN, ...args], { stdio: ['ignore', o, e], cwd: dir, env });
+  const [cmd, ...pre] = opts.command ? [opts.command] : [process.execPath, MAIN];
+  const child = spawn(cmd!, [...pre, ...args], { stdio: ['ignore', o, e], cwd: dir, env: { ...process.env, ...opts.env }, uid: opts.uid, gid: opts.gid });
   closeSync(o);
   closeSync(e);
   const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');

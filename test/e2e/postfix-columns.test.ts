@@ -60,11 +60,12 @@ describe('e2e: the columns a real Postfix moves (scheduled retry, loops, interna
     await pf.waitForLog(new RegExp(`${bounce.queueId}: removed`));
     deferredId = (await pf.sendMail({ from: ADDR.sender, to: [ADDR.deferred] })).queueId!;
     await pf.waitForLog(new RegExp(`${deferredId}: to=<.*status=deferred`));
-    await until('the message in the deferred queue', async () => (await pf.queueJson()).map((q) => `${q.queue_name} ${q.queue_id}`).join() === `deferred ${deferredId}`, 20_000);
+    await until('the message in the deferred queue', async () => (await pf.queueJson()).map((q) => `${q.queue_name} ${q.queue_id}`).join() === `deferred ${deferredId}`, 60_000);
     stateDir = mkdtempSync(path.join(os.tmpdir(), 'madman-columns-'));
     ta = await startTestAgent({ stateDir, settings: { fromStart: true, postfix: { log: pf.maillog, queue: pf.etcDir, queueInterval: 1, contentFilterServices: [] } } });
     const want = logLines(pf);
-    await until('the log read', async () => (await sourceLines(ta!)) === want, 20_000);
+    // generous: the suite runs on 2 shared cores
+    await until('the log read', async () => (await sourceLines(ta!)) === want, 60_000);
   });
 
   after(async () => {
@@ -148,7 +149,8 @@ describe('e2e: internal errors of a real Postfix smtpd (a map that does not exis
     expect(expected).to.be.at.least(2);
     ta = await startTestAgent({ settings: { fromStart: true, postfix: { log: pf.maillog, queueInterval: 60, contentFilterServices: [] } } });
     const want = logLines(pf);
-    await until('the log read', async () => (await sourceLines(ta!)) === want, 20_000);
+    // generous: the suite runs on 2 shared cores
+    await until('the log read', async () => (await sourceLines(ta!)) === want, 60_000);
     const smtpd = await groupIndex(ta.target, 'smtpd');
     const internal = await column(ta.target, `mtaGroupInternalErrorCount.${smtpd}`);
     expect([internal.get(`${smtpd}.4003000`), internal.get(`${smtpd}.4000000`)]).to.deep.equal([String(expected), String(expected)]);

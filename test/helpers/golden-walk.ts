@@ -112,9 +112,7 @@ export async function replayWalk(r: GoldenReplay): Promise<string> {
     const target = `127.0.0.1:${port}`;
     const args = r.args.map((a) => a.split('DIR').join(dir));
     agent = await startCliAgent(['agent', '--from-start', '--state-dir', path.join(dir, 'state'), '--listen', `udp:${target}`, ...args], dir, {
-      ...process.env,
-      TZ: 'UTC',
-      ...r.env,
+      env: { TZ: 'UTC', ...r.env },
     });
     let seen = new Map<string, number>();
     for (const deadline = Date.now() + 30_000; ; await new Promise((res) => setTimeout(res, 100))) {

@@ -37,3 +37,18 @@ export async function freeUdpPort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+/** A free UDP port below 1024 on 127.0.0.1 (binding there needs root: tests that run as root only). */
+export async function freePrivilegedUdpPort(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = 600 + Math.floor(Math.random() * 424);
+    const s = dgram.createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise<void>((r) => s.close(() => r()));
+    if (ok) return port;
+  }
+  throw new Error('no free UDP port below 1024');
+}

@@ -41,6 +41,8 @@ describe('unit: agentx settings', () => {
 
   it('the flag wins over the file; without either, nothing changes', () => {
     expect(settingsFrom({ config: file('agentx: unix:/tmp/m\n'), agentx: 'unix:/tmp/other' }).agentx).to.equal('unix:/tmp/other');
+    // a bare --agentx (as madman-agentx.service gives) takes the file's address
+    expect(settingsFrom({ config: file('agentx: unix:/tmp/m\n'), agentx: true }).agentx).to.equal('unix:/tmp/m');
     const s = settingsFrom({});
     expect(s).to.not.have.property('agentx');
     expect(s.listen).to.deep.equal(['udp:127.0.0.1:1161']);

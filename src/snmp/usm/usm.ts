@@ -58,7 +58,6 @@ export type UsmOutcome =
   | { kind: 'drop'; reason: string; parseError?: boolean };
 
 export class Usm {
-  readonly stats = new UsmStats();
   /** by the user name's UTF-8 octets, in hex (msgUserName is octets) */
   private readonly users = new Map<string, LocalizedUser>();
   // Salts only need to differ between messages under one key (RFC 3826 3.1.2.1).
@@ -71,6 +70,8 @@ export class Usm {
     private readonly ourMaxSize: number,
     /** snmpUnknownPDUHandlers lives with the MPD counters */
     private readonly unknownPduHandler: () => number,
+    /** the counters; a reloaded configuration's Usm goes on with the running one's */
+    readonly stats: UsmStats = new UsmStats(),
   ) {
     for (const u of users) this.users.set(Buffer.from(u.name, 'utf8').toString('hex'), u);
   }

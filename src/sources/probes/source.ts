@@ -78,6 +78,12 @@ export function recordOutcome(model: MailSystem, app: Application, check: Servic
   }
 }
 
+/** Removes a probed service's check and its applTable row (its index stays its name's). */
+function forgetService(model: MailSystem, check: ServiceCheck): void {
+  model.checks.delete(check.index);
+  if (check.applicationIndex !== undefined) model.applications.delete(check.applicationIndex);
+}
+
 export class ProbesSource implements Source {
   readonly name = 'probes';
   private stopped = false;
@@ -92,7 +98,17 @@ export class ProbesSource implements Source {
 
   start(model: MailSystem, log: Logger): void {
     this.stopped = false;
+    // Restarted by a configuration reload: services no longer configured leave the tables
+    // (a service left 'down' would keep its servicedown alarm raised for ever).
+    const names = new Set(this.specs.map(probeName));
+    for (const c of [...model.checks.values()]) if (!names.has(c.name)) forgetService(model, c);
     for (const spec of this.specs) this.loops.push(this.loop(model, log, spec));
+  }
+
+  /** Turned off by a configuration reload: its services leave the tables. */
+  retire(model: MailSystem): void {
+    const names = new Set(this.specs.map(probeName));
+    for (const c of [...model.checks.values()]) if (names.has(c.name)) forgetService(model, c);
   }
 
   private async loop(model: MailSystem, log: Logger, spec: ProbeSpec): Promise<void> {
