@@ -21,9 +21,13 @@
 # Nagios/Icinga definitions), nagios4-core and icinga2-bin (nagios4 -v and icinga2 daemon -C
 # check those definitions; neither is started), iproute2 (ss: the reload test reads the
 # agent socket's receive buffer).
-# Sendmail itself is never installed (it would remove Postfix): scripts/extract-debs.sh
-# downloads sendmail-bin, sendmail-base and sendmail-cf and extracts them under
-# /var/cache/madman-test/sendmail (test/helpers/sendmail-server.ts runs it from there).
+# Sendmail and Exim themselves are never installed (each would remove Postfix):
+# scripts/extract-debs.sh downloads sendmail-bin, sendmail-base and sendmail-cf, and
+# exim4-base, exim4-config and exim4-daemon-light, and extracts them under
+# /var/cache/madman-test/sendmail and /var/cache/madman-test/exim
+# (test/helpers/sendmail-server.ts and exim-server.ts run them from there; eximstats, the
+# Exim log analyser, comes with exim4-base), and the Debian-exim user the Exim build runs
+# as is created. libnet-ssleay-perl lets swaks speak STARTTLS to the test Exim.
 # Every service these packages would start is kept from starting: tests run their own
 # private instances on loopback ports.
 # Needs root when something is missing; does nothing (and is quick) when all is there.
@@ -58,11 +62,19 @@ command -v m4 >/dev/null 2>&1 || need+=(m4)
 command -v sma >/dev/null 2>&1 || need+=(sma)
 # a real milter for the test Sendmail (Sendmail::PMilter, pure Perl)
 perl -MSendmail::PMilter -e1 >/dev/null 2>&1 || need+=(libsendmail-pmilter-perl)
+perl -MNet::SSLeay -e1 >/dev/null 2>&1 || need+=(libnet-ssleay-perl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || need+=(prometheus)
 here=$(cd "$(dirname "$0")" && pwd)
 extract_mtas() {
   bash "$here/extract-debs.sh" sendmail sendmail-bin sendmail-base sendmail-cf
+  bash "$here/extract-debs.sh" exim exim4-base exim4-config exim4-daemon-light
+  # the system user the Debian build of Exim runs as (every exim4 command fails without it)
+  if ! getent passwd Debian-exim >/dev/null; then
+    getent group Debian-exim >/dev/null || groupadd -r Debian-exim 2>/dev/null || true
+    useradd -r -M -d /var/spool/exim4 -s /usr/sbin/nologin -g Debian-exim Debian-exim 2>/dev/null ||
+      getent passwd Debian-exim >/dev/null
+  fi
 }
 if [ ${#need[@]} -eq 0 ]; then extract_mtas; exit 0; fi
 echo "test-deps: installing ${need[*]}" >&2

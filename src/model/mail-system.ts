@@ -43,6 +43,22 @@ export interface ErrorCounts {
 
 export type ErrorDirection = keyof ErrorCounts;
 
+/** One message of a queue reading (MailSystem.storeQueue). */
+export interface StoredMessage {
+  /** octets */
+  size: number;
+  /** recipients not yet delivered */
+  recipients: number;
+  /** when it arrived (ms) */
+  arrival: number;
+  /** its id as mtaGroupOldestMessageId shows it (asked only of a group's oldest) */
+  id: () => string;
+  /** the group it waits on (the one that last tried it), if known */
+  group?: Channel;
+  /** its group's next attempt for it (ms), if known */
+  retryAt?: number;
+}
+
 export interface Channel extends Counters, Activity {
   index: number;
   name: string;
@@ -299,6 +315,41 @@ export class MailSystem {
   countOutcome(app: Application, ch: Channel, what: 'loopsDetected' | 'successfulConvertedMessages' | 'failedConvertedMessages', n = 1): void {
     ch[what] += n;
     this.mtaOf(app).counters[what] += n;
+  }
+
+  /**
+   * Replaces the stored gauges of `app`'s MTA by a queue reading (gauges: each reading
+   * replaces the last): the totals of every message (`count` when the reading counted more
+   * than it listed), per group those `group` attributes to it with its oldest; with
+   * `retries`, each group's mtaGroupScheduledRetry becomes its messages' earliest `retryAt`.
+   */
+  storeQueue(app: Application, messages: Iterable<StoredMessage>, opts: { count?: number; retries?: boolean } = {}): void {
+    const mta = this.mtaOf(app);
+    const c = mta.counters;
+    let n = 0;
+    c.storedVolume = c.storedRecipients = 0;
+    for (const ch of mta.channels.values()) {
+      ch.storedMessages = ch.storedVolume = ch.storedRecipients = 0;
+      ch.oldestMessageStoredAt = undefined;
+      ch.oldestMessageId = '';
+      if (opts.retries) ch.scheduledRetryAt = undefined;
+    }
+    for (const m of messages) {
+      n++;
+      c.storedVolume += m.size;
+      c.storedRecipients += m.recipients;
+      const ch = m.group;
+      if (!ch) continue;
+      ch.storedMessages++;
+      ch.storedVolume += m.size;
+      ch.storedRecipients += m.recipients;
+      if (ch.oldestMessageStoredAt === undefined || m.arrival < ch.oldestMessageStoredAt) {
+        ch.oldestMessageStoredAt = m.arrival;
+        ch.oldestMessageId = m.id();
+      }
+      if (opts.retries && m.retryAt !== undefined && (ch.scheduledRetryAt === undefined || m.retryAt < ch.scheduledRetryAt)) ch.scheduledRetryAt = m.retryAt;
+    }
+    c.storedMessages = opts.count ?? n;
   }
 
   /** Takes a message (or recipient) out of the stored gauges of `ch` and of the MTA's totals, none below zero. */

@@ -7,3 +7,4 @@ import './sun-mta/index.js';
 import './disks/index.js';
 import './dovecot/index.js';
 import './sendmail/index.js';
+import './exim/index.js';

@@ -119,7 +119,7 @@ describe('madman counters (state directory, no SNMP)', function () {
   it('says what is wrong: no counters, no state directory, a bad --wait, a bad config file (exit 2)', async () => {
     const none = await counters('show', '--state-dir', dir);
     expect(none.code).to.equal(1);
-    expect(none.stderr).to.equal(`madman: no channel counters in ${dir} (is it the --state-dir of an agent reading a Postfix or Sun MTA or Sendmail log?)\n`);
+    expect(none.stderr).to.equal(`madman: no channel counters in ${dir} (is it the --state-dir of an agent reading a Postfix or Sun MTA or Sendmail or Exim log?)\n`);
     const gone = await counters('clear', '--state-dir', path.join(dir, 'nosuch'));
     expect([gone.code, gone.stderr]).to.deep.equal([1, `madman: no state directory ${path.join(dir, 'nosuch')}\n`]);
     const wait = await counters('clear', '--state-dir', dir, '--wait', 'soon');

@@ -10,51 +10,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { MIB_OPTS, run, snmp, startTestAgent, type TestAgent } from '../helpers/harness.js';
+import { MIB_OPTS, run, startTestAgent, type TestAgent } from '../helpers/harness.js';
 import { ADDR, startPostfix, type PostfixServer } from '../helpers/postfix-server.js';
-
-type Row = Record<string, string>;
-
-/** snmpwalk with the MIBs, `-OsQUt`: "column.index = value" (no units, raw timeticks). */
-async function walk(target: string, oid: string): Promise<Map<string, string>> {
-  const r = await snmp('snmpwalk', [...MIB_OPTS, '-OsQUt', target, oid]);
-  expect(r.code, `snmpwalk ${oid}: ${r.stderr}`).to.equal(0);
-  const out = new Map<string, string>();
-  for (const m of r.stdout.matchAll(/^(\S+) = (.*)$/gm)) if (!/^No Such (Object|Instance)/.test(m[2]!)) out.set(m[1]!, m[2]!.replace(/^"(.*)"$/, '$1'));
-  return out;
-}
-
-/** A walk as rows: index ("1.3") -> column name -> value. */
-function rows(w: Map<string, string>): Map<string, Row> {
-  const out = new Map<string, Row>();
-  for (const [k, v] of w) {
-    const dot = k.indexOf('.');
-    const idx = k.slice(dot + 1);
-    if (!out.has(idx)) out.set(idx, {});
-    out.get(idx)![k.slice(0, dot)] = v;
-  }
-  return out;
-}
-
-async function getValue(target: string, oid: string): Promise<string> {
-  const r = await snmp('snmpget', [...MIB_OPTS, '-Oqvt', target, oid]);
-  expect(r.code, `snmpget ${oid}: ${r.stderr}`).to.equal(0);
-  return r.stdout.trim().replace(/^"(.*)"$/, '$1');
-}
+import { getValue, kOctets, rows, until, walk, type Row } from '../helpers/snmp-rows.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls `f` until it returns true; fails with `what` (and the last detail) after timeoutMs. */
-async function until(what: string, f: () => Promise<boolean | string>, timeoutMs = 10000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; ; ) {
-    const last = await f();
-    if (last === true) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${typeof last === 'string' ? `: ${last}` : ''}`);
-    await sleep(100);
-  }
-}
-
-const kOctets = (octets: number) => Math.ceil(octets / 1024);
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** What the log says, read with plain regexes (independently of src/sources/postfix). */

@@ -23,10 +23,11 @@
 // (kill -9), found by DIR/owner.pid. Needs root. A start takes about 0.2 s (0.4 s with TLS).
 
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { dovecotConf, passwdLine } from './dovecot-config.js';
+import { ownedDir, reapOrphans } from './instance-dir.js';
 import { freePorts } from './ports.js';
 
 export const DOVECOT = '/usr/sbin/dovecot';
@@ -169,15 +170,7 @@ function killSync(pid: number): void {
 
 /** Instances left by test processes that died without cleaning up. */
 function reapStale(): void {
-  const tmp = os.tmpdir();
-  for (const name of readdirSync(tmp)) {
-    if (!name.startsWith(DIR_PREFIX)) continue;
-    const dir = path.join(tmp, name);
-    const owner = readPid(path.join(dir, 'owner.pid'));
-    if (owner && alive(owner)) continue;
-    killSync(readPid(path.join(dir, 'run', 'master.pid')));
-    rmSync(dir, { recursive: true, force: true });
-  }
+  reapOrphans(os.tmpdir(), DIR_PREFIX, (dir) => killSync(readPid(path.join(dir, 'run', 'master.pid'))));
 }
 
 const live = new Set<{ dir: string; keep: boolean }>();
@@ -197,11 +190,9 @@ function hookExit(): void {
 export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotServer> {
   reapStale();
   hookExit();
-  const dir = mkdtempSync(path.join(os.tmpdir(), DIR_PREFIX));
+  const dir = ownedDir(os.tmpdir(), DIR_PREFIX);
   const inst = { dir, keep: !!opts.keepDir };
   live.add(inst);
-  chmodSync(dir, 0o755);
-  writeFileSync(path.join(dir, 'owner.pid'), `${process.pid}\n`);
   const mail = uidOf('mail');
   const mailDir = path.join(dir, 'mail');
   mkdirSync(mailDir);

@@ -36,10 +36,11 @@
 // Needs root (and the packages of scripts/test-deps.sh). A start takes about 0.3 s.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync, chmodSync, chownSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync, chownSync, cpSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { execToFile, pidAlive, runCommand } from './commands.js';
+import { execToFile, runCommand } from './commands.js';
+import { ownedDir, reapOrphans } from './instance-dir.js';
 import { freePorts } from './ports.js';
 
 export { freePorts };
@@ -67,6 +68,8 @@ export const ADDR = {
   rejected: 'blocked@example.test',
 } as const;
 
+export type SinkMode = 'accept' | 'reject-rcpt' | 'tempfail-rcpt';
+
 export interface SinkMessage {
   from: string;
   to: string[];
@@ -76,8 +79,8 @@ export interface SinkMessage {
 /** A tiny SMTP server standing for a remote MTA. */
 export interface SmtpSink {
   port: number;
-  /** 'accept': 250 to everything; 'reject-rcpt': 550 5.1.1 to every RCPT */
-  mode: 'accept' | 'reject-rcpt';
+  /** 'accept': 250 to everything; 'reject-rcpt': 550 5.1.1 to every RCPT; 'tempfail-rcpt': 451 4.3.0 */
+  mode: SinkMode;
   /** messages accepted (after the final dot) */
   messages: SinkMessage[];
   /** RCPT addresses seen (accepted or refused) */
@@ -188,8 +191,12 @@ async function mustExec(cmd: string, args: string[], timeoutMs?: number): Promis
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A minimal SMTP server (no PIPELINING, no STARTTLS) standing for a remote MTA. */
-export async function startSmtpSink(mode: 'accept' | 'reject-rcpt'): Promise<SmtpSink> {
+/**
+ * A minimal SMTP server (no PIPELINING, no STARTTLS) standing for a remote MTA, on `host`
+ * (any 127.x.y.z: an MTA that reuses a connection for every message waiting for the same
+ * address, as Exim does, needs each sink on its own address).
+ */
+export async function startSmtpSink(mode: SinkMode, host = '127.0.0.1'): Promise<SmtpSink> {
   const sockets = new Set<net.Socket>();
   const messages: SinkMessage[] = [];
   const recipients: string[] = [];
@@ -243,7 +250,8 @@ export async function startSmtpSink(mode: 'accept' | 'reject-rcpt'): Promise<Smt
           if (mode === 'accept') {
             rcpts.push(to);
             reply('250 2.1.5 Ok');
-          } else reply(`550 5.1.1 <${to}>: Recipient address rejected: User unknown`);
+          } else if (mode === 'tempfail-rcpt') reply(`451 4.3.0 <${to}>: Temporary lookup failure`);
+          else reply(`550 5.1.1 <${to}>: Recipient address rejected: User unknown`);
         } else if (verb === 'DATA') {
           if (rcpts.length === 0) reply('554 5.5.1 Error: no valid recipients');
           else {
@@ -264,7 +272,7 @@ export async function startSmtpSink(mode: 'accept' | 'reject-rcpt'): Promise<Smt
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, host, () => resolve());
   });
   const port = (server.address() as net.AddressInfo).port;
   let closed: Promise<void> | null = null;
@@ -362,7 +370,7 @@ function withAltDirsLock<T>(fn: () => T): T {
   }
 }
 
-/** (not under OUR_PREFIX, which reapStale() looks through) */
+/** (not under OUR_PREFIX, which reapOrphans() looks through) */
 const ALT_DIRS_LOCK = path.join(BASE_DIR, 'madman-alt-config-dirs.lock');
 /** an edit takes two postconf runs, well under a second */
 const STALE_LOCK_MS = 30_000;
@@ -443,21 +451,7 @@ function editMasterCf(text: string, port: number, submissionPort: number): strin
  * entries. Instances of live test processes (parallel runs) are left alone.
  */
 function reapStale(): void {
-  let names: string[];
-  try {
-    names = readdirSync(BASE_DIR).filter((n) => n.startsWith(OUR_PREFIX));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const dir = path.join(BASE_DIR, name);
-    let owner = NaN;
-    try {
-      owner = Number(readFileSync(path.join(dir, 'owner.pid'), 'utf8').trim());
-    } catch {
-      continue; // not (yet) one of ours with an owner: leave it
-    }
-    if (owner === process.pid || pidAlive(owner)) continue;
+  reapOrphans(BASE_DIR, OUR_PREFIX, (dir) => {
     const etcDir = path.join(dir, 'etc');
     for (const pid of instancePids(etcDir)) {
       try {
@@ -471,19 +465,15 @@ function reapStale(): void {
     } catch {
       // pruned at the next register anyway
     }
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
-
 
 export async function startPostfix(opts: PostfixOptions = {}): Promise<PostfixServer> {
   if (!existsSync(POSTFIX)) throw new Error(`${POSTFIX} missing: run scripts/test-deps.sh (as root)`);
   if (process.getuid?.() !== 0) throw new Error('a private Postfix instance needs root');
 
   reapStale();
-  const dir = mkdtempSync(path.join(BASE_DIR, OUR_PREFIX));
-  writeFileSync(path.join(dir, 'owner.pid'), `${process.pid}\n`);
-  chmodSync(dir, 0o755); // nobody (local delivery) and postfix must traverse it
+  const dir = ownedDir(BASE_DIR, OUR_PREFIX); // 755: nobody (local delivery) and postfix must traverse it
   const etcDir = path.join(dir, 'etc');
   const spoolDir = path.join(dir, 'spool');
   const dataDir = path.join(dir, 'data');

@@ -32,9 +32,10 @@
 // Needs root. A start takes about a second.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execToFile, pidAlive, runCommand } from './commands.js';
+import { ownedDir, reapOrphans } from './instance-dir.js';
 import { freePorts } from './ports.js';
 import { startSmtpSink, type SmtpSink } from './postfix-server.js';
 
@@ -213,21 +214,7 @@ function daemonPid(dir: string): number | undefined {
 
 /** Instances of test processes that died without stop(): kill their processes, remove them. */
 function reapStale(): void {
-  let names: string[];
-  try {
-    names = readdirSync(BASE_DIR).filter((n) => n.startsWith(OUR_PREFIX));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const dir = path.join(BASE_DIR, name);
-    let owner = NaN;
-    try {
-      owner = Number(readFileSync(path.join(dir, 'owner.pid'), 'utf8').trim());
-    } catch {
-      continue;
-    }
-    if (owner === process.pid || pidAlive(owner)) continue;
+  reapOrphans(BASE_DIR, OUR_PREFIX, (dir) => {
     const pid = daemonPid(dir);
     if (pid !== undefined) killAll(pidsInNs(mountNs(pid)));
     try {
@@ -236,8 +223,7 @@ function reapStale(): void {
     } catch {
       // no receiver started
     }
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** The .mc of the test instance (see the header for what each destination does). */
@@ -331,9 +317,7 @@ export async function startSendmail(opts: SendmailOptions = {}): Promise<Sendmai
   if (!existsSync(SENDMAIL_BIN)) throw new Error(`${SENDMAIL_BIN} missing: run scripts/test-deps.sh (as root)`);
   if (process.getuid?.() !== 0) throw new Error('a private Sendmail needs root (mount namespace, /etc/hosts)');
   reapStale();
-  const dir = mkdtempSync(path.join(BASE_DIR, OUR_PREFIX));
-  chmodSync(dir, 0o755); // the local mailer runs as daemon and must reach DIR/deliver and DIR/mbox
-  writeFileSync(path.join(dir, 'owner.pid'), `${process.pid}\n`);
+  const dir = ownedDir(BASE_DIR, OUR_PREFIX); // 755: the local mailer runs as daemon and must reach DIR/deliver and DIR/mbox
   const cf = path.join(dir, 'sendmail.cf');
   const statistics = path.join(dir, 'statistics');
   const queueDir = path.join(dir, 'mqueue');

@@ -79,4 +79,48 @@ describe('kit: LogSource', function () {
     // `boom` threw: it and `p3` after it in the same batch count as not understood
     expect([...again.inputs.values()].map((i) => [i.name, i.lines, i.unparsed])).to.deep.equal([['rec log', 4, 1], ['rec paniclog', 4, 2]]);
   });
+
+  it('reads the side logs once the main log has been read to its end: one order whatever the timing', async () => {
+    writeFileSync(path.join(dir, 'main.log'), `${Array.from({ length: 2000 }, (_, i) => `m${i}`).join('\n')}\n`);
+    writeFileSync(path.join(dir, 'panic.log'), 'p1\np2\n');
+    const model = new MailSystem();
+    const s = source(model, true);
+    const reader = s.open();
+    await s.follow();
+    await until('2000 + 2 lines', () => reader.seen.length === 2002);
+    await s.stop();
+    expect(reader.seen.slice(1998)).to.deep.equal(['main:m1998', 'main:m1999', 'panic:p1', 'panic:p2']);
+  });
+
+  it('reads the side logs meanwhile when the main log is unreadable', async () => {
+    writeFileSync(path.join(dir, 'panic.log'), 'p1\n');
+    const model = new MailSystem();
+    const s = source(model, true);
+    const reader = s.open();
+    await s.follow();
+    await until('the paniclog', () => reader.seen.length === 1);
+    expect([...model.inputs.values()].map((i) => [i.name, i.ok, i.lines])).to.deep.equal([['rec log', false, 0], ['rec paniclog', true, 1]]);
+    await s.stop();
+  });
+
+  it('a checkpoint taken before a side log was opened keeps where that log starts: --from-start reads it whole on the next run', async () => {
+    writeFileSync(path.join(dir, 'main.log'), 'a\nb\n');
+    writeFileSync(path.join(dir, 'panic.log'), 'p1\n');
+    const first = source(new MailSystem(), true);
+    first.open();
+    await first.follow();
+    // stopped before the main log was read to its end: the side log never opened
+    await first.stop();
+    const cp = JSON.parse(readFileSync(path.join(dir, 'state/rec.json'), 'utf8')) as { side: Record<string, unknown> };
+    expect(cp.side.panic).to.deep.equal({ lines: 0, unparsed: 0, fromStart: true });
+    // the next run is not --from-start: the paniclog is still read from its beginning, the main log from the checkpoint
+    const again = new MailSystem();
+    const second = source(again, false);
+    const reader = second.open();
+    await second.follow();
+    await until('the paniclog', () => reader.seen.includes('panic:p1'));
+    await until('the main log', () => second.lines === 2);
+    await second.stop();
+    expect([...reader.seen].sort()).to.deep.equal(['main:a', 'main:b', 'panic:p1']);
+  });
 });

@@ -163,7 +163,7 @@ describe('tail: FileFollower', function () {
     fs.mkdirSync(file);
     const { c } = follow({ fromStart: true });
     await waitFor(() => c.statuses.length === 1, 'a status');
-    expect(c.statuses[0]).to.deep.equal({ ok: false, reason: `${file}: a directory, not a regular file (only regular files can be followed)` });
+    expect(c.statuses[0]).to.deep.equal({ ok: false, reason: `${file}: a directory, not a regular file (only regular files can be followed)`, code: 'ENOTREG' });
     fs.rmdirSync(file);
     fs.writeFileSync(file, 'ok\n');
     await waitFor(() => c.items.length === 1, 'the line');

@@ -55,7 +55,7 @@ const spec = fs.existsSync(specFile) ? JSON.parse(fs.readFileSync(specFile, 'utf
 })();
 `;
 
-const FIELDS = '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM';
+const FIELDS = '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM,PRIORITY';
 const BASE = ['--follow', '--output=json', '--all', '--quiet', '--no-pager', FIELDS];
 
 function entry(cursor: string, fields: Record<string, unknown>, us = '1764435888123456'): string {

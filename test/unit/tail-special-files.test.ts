@@ -88,7 +88,7 @@ describe('tail: special files', function () {
       for (const opts of [{}, { fromStart: true }, { position: { dev: 1, ino: 2, offset: 3 } }]) {
         const c = follow(p, opts);
         await waitFor(() => c.statuses.length === 1, `the status of ${p}`);
-        expect(c.statuses[0], p).to.deep.equal({ ok: false, reason: `${p}: ${kind}, ${REFUSED}` });
+        expect(c.statuses[0], p).to.deep.equal({ ok: false, reason: `${p}: ${kind}, ${REFUSED}`, code: 'ENOTREG' });
         expect(c.batches, p).to.deep.equal([]);
       }
     }

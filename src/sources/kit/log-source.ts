@@ -49,12 +49,17 @@ export interface TrackState {
   lines: number;
   unparsed: number;
   position?: LogPosition;
+  /**
+   * Without a position (the checkpoint was taken before the file was opened): whether its
+   * reading starts at the beginning, as that run's did (--from-start), or at the end.
+   */
+  fromStart?: boolean;
 }
 
 /**
  * A LogSource's checkpoint: the reader's keys beside the model, the main log's counts and
  * position, and those of each side log (reserved keys: version, model, lines, unparsed,
- * position, side).
+ * position, fromStart, side).
  */
 export type LogCheckpoint<State extends object> = State & {
   version: 1;
@@ -63,6 +68,8 @@ export type LogCheckpoint<State extends object> = State & {
   lines?: number;
   unparsed?: number;
   position?: LogPosition;
+  /** without a position (saved before the main log was opened): where its reading starts, as in that run */
+  fromStart?: boolean;
   side?: Record<string, TrackState>;
 };
 
@@ -73,6 +80,8 @@ export interface SideLog {
   /** its madmanSourceTable row: `exim paniclog` */
   input: string;
   file: string;
+  /** the file's absence is the normal state (Exim creates its paniclog at the first panic): its row stays ok meanwhile */
+  absentOk?: boolean;
 }
 
 export interface LogSourceOptions<State extends object, R extends LogReader<State>> {
@@ -96,6 +105,11 @@ export interface LogSourceOptions<State extends object, R extends LogReader<Stat
   backfill?(): Promise<string[]>;
   /** files followed beside the main log, each with its own row and counts, in the same checkpoint */
   side?: readonly SideLog[];
+  /**
+   * The main log unreadable marks the applications the checkpoint keeps down (their state is
+   * unknown); readable again, those it marked are up again.
+   */
+  downWhileUnreadable?: boolean;
   /** a log became unreadable (`ok: false`, once per distinct reason) or readable again; `side`: which side log */
   onStatus?(status: FollowerStatus, side?: string): void;
   /** after each batch of lines (or entries) the reader has taken, before the checkpoint: work that waits for the log */
@@ -108,6 +122,7 @@ export interface LogSourceOptions<State extends object, R extends LogReader<Stat
 interface Track {
   /** undefined: the main log */
   key?: string;
+  absentOk?: boolean;
   name: string;
   log: LogInput;
   row?: SourceInput;
@@ -115,6 +130,8 @@ interface Track {
   lines: number;
   unparsed: number;
   savedPosition?: LogPosition;
+  /** where reading starts when there is no position: as asked for, or as the checkpoint's run had it */
+  fromStart?: boolean;
 }
 
 export class LogSource<State extends object, R extends LogReader<State>> {
@@ -126,6 +143,10 @@ export class LogSource<State extends object, R extends LogReader<State>> {
   private following = false;
   private backfilled = false;
   private backfillReport?: BackfillReport;
+  /** the applications downWhileUnreadable marked down */
+  private markedDown = false;
+  private sidesStarted = false;
+  private stopping = false;
   private readonly checkpointFile: Checkpoint<LogCheckpoint<State>>;
   private readonly saver: CheckpointSaver<LogCheckpoint<State>, LogPosition>;
 
@@ -136,7 +157,7 @@ export class LogSource<State extends object, R extends LogReader<State>> {
   ) {
     if (!opts.log.file && !opts.log.journal) throw new Error(`${opts.input}: neither a file nor the journal`);
     this.main = { name: opts.input, log: opts.log, lines: 0, unparsed: 0 };
-    this.sides = (opts.side ?? []).map((s) => ({ key: s.key, name: s.input, log: { file: s.file }, lines: 0, unparsed: 0 }));
+    this.sides = (opts.side ?? []).map((s) => ({ key: s.key, name: s.input, log: { file: s.file }, absentOk: s.absentOk, lines: 0, unparsed: 0 }));
     this.checkpointFile = new Checkpoint(opts.stateDir, opts.checkpoint, (v): v is LogCheckpoint<State> => {
       const o = v as Record<string, unknown> | null;
       return typeof o === 'object' && o !== null && o.version === 1 && typeof o.model === 'object' && o.model !== null && opts.isState(o);
@@ -149,6 +170,16 @@ export class LogSource<State extends object, R extends LogReader<State>> {
   /** Lines (or journal entries) read from the main log. */
   get lines(): number {
     return this.main.lines;
+  }
+
+  /**
+   * Resolves the first time the main log has been read to its end (a --from-start backfill
+   * is over), once following has begun; at once for the journal, which says no such thing.
+   * Work that needs what the log says (a queue reading's attribution) can be done again then.
+   */
+  caughtUp(): Promise<void> {
+    const f = this.main.follower;
+    return f instanceof FileFollower ? f.caughtUp() : Promise.resolve();
   }
 
   /** Lines of the main log the reader did not understand. */
@@ -175,18 +206,20 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     if (saved) {
       // Counters first: the reader's restore re-opens the sessions still open on these rows.
       restoreModel(this.model, saved.model);
-      const { version: _v, model: _m, lines, unparsed, position, side, ...rest } = saved;
+      const { version: _v, model: _m, lines, unparsed, position, fromStart, side, ...rest } = saved;
       state = rest as unknown as State;
       const legacy = lines === undefined ? this.opts.legacyCounts?.(state) : undefined;
       this.main.lines = lines ?? legacy?.lines ?? 0;
       this.main.unparsed = unparsed ?? legacy?.unparsed ?? 0;
       this.main.savedPosition = position;
+      this.main.fromStart = position ? undefined : fromStart;
       for (const t of this.sides) {
         const st = side?.[t.key!];
         if (!st) continue;
         t.lines = st.lines;
         t.unparsed = st.unparsed;
         t.savedPosition = st.position;
+        t.fromStart = st.fromStart;
       }
       this.resumed = true;
       this.log.info({ file: this.checkpointFile.file, lines: this.main.lines }, 'resumed from checkpoint');
@@ -210,11 +243,24 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     for (const f of await this.opts.backfill()) await this.readWhole(f);
   }
 
-  /** Backfills if asked (and not done), then follows the logs (reading starts at once; this does not wait for lines). */
+  /**
+   * Backfills if asked (and not done), then follows the logs (reading starts at once; this
+   * does not wait for lines). The side logs start once the main log has been read to its
+   * end (or is unreadable): a backfill then meets groups in the order one reading of the
+   * main log and then its side logs would, so their indexes do not depend on timing.
+   */
   async follow(): Promise<void> {
     await this.backfill();
-    for (const t of this.tracks()) this.startTrack(t);
+    this.startTrack(this.main);
     this.following = true;
+    if (this.sides.length) void this.caughtUp().then(() => this.startSides());
+  }
+
+  /** Starts the side logs' followers (once; never after stop). */
+  private startSides(): void {
+    if (this.sidesStarted || this.stopping) return;
+    this.sidesStarted = true;
+    for (const t of this.sides) this.startTrack(t);
   }
 
   /** Saves the checkpoint now (after a change outside the log, e.g. a `counters clear`). */
@@ -224,6 +270,7 @@ export class LogSource<State extends object, R extends LogReader<State>> {
 
   /** Stops following and saves the final checkpoint (none when reading never started). */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.backfillReport?.stop();
     await Promise.all(this.tracks().map((t) => t.follower?.stop()));
     if (this.following) this.saver.flush(this.mainPosition());
@@ -257,7 +304,9 @@ export class LogSource<State extends object, R extends LogReader<State>> {
 
   private startTrack(t: Track): void {
     const reader = this.readerObj!;
-    const fromStart = this.opts.fromStart && !this.resumed;
+    // a log the checkpoint's run had not opened yet starts as it would have there
+    const fromStart = t.fromStart ?? (this.opts.fromStart && !this.resumed);
+    t.fromStart = fromStart;
     const onStatus = (s: FollowerStatus) => this.status(t, s);
     const onError = (err: Error) => this.log.error({ err: err.message }, `applying ${t.name} lines failed`);
     const j = t.log.journal;
@@ -322,13 +371,20 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     if (main !== undefined) this.saver.saved(main, n === 0);
   }
 
-  private status(t: Track, s: FollowerStatus): void {
+  private status(t: Track, st: FollowerStatus): void {
     const i = t.row;
     if (!i) return;
+    const s: FollowerStatus = !st.ok && t.absentOk && st.code === 'ENOENT' ? { ok: true } : st;
     const wasOk = i.ok;
     this.model.inputStatus(i, s.ok, s.ok ? '' : s.reason);
     if (!s.ok) this.log.error({ log: i.input, reason: s.reason }, `${t.name} unreadable; retrying`);
     else if (!wasOk) this.log.warn({ log: i.input }, `${t.name} readable again`);
+    // an unreadable main log never reaches its end: the side logs are read meanwhile
+    if (t === this.main && !s.ok) this.startSides();
+    if (t === this.main && this.opts.downWhileUnreadable && (!s.ok || this.markedDown)) {
+      this.markedDown = !s.ok;
+      LogSource.setStatus(this.applications(), s.ok ? 'up' : 'down');
+    }
     this.opts.onStatus?.(s, t.key);
   }
 
@@ -344,9 +400,14 @@ export class LogSource<State extends object, R extends LogReader<State>> {
       unparsed: this.main.unparsed,
       position,
     } as LogCheckpoint<State>;
+    // a run stopped before it opened the main log: the next one starts it where this one would have
+    if (!position) cp.fromStart = this.main.fromStart ?? (this.opts.fromStart && !this.resumed);
     if (this.sides.length) {
       cp.side = {};
-      for (const t of this.sides) cp.side[t.key!] = { lines: t.lines, unparsed: t.unparsed, position: t.follower?.position() ?? t.savedPosition };
+      for (const t of this.sides) {
+        const position = t.follower?.position() ?? t.savedPosition;
+        cp.side[t.key!] = position ? { lines: t.lines, unparsed: t.unparsed, position } : { lines: t.lines, unparsed: t.unparsed, fromStart: t.fromStart ?? (this.opts.fromStart && !this.resumed) };
+      }
     }
     return cp;
   }

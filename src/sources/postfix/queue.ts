@@ -121,32 +121,16 @@ export function applyQueue(
   groupOf: (queueId: string) => Channel | undefined,
   opts: { messageIdOf?: (queueId: string) => string | undefined; retryAt?: (m: QueuedMessage) => number | undefined } = {},
 ): void {
-  const mta = model.mtaOf(app);
-  const c = mta.counters;
-  c.storedMessages = read.messages.length;
-  c.storedVolume = 0;
-  c.storedRecipients = 0;
-  for (const ch of mta.channels.values()) {
-    ch.storedMessages = 0;
-    ch.storedVolume = 0;
-    ch.storedRecipients = 0;
-    ch.oldestMessageStoredAt = undefined;
-    ch.oldestMessageId = '';
-    ch.scheduledRetryAt = undefined;
-  }
-  for (const m of read.messages) {
-    c.storedVolume += m.size;
-    c.storedRecipients += m.recipients;
-    const ch = groupOf(m.id);
-    if (!ch) continue;
-    ch.storedMessages++;
-    ch.storedVolume += m.size;
-    ch.storedRecipients += m.recipients;
-    if (ch.oldestMessageStoredAt === undefined || m.arrival < ch.oldestMessageStoredAt) {
-      ch.oldestMessageStoredAt = m.arrival;
-      ch.oldestMessageId = opts.messageIdOf?.(m.id) ?? m.id;
-    }
-    const retry = m.queue === 'deferred' ? opts.retryAt?.(m) : undefined;
-    if (retry !== undefined && (ch.scheduledRetryAt === undefined || retry < ch.scheduledRetryAt)) ch.scheduledRetryAt = retry;
-  }
+  model.storeQueue(
+    app,
+    read.messages.map((m) => ({
+      size: m.size,
+      recipients: m.recipients,
+      arrival: m.arrival,
+      id: () => opts.messageIdOf?.(m.id) ?? m.id,
+      group: groupOf(m.id),
+      retryAt: m.queue === 'deferred' ? opts.retryAt?.(m) : undefined,
+    })),
+    { retries: true },
+  );
 }

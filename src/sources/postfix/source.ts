@@ -12,7 +12,6 @@ import { watchClears } from '../../state/counters-clear.js';
 import { LogSource, type LogCheckpoint } from '../kit/log-source.js';
 import { Poller } from '../kit/poller.js';
 import type { Source } from '../registry.js';
-import type { FollowerStatus } from '../tail/index.js';
 import { PostfixLog, type PostfixLogState } from './apply.js';
 import type { PostfixSettings } from './config.js';
 import { applyQueue, DEFAULT_BACKOFF, nextAttempt, postfixSeconds, queueCommand, readQueue, type Backoff, type QueueRead } from './queue.js';
@@ -30,7 +29,6 @@ export class PostfixSource implements Source {
   private poller?: Poller;
   private syslogName?: string;
   private mailVersion = '';
-  private logDown = false;
   private clears?: ReturnType<typeof watchClears>;
   private model?: MailSystem;
   /** a queue reading taken before the log showed its MTA: applied as soon as it does */
@@ -62,7 +60,7 @@ export class PostfixSource implements Source {
       },
       owns: (app) => this.tail?.reader.owns(app) ?? false,
       legacyCounts: (saved) => legacyCounts(saved.log),
-      onStatus: (s) => this.inputStatus(s),
+      downWhileUnreadable: true,
       // a queue reading waiting for the log's MTA lands on it with the batch that makes it
       afterBatch: () => {
         if (this.waitingQueue) this.applyReading(this.waitingQueue);
@@ -81,18 +79,6 @@ export class PostfixSource implements Source {
     if (queue && isDir(queue)) await this.declareQueueMta(queue, log);
     await tail.follow();
     if (queue) await this.startQueue(model, log, queue);
-  }
-
-  /** An unreadable log marks the MTAs down (their state is unknown); readable again, they are back. */
-  private inputStatus(s: FollowerStatus): void {
-    const apps = this.tail?.applications() ?? [];
-    if (!s.ok) {
-      this.logDown = true;
-      LogSource.setStatus(apps, 'down');
-    } else if (this.logDown) {
-      this.logDown = false;
-      LogSource.setStatus(apps, 'up');
-    }
   }
 
   private async startQueue(model: MailSystem, log: Logger, spec: string): Promise<void> {

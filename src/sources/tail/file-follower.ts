@@ -210,7 +210,8 @@ export class FileFollower implements Follower<FilePosition> {
     const miss = await this.opener.open(this.begin);
     if (!miss) return;
     this.begin = miss.retry;
-    this.status.set({ ok: false, reason: `${this.path}: ${asError(miss.error).message}` });
+    const code = (miss.error as NodeJS.ErrnoException | undefined)?.code;
+    this.status.set(code ? { ok: false, reason: `${this.path}: ${asError(miss.error).message}`, code } : { ok: false, reason: `${this.path}: ${asError(miss.error).message}` });
   }
 
   private async use(f: FoundFile, offset: number, detached: boolean): Promise<void> {

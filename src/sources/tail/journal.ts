@@ -51,6 +51,8 @@ export interface JournalEntry {
   pid?: number;
   /** MESSAGE, decoded as UTF-8 with replacement characters; may contain newlines */
   message: string;
+  /** PRIORITY, the syslog severity 0 (emerg) .. 7 (debug), when the entry has one */
+  priority?: number;
 }
 
 export interface JournalFollowerOptions extends FollowerCallbacks<JournalEntry, JournalPosition> {
@@ -86,7 +88,7 @@ export interface JournalFollowerStats {
   runs: number;
 }
 
-const FIELDS = ['MESSAGE', 'SYSLOG_IDENTIFIER', 'SYSLOG_PID', '_PID', '_COMM'];
+const FIELDS = ['MESSAGE', 'SYSLOG_IDENTIFIER', 'SYSLOG_PID', '_PID', '_COMM', 'PRIORITY'];
 const MAX_JSON_LINE = 1024 * 1024;
 const HEALTHY_AFTER_MS = 1000;
 const RESET_BACKOFF_AFTER_MS = 60_000;
@@ -148,6 +150,8 @@ export function parseJournalLine(line: string): { cursor: string; entry?: Journa
   const pid = fieldInt(o.SYSLOG_PID) ?? fieldInt(o._PID);
   const entry: JournalEntry = { time, identifier, message };
   if (pid !== undefined) entry.pid = pid;
+  const priority = fieldInt(o.PRIORITY);
+  if (priority !== undefined && priority <= 7) entry.priority = priority;
   return { cursor, entry };
 }
 

@@ -18,7 +18,7 @@ export interface FilePosition {
 }
 
 /** The state of a follower's input, reported on every change. */
-export type FollowerStatus = { ok: true } | { ok: false; reason: string };
+export type FollowerStatus = { ok: true } | { ok: false; reason: string; /** the errno code when the system said why (`ENOENT`) */ code?: string };
 
 export interface FollowerCallbacks<Item, Position> {
   /**
