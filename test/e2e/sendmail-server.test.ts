@@ -162,12 +162,14 @@ describe('a real Sendmail 8.17 on loopback (test/helpers/sendmail-server.ts) and
     const s = sm!;
     // the file and mailstats are read at one moment: a sendmail process still posting its
     // statistics (a DSN's delivery) may rewrite the file between two reads, so the pair is
-    // taken when the file is the same before and after mailstats ran
-    const { ms, st } = await waitFor('the statistics file to hold still around a mailstats run', 30000, async () => {
+    // taken when the file is the same before and after mailstats ran, once the last DSN's
+    // delivery has been counted (under load it can still be running when its line is logged)
+    const localSlot = parseSendmailCf(readFileSync(s.cf, 'utf8')).mailers.indexOf('local');
+    const { ms, st } = await waitFor('the statistics file to count the 6 local deliveries and hold still around a mailstats run', 30000, async () => {
       const before = readFileSync(s.statistics);
       const ms = await s.mailstats();
       const after = readFileSync(s.statistics);
-      return before.equals(after) ? { ms, st: parseStatistics(after) } : undefined;
+      return before.equals(after) && ms.mailers.get(localSlot)?.to === 6 ? { ms, st: parseStatistics(after) } : undefined;
     });
     if (process.env.MADMAN_UPDATE_FIXTURES === '1') {
       // real files for the unit tests: the statistics file with what mailstats -P says of it

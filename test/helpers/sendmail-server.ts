@@ -74,6 +74,12 @@ export interface SmSendOptions {
   helo?: string;
   /** some recipient must be refused with 5xx (else a refusal makes send() reject) */
   expectReject?: boolean;
+  /** STARTTLS first (needs `tlsAuth`) */
+  tls?: boolean;
+  /** AUTH PLAIN as this user (needs `tlsAuth`) */
+  auth?: { user: string; password: string };
+  /** the AUTH must be refused (swaks exit 28): nothing is sent */
+  expectAuthFailure?: boolean;
 }
 
 export interface SmSendResult {
@@ -87,6 +93,11 @@ export interface SendmailOptions {
   mc?: string[];
   /** run the test milter (see the header) */
   milter?: boolean;
+  /**
+   * STARTTLS with a self-signed certificate for mx.example.test, and AUTH PLAIN/LOGIN
+   * (Cyrus SASL, a sasldb in DIR holding this user@mx.example.test) on both daemons
+   */
+  tlsAuth?: { user: string; password: string };
   /** leave DIR after stop (the next start of a test process removes it) */
   keepDir?: boolean;
 }
@@ -406,16 +417,43 @@ export async function startSendmail(opts: SendmailOptions = {}): Promise<Sendmai
         '  touch "$D/dev/log"; mount --bind "$D/log.sock" "$D/dev/log"',
         '  mount --move "$D/dev" /dev',
         '  mount --bind "$D/hosts" /etc/hosts',
+        // Cyrus SASL reads Sendmail.conf from /usr/lib/sasl2: DIR/sasl2 there (tlsAuth)
+        '  if [ -d "$D/sasl2" ]; then mount --bind "$D/sasl2" /usr/lib/sasl2; fi',
         `  exec ${SENDMAIL_BIN} -C "$D/sendmail.cf" "$@"' smrun "$D" "$@"`,
         '',
       ].join('\n'),
       { mode: 0o755 },
     );
+    const tlsMc: string[] = [];
+    if (opts.tlsAuth) {
+      const tls = path.join(dir, 'tls');
+      mkdirSync(tls, { mode: 0o700 });
+      const key = path.join(tls, 'key.pem');
+      const cert = path.join(tls, 'cert.pem');
+      const o = await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '3650', '-subj', '/CN=mx.example.test']);
+      if (o.code !== 0) throw new Error(`openssl failed: ${o.stderr}`);
+      chmodSync(key, 0o600);
+      mkdirSync(path.join(dir, 'sasl2'));
+      const sasldb = path.join(dir, 'sasldb2');
+      writeFileSync(path.join(dir, 'sasl2/Sendmail.conf'), `pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: ${sasldb}\nmech_list: PLAIN LOGIN\n`);
+      const pw = await exec('saslpasswd2', ['-f', sasldb, '-c', '-p', '-u', 'mx.example.test', opts.tlsAuth.user], { input: opts.tlsAuth.password });
+      if (pw.code !== 0) throw new Error(`saslpasswd2 failed: ${pw.stderr}`);
+      chmodSync(sasldb, 0o600);
+      tlsMc.push(
+        `define(\`confCACERT_PATH', \`${tls}')dnl`,
+        `define(\`confCACERT', \`${cert}')dnl`,
+        `define(\`confSERVER_CERT', \`${cert}')dnl`,
+        `define(\`confSERVER_KEY', \`${key}')dnl`,
+        "define(`confAUTH_MECHANISMS', `PLAIN LOGIN')dnl",
+        "TRUST_AUTH_MECH(`PLAIN LOGIN')dnl",
+      );
+    }
     // RELAY and SMTP8 mailers: the bounce sink and the closed port
     const mc = sendmailMc(dir, { port, msaPort, sinkPort: sink.port }, [
       `define(\`RELAY_MAILER_ARGS', \`TCP $h ${bounceSink.port}')dnl`,
       `define(\`SMTP8_MAILER_ARGS', \`TCP $h ${closedPort}')dnl`,
       ...(opts.milter ? [`INPUT_MAIL_FILTER(\`test', \`S=inet:${milterPort}@127.0.0.1, F=T, T=C:5s;S:10s;R:10s;E:30s')dnl`] : []),
+      ...tlsMc,
       ...(opts.mc ?? []),
     ]);
     writeFileSync(path.join(dir, 'sendmail.mc'), mc);
@@ -507,10 +545,17 @@ export async function startSendmail(opts: SendmailOptions = {}): Promise<Sendmai
           '--body', o.body ?? 'madman end-to-end test message',
         ];
         if (o.localInterface) args.push('--local-interface', o.localInterface);
+        if (o.tls) args.push('--tls');
+        if (o.auth) args.push('--auth', 'PLAIN', '--auth-user', o.auth.user, '--auth-password', o.auth.password);
         const r = await exec('swaks', args, { timeoutMs: 60000 });
+        if (o.expectAuthFailure) {
+          if (r.code !== 28) throw new Error(`expected AUTH refused (swaks 28, got ${r.code}):\n${r.stdout}${r.stderr}`);
+          return { queueId: null, transcript: r.stdout + r.stderr };
+        }
         const transcript = r.stdout + r.stderr;
-        const refused = /^<\*\* +5\d\d /m.test(transcript);
-        const queueId = /^<- +250 [\d.]+ ([0-9A-Za-x]{14}) Message accepted/m.exec(transcript)?.[1] ?? null;
+        // `<-`/`<**` in clear, `<~`/`<~*` over TLS
+        const refused = /^<(?:\*\*|~\*) +5\d\d /m.test(transcript);
+        const queueId = /^<[-~] +250 [\d.]+ ([0-9A-Za-x]{14}) Message accepted/m.exec(transcript)?.[1] ?? null;
         if (o.expectReject) {
           if (!refused || (r.code !== 0 && r.code !== 24)) throw new Error(`expected a refused recipient (swaks ${r.code}):\n${transcript}`);
         } else if (r.code !== 0 || refused || !queueId) throw new Error(`swaks failed (${r.code}):\n${transcript}`);

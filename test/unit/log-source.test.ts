@@ -80,6 +80,38 @@ describe('kit: LogSource', function () {
     expect([...again.inputs.values()].map((i) => [i.name, i.lines, i.unparsed])).to.deep.equal([['rec log', 4, 1], ['rec paniclog', 4, 2]]);
   });
 
+  it('backfills past a rotated file that is gone, a line the reader throws on and a giant line, and goes on following', async () => {
+    const rotated = path.join(dir, 'main.log.1');
+    writeFileSync(rotated, `a\nboom\nb\n${'x'.repeat(100_000)}\nlast without LF`);
+    writeFileSync(path.join(dir, 'main.log'), 'm\n');
+    const model = new MailSystem();
+    const src = new LogSource<{ seen: string[] }, Recorder>(model, silentLogger, {
+      checkpoint: 'rec',
+      input: 'rec log',
+      log: { file: path.join(dir, 'main.log') },
+      stateDir: path.join(dir, 'state'),
+      fromStart: true,
+      isState: (v) => Array.isArray(v.seen),
+      reader: () => new Recorder(),
+      owns: () => false,
+      // the first was deleted between listing and reading (or cannot be read)
+      backfill: async () => [path.join(dir, 'main.log.2'), rotated],
+    });
+    const reader = src.open();
+    await src.follow();
+    await until('the main log after the rotated one', () => src.lines === 6);
+    await src.stop();
+    // the giant line cut as the follower cuts it (64 KiB), the rest in order
+    expect(reader.seen.map((l) => (l.length > 100 ? `${l.slice(0, 6)}...(${l.length})` : l))).to.deep.equal([
+      'main:a',
+      'main:b',
+      `main:x...(${5 + 64 * 1024})`,
+      'main:last without LF',
+      'main:m',
+    ]);
+    expect([...model.inputs.values()].map((i) => [i.name, i.lines, i.unparsed])).to.deep.equal([['rec log', 6, 1]]);
+  });
+
   it('reads the side logs once the main log has been read to its end: one order whatever the timing', async () => {
     writeFileSync(path.join(dir, 'main.log'), `${Array.from({ length: 2000 }, (_, i) => `m${i}`).join('\n')}\n`);
     writeFileSync(path.join(dir, 'panic.log'), 'p1\np2\n');

@@ -61,6 +61,7 @@ export function checkpointIn<T extends { model: ModelSnapshot }>(stateDir: strin
 /**
  * The rows of imsimta counters a source keeps itself (model/channel-counters.ts) and resets
  * on a clear: all zeros, marked clearPending, while the last request is above `clearSeq`.
+ * The kinds of `notCounted` (no line of the source's log says them) are shown empty.
  */
 export function counterReports(
   source: string,
@@ -68,12 +69,17 @@ export function counterReports(
   appName: (c: ChannelCounters) => string,
   clearSeq: number,
   req: ClearRequest | undefined,
+  notCounted: ReadonlySet<CounterKind> = new Set(),
 ): ChannelReport[] {
   const pending = req !== undefined && req.seq > clearSeq;
   return counters.map((c) => {
     const shown = {} as Record<CounterKind, Row>;
     const abs: Partial<Record<CounterKind, Triple>> = {};
     for (const k of COUNTER_KINDS) {
+      if (notCounted.has(k)) {
+        shown[k] = { messages: null, recipients: null, blocks: null };
+        continue;
+      }
       const v = c.values[k];
       shown[k] = pending ? { messages: 0, recipients: 0, blocks: 0 } : { ...v };
       const m = c.minimum[k];

@@ -12,15 +12,15 @@
 // (Exim's rejectlog and paniclog beside its mainlog) are followed into the same reader and
 // checkpoint, each with its own row, counts and position.
 
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { open, type FileHandle } from 'node:fs/promises';
 import { systemClock } from '../../clock.js';
 import type { Logger } from '../../log.js';
 import type { Application, MailSystem, OperStatus, SourceInput } from '../../model/mail-system.js';
 import { restoreModel, snapshotModel, type ModelSnapshot } from '../../model/persist.js';
 import { Checkpoint } from '../../state/checkpoint.js';
 import { CheckpointSaver, type SaverClock } from '../../state/checkpoint-saver.js';
-import { FileFollower, JournalFollower, trackBackfill, type BackfillReport, type FilePosition, type FollowerStatus, type JournalEntry, type JournalPosition } from '../tail/index.js';
+import { FileFollower, JournalFollower, LineSplitter, trackBackfill, type BackfillReport, type FilePosition, type FollowerStatus, type JournalEntry, type JournalPosition } from '../tail/index.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../tail/types.js';
 
 /** What a source plugs into a LogSource: it understands lines and keeps in-flight state. */
 export interface LogReader<State extends object> {
@@ -412,15 +412,45 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     return cp;
   }
 
-  /** A rotated file, start to end (backfill only: it is written no more). */
+  /**
+   * A rotated file, start to end (backfill only: it is written no more), read as the
+   * follower reads: lines cut at the same length, a line the reader throws on counted as
+   * not understood. A file that cannot be read is reported and skipped: the backfill, and
+   * the start of the source, go on with the next one.
+   */
   private async readWhole(file: string): Promise<void> {
     const reader = this.readerObj!;
-    const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const l of rl) {
-      this.main.lines++;
-      if (!reader.line(l)) this.main.unparsed++;
+    const t = this.main;
+    const splitter = new LineSplitter(1024 * 1024, DEFAULT_MAX_LINE_BYTES);
+    let thrown: string | undefined;
+    const take = (text: string) => {
+      t.lines++;
+      try {
+        if (!reader.line(text)) t.unparsed++;
+      } catch (err) {
+        t.unparsed++;
+        thrown ??= (err as Error).message;
+      }
+    };
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(file, 'r');
+      for (;;) {
+        const { offset, length } = splitter.readTarget();
+        const { bytesRead } = await fh.read(splitter.buffer, offset, length, null);
+        if (bytesRead === 0) break;
+        for (const text of splitter.scan(bytesRead).lines) take(text);
+      }
+      const last = splitter.takePartial();
+      if (last) take(last.line);
+    } catch (err) {
+      this.log.error({ file, err: (err as Error).message }, `${t.name}: cannot backfill from this file; going on without it`);
+      return;
+    } finally {
+      await fh?.close();
+      counted(t);
     }
-    counted(this.main);
+    if (thrown !== undefined) this.log.error({ file, err: thrown }, `applying ${t.name} lines failed`);
     this.log.info({ file }, 'backfilled');
   }
 }

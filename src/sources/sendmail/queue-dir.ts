@@ -40,6 +40,11 @@ export interface QueueGroupScan {
   oldest?: { id: string; at: number };
   /** directories or files that could not be read, with the reason */
   errors: string[];
+  /**
+   * false when a directory of the group could not be listed: the counts are not the
+   * group's (a qf file that cannot be read still leaves them complete: it is counted)
+   */
+  complete: boolean;
 }
 
 /** Parses the lines of a qf file that monitoring needs. */
@@ -113,12 +118,13 @@ export class QueueScanner {
   }
 
   private async scanGroup(g: QueueGroupSpec, seen: Set<string>): Promise<QueueGroupScan> {
-    const r: QueueGroupScan = { name: g.name, dirs: [], messages: 0, volume: 0, kbytes: 0, recipients: 0, errors: [] };
+    const r: QueueGroupScan = { name: g.name, dirs: [], messages: 0, volume: 0, kbytes: 0, recipients: 0, errors: [], complete: true };
     let dirs: string[];
     try {
       dirs = await expandQueuePath(g.path);
     } catch (e) {
       r.errors.push(`${g.path}: ${errText(e)}`);
+      r.complete = false;
       return r;
     }
     for (const dir of dirs) {
@@ -130,6 +136,7 @@ export class QueueScanner {
         qfNames = (await readdir(qfDir)).filter((n) => n.startsWith('qf'));
       } catch (e) {
         r.errors.push(`${qfDir}: ${errText(e)}`);
+        r.complete = false;
         continue;
       }
       r.messages += qfNames.length;
@@ -144,6 +151,7 @@ export class QueueScanner {
         dfNames = (await readdir(dfDir)).filter((n) => n.startsWith('df'));
       } catch (e) {
         r.errors.push(`${dfDir}: ${errText(e)}`);
+        r.complete = false;
         continue;
       }
       for (const n of dfNames) {

@@ -54,7 +54,11 @@ export class StatisticsReadings {
   }
 }
 
-/** Puts a queue scan on the queue groups and the MTA's stored totals (volumes in sendmail's kilobytes, per df file). */
+/**
+ * Puts a queue scan on the queue groups and the MTA's stored totals (volumes in sendmail's
+ * kilobytes, per df file). A group whose directories could not all be listed keeps its last
+ * values (its input row says why): an unreadable queue is not an empty one.
+ */
 export function applyQueue(rows: SendmailRows, scans: readonly QueueGroupScan[], at: number): void {
   const t = rows.mta.counters;
   t.storedMessages = 0;
@@ -63,14 +67,16 @@ export function applyQueue(rows: SendmailRows, scans: readonly QueueGroupScan[],
   for (const g of scans) {
     const ch = rows.queueGroup(g.name, g.dirs.join(' ') || g.name, at);
     if (!ch) continue;
-    ch.storedMessages = g.messages;
-    ch.storedVolume = g.kbytes * K;
-    ch.storedRecipients = g.recipients;
-    // written only when changed, so an unchanged queue leaves the checkpoint as it was
-    if (ch.oldestMessageStoredAt !== g.oldest?.at) ch.oldestMessageStoredAt = g.oldest?.at;
-    if (ch.oldestMessageId !== (g.oldest?.id ?? '')) ch.oldestMessageId = g.oldest?.id ?? '';
-    t.storedMessages += g.messages;
-    t.storedVolume += g.kbytes * K;
-    t.storedRecipients += g.recipients;
+    if (g.complete) {
+      ch.storedMessages = g.messages;
+      ch.storedVolume = g.kbytes * K;
+      ch.storedRecipients = g.recipients;
+      // written only when changed, so an unchanged queue leaves the checkpoint as it was
+      if (ch.oldestMessageStoredAt !== g.oldest?.at) ch.oldestMessageStoredAt = g.oldest?.at;
+      if (ch.oldestMessageId !== (g.oldest?.id ?? '')) ch.oldestMessageId = g.oldest?.id ?? '';
+    }
+    t.storedMessages += ch.storedMessages;
+    t.storedVolume += ch.storedVolume;
+    t.storedRecipients += ch.storedRecipients;
   }
 }

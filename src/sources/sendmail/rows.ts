@@ -37,7 +37,7 @@ export class SendmailRows {
     readonly model: MailSystem,
     appName: string,
     /** the statistics file owns the mailer rows' message and volume columns and the MTA totals */
-    readonly statisticsOwned: boolean,
+    public statisticsOwned: boolean,
   ) {
     this.app = model.addApplication(appName, { description: 'Sendmail mail transfer agent', operStatus: 'up' });
     model.mtaOf(this.app);

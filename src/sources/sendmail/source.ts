@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import type { Logger } from '../../log.js';
-import type { MailSystem, SourceInput } from '../../model/mail-system.js';
+import type { MailSystem } from '../../model/mail-system.js';
 import { readClearRequest } from '../../state/counters-clear.js';
 import { LogSource, type LogReader } from '../kit/log-source.js';
 import { Poller } from '../kit/poller.js';
@@ -56,6 +56,7 @@ export class SendmailLogReader implements LogReader<SendmailState> {
   }
 }
 
+/** The running Sendmail source: the .cf, the statistics file, the queue and the log, each with its row. */
 export class SendmailSource implements Source {
   readonly name = 'sendmail';
   private tail?: LogSource<SendmailState, SendmailLogReader>;
@@ -65,8 +66,12 @@ export class SendmailSource implements Source {
   private readonly readings: { statistics?: StatisticsReadings } = {};
   private scanner?: QueueScanner;
   private pollers: Poller[] = [];
+  private statisticsPoller?: Poller;
+  private queuePoller?: Poller;
   private clearTimer?: NodeJS.Timeout;
   private logger?: Logger;
+  private model?: MailSystem;
+  private stopped = false;
 
   constructor(
     private readonly settings: SendmailSettings,
@@ -84,16 +89,27 @@ export class SendmailSource implements Source {
     return s === false ? undefined : (s ?? this.cf?.statusFile);
   }
 
+  /**
+   * Does the statistics file own the mailers' message and volume columns? When the .cf
+   * could not be read yet, it is taken to name one (the m4 kit's .cf always does).
+   */
+  private get statisticsOwned(): boolean {
+    const s = this.settings.statistics;
+    return s !== false && (s !== undefined || !this.cf || this.cf.statusFile !== undefined);
+  }
+
   async start(model: MailSystem, log: Logger): Promise<void> {
     this.logger = log;
+    this.model = model;
     const s = this.settings;
     const programs = new Set(s.programs);
-    // the .cf first: it names the statistics file and the rows (a missing .cf is reported, not fatal)
-    const cfInput = model.addInput('sendmail cf', s.cf);
-    await this.readCf(model, cfInput);
-    const owned = s.statistics !== false && (s.statistics !== undefined || this.cf?.statusFile !== undefined);
+    // the .cf first: it names the statistics file and the rows. One that cannot be read is
+    // reported and read again on the statistics interval; what it names starts then.
+    const cf = new Poller(model, log, { input: model.addInput('sendmail cf', s.cf), intervalS: s.statisticsInterval, read: () => this.readCf(), what: 'sendmail cf' });
+    this.pollers.push(cf);
+    await cf.start();
     const makeRows = () => {
-      this.rows ??= new SendmailRows(model, this.appName, owned);
+      this.rows ??= new SendmailRows(model, this.appName, this.statisticsOwned);
       if (this.cf) this.rows.declare(this.cf, this.clock());
       return this.rows;
     };
@@ -111,19 +127,7 @@ export class SendmailSource implements Source {
       });
       this.tail.open();
     } else makeRows();
-
-    const stats = this.statisticsPath;
-    if (stats) {
-      const input = model.addInput('sendmail statistics', stats);
-      this.readings.statistics = new StatisticsReadings(this.rows!);
-      this.pollers.push(new Poller(model, log, { input, intervalS: s.statisticsInterval, read: () => this.readStatistics(model, cfInput, stats), what: 'sendmail statistics' }));
-    }
-    if (s.queue && this.cf && this.cf.queueGroups.length > 0) {
-      const input = model.addInput('sendmail queue', this.cf.queueGroups.map((g) => g.path).join(' '));
-      this.scanner = new QueueScanner(this.cf.queueGroups);
-      this.pollers.push(new Poller(model, log, { input, intervalS: s.queueInterval, read: () => this.readQueue(), what: 'sendmail queue' }));
-    }
-    for (const p of this.pollers) await p.start();
+    await this.startFileInputs();
     if (this.tail) {
       this.checkClear(false);
       await this.tail.follow();
@@ -132,28 +136,55 @@ export class SendmailSource implements Source {
     }
   }
 
-  /** Reads the .cf when it is new or changed; its rows are declared again. */
-  private async readCf(model: MailSystem, input: SourceInput): Promise<void> {
-    try {
-      const st = await stat(this.settings.cf);
-      const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
-      if (stamp === this.cfStamp) return;
-      const cf = parseSendmailCf(await readFile(this.settings.cf, 'latin1'));
-      for (const w of cf.warnings) this.logger?.warn({ cf: this.settings.cf }, w);
-      this.cf = cf;
-      this.cfStamp = stamp;
-      this.scanner?.setGroups(cf.queueGroups);
-      if (this.rows) this.rows.declare(cf, this.clock());
-      model.inputStatus(input, true, '', this.clock());
-    } catch (err) {
-      const reason = (err as Error).message;
-      if (reason !== input.reason) this.logger?.error({ cf: this.settings.cf, err: reason }, 'sendmail cf unreadable');
-      model.inputStatus(input, false, reason, this.clock());
+  /** The statistics file and the queue, once the .cf (or the settings) name them. */
+  private async startFileInputs(): Promise<void> {
+    const model = this.model!;
+    const log = this.logger!;
+    const s = this.settings;
+    const stats = this.statisticsPath;
+    if (stats && !this.statisticsPoller && !this.stopped) {
+      const input = model.addInput('sendmail statistics', stats);
+      this.readings.statistics = new StatisticsReadings(this.rows!);
+      this.statisticsPoller = new Poller(model, log, { input, intervalS: s.statisticsInterval, read: () => this.readStatistics(stats), what: 'sendmail statistics' });
+      this.pollers.push(this.statisticsPoller);
+      await this.statisticsPoller.start();
+    }
+    if (s.queue && this.cf && this.cf.queueGroups.length > 0 && !this.queuePoller && !this.stopped) {
+      const input = model.addInput('sendmail queue', this.cf.queueGroups.map((g) => g.path).join(' '));
+      this.scanner = new QueueScanner(this.cf.queueGroups);
+      this.queuePoller = new Poller(model, log, { input, intervalS: s.queueInterval, read: () => this.readQueue(), what: 'sendmail queue' });
+      this.pollers.push(this.queuePoller);
+      await this.queuePoller.start();
     }
   }
 
-  private async readStatistics(model: MailSystem, cfInput: SourceInput, file: string): Promise<void> {
-    await this.readCf(model, cfInput);
+  /**
+   * Reads the .cf when it is new or changed; its rows are declared again. A .cf sendmail
+   * itself would refuse (no local mailer: garbage, a sendmail.mc, a truncated file) is
+   * reported, and the last good one kept.
+   */
+  private async readCf(): Promise<void> {
+    const file = this.settings.cf;
+    const st = await stat(file);
+    const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (stamp === this.cfStamp) return;
+    const cf = parseSendmailCf(await readFile(file, 'latin1'));
+    if (!cf.mailerSpecs.has('local')) throw new Error(`${file}: not a sendmail.cf sendmail would run with: it defines no local mailer (Mlocal)`);
+    for (const w of cf.warnings) this.logger?.warn({ cf: file }, w);
+    this.cf = cf;
+    this.cfStamp = stamp;
+    this.scanner?.setGroups(cf.queueGroups);
+    if (!this.rows) return; // the first reading, at start: the rows are made next
+    this.rows.declare(cf, this.clock());
+    if (this.settings.statistics === undefined && cf.statusFile === undefined && this.rows.statisticsOwned) {
+      // taken to name one while it could not be read: the log counts the mailers from now on
+      this.rows.statisticsOwned = false;
+      this.logger?.warn({ cf: file }, 'sendmail.cf names no StatusFile: the log counts the mailers');
+    }
+    await this.startFileInputs();
+  }
+
+  private async readStatistics(file: string): Promise<void> {
     const st = parseStatistics(await readFile(file));
     this.readings.statistics!.apply(st, this.cf?.mailers ?? [], this.clock());
   }
@@ -177,6 +208,7 @@ export class SendmailSource implements Source {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.clearTimer);
     for (const p of this.pollers) p.stop();
     await this.tail?.stop();
