@@ -52,19 +52,21 @@ export async function agentCommand(flags: Flags & { checkConfig?: string }): Pro
   const onHup = () => void reloadOnHangup(flags, agent, log);
   process.on('SIGHUP', onHup);
   const where = serving(agent, settings);
+  // one write: a reader that sees the first line sees them all (scripts and tests wait for "listening on")
+  let banner = '';
   if (settings.agentx !== undefined) {
-    process.stdout.write(`madman agent serving through the AgentX master at ${settings.agentx}${settings.demo ? ' (demo mail system)' : ''}\n`);
+    banner += `madman agent serving through the AgentX master at ${settings.agentx}${settings.demo ? ' (demo mail system)' : ''}\n`;
   }
   const ep = agent.endpoints[0];
   if (ep) {
     const host = ep.family === 'udp6' ? `udp6:[${ep.address}]` : ep.address;
-    process.stdout.write(
+    banner +=
       `madman agent listening on ${agent.endpoints.map((e) => `${e.family}:${e.address}:${e.port}`).join(', ')}` +
-        `${settings.demo ? ' (demo mail system)' : ''}\n` +
-        `Try: snmpwalk -v2c -c ${settings.communities[0]?.community ?? 'public'} ${host}:${ep.port} 1.3.6.1.2.1.28\n`,
-    );
+      `${settings.demo ? ' (demo mail system)' : ''}\n` +
+      `Try: snmpwalk -v2c -c ${settings.communities[0]?.community ?? 'public'} ${host}:${ep.port} 1.3.6.1.2.1.28\n`;
   }
-  if (agent.http) process.stdout.write(`madman agent serving HTTP (/metrics, status page) on ${agent.http.urls.join(', ')}\n`);
+  if (agent.http) banner += `madman agent serving HTTP (/metrics, status page) on ${agent.http.urls.join(', ')}\n`;
+  if (banner) process.stdout.write(banner);
   await notifySystemd({ ready: true, status: where }, log);
   if (hupWhileStarting) onHup();
   await new Promise<void>((resolve) => {
@@ -133,6 +135,12 @@ function startError(err: unknown, flags: Flags, what: 'stateDir' | 'listen'): un
   if (err instanceof ConfigError || !(err instanceof Error)) return err;
   const file = flags.config;
   const fromFlag = what === 'stateDir' ? flags.stateDir !== undefined : Boolean(flags.listen?.length || flags.agentaddress?.length);
+  if (err instanceof BindError && err.list === 'http') {
+    // --http replaces the file's addresses
+    if (flags.http?.length || !file) return new Error(`--http: ${err.message}`);
+    const located = locate(file, () => ['http', 'listen', err.at]);
+    return located ? new ConfigError(file, keyText(located.key), located.line, err.message) : err;
+  }
   if (err instanceof BindError) {
     if (fromFlag || !file) return new Error(`--listen: ${err.message}`);
     const located = locate(file, (data) => listenKey(data, err.at));

@@ -5,14 +5,14 @@
 //     auth: basic                     # or bearer, or [basic, bearer]: credentials are the
 //     secrets: /etc/madman/secrets    #   httpUser/httpToken lines of this file (default:
 //                                     #   the top-level secrets file), mode 600
-//     tls: {cert: http.crt, key: http.key}
+//     tls: {cert: http.crt, key: http.key}  # the key not readable by any user (o-rwx)
 //     history: {interval: 60, hours: 24}
 //     maxConnections: 64
 //     requestTimeout: 10              # seconds a client has to send its request
 // Everything a schema cannot check (addresses, files, credentials) is checked here, when
 // the file is read, so that a bad value is a config error naming its key and line.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -185,6 +185,19 @@ export function httpWithFlags(fromFile: HttpSettings | undefined, flags: string[
 function readTls(t: { cert: string; key: string }, dir: string, fail: HttpConfigError): { cert: Buffer; key: Buffer } {
   const read = (k: 'cert' | 'key'): Buffer => {
     const file = path.resolve(dir, t[k]);
+    let st;
+    try {
+      st = statSync(file);
+    } catch (err) {
+      throw fail(['http', 'tls', k], `cannot read ${file}: ${(err as Error).message}`);
+    }
+    // a FIFO would hold the start until some writer came along (as for the other files, issue 17)
+    if (!st.isFile()) throw fail(['http', 'tls', k], `${file} is not a regular file`);
+    // any local user could impersonate the agent; a group (Debian's ssl-cert) is the operator's choice
+    if (k === 'key' && st.mode & 0o007) {
+      const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
+      throw fail(['http', 'tls', k], `${file} holds the private key but any user may read or write it (mode ${mode}): chmod o-rwx it`);
+    }
     try {
       return readFileSync(file);
     } catch (err) {

@@ -147,12 +147,13 @@ function snmpCounters(a: AgentFigures): AnyFamily[] {
   const u = a.usmStats;
   if (u) {
     list.push(
-      ['madman_snmp_usm_unsupported_sec_levels_total', 'usmStatsUnsupportedSecLevels', () => u.unsupportedSecLevels],
-      ['madman_snmp_usm_not_in_time_windows_total', 'usmStatsNotInTimeWindows', () => u.notInTimeWindows],
-      ['madman_snmp_usm_unknown_user_names_total', 'usmStatsUnknownUserNames', () => u.unknownUserNames],
-      ['madman_snmp_usm_unknown_engine_ids_total', 'usmStatsUnknownEngineIDs', () => u.unknownEngineIDs],
-      ['madman_snmp_usm_wrong_digests_total', 'usmStatsWrongDigests', () => u.wrongDigests],
-      ['madman_snmp_usm_decryption_errors_total', 'usmStatsDecryptionErrors', () => u.decryptionErrors],
+      // "security", not "sec": promtool reads _sec_ as an abbreviated unit (seconds)
+      ['madman_snmp_usm_unsupported_security_levels_total', 'SNMPv3 messages asking a security level the user does not have (SNMP-USER-BASED-SM-MIB usmStatsUnsupportedSecLevels)', () => u.unsupportedSecLevels],
+      ['madman_snmp_usm_not_in_time_windows_total', 'SNMPv3 messages outside the time window (usmStatsNotInTimeWindows)', () => u.notInTimeWindows],
+      ['madman_snmp_usm_unknown_user_names_total', 'SNMPv3 messages of an unknown user (usmStatsUnknownUserNames)', () => u.unknownUserNames],
+      ['madman_snmp_usm_unknown_engine_ids_total', 'SNMPv3 messages for an unknown engine ID, discovery included (usmStatsUnknownEngineIDs)', () => u.unknownEngineIDs],
+      ['madman_snmp_usm_wrong_digests_total', 'SNMPv3 messages with a wrong authentication digest (usmStatsWrongDigests)', () => u.wrongDigests],
+      ['madman_snmp_usm_decryption_errors_total', 'SNMPv3 messages that could not be decrypted (usmStatsDecryptionErrors)', () => u.decryptionErrors],
       ['madman_snmp_unknown_contexts_total', 'Requests for a context not served (SNMP-TARGET-MIB snmpUnknownContexts)', () => u.unknownContexts],
     );
   }

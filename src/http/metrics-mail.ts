@@ -107,6 +107,9 @@ function groups(model: MailSystem): AnyFamily {
       counter(`${G}failed_outbound_associations_total`, 'Outbound associations that failed (mtaGroupFailedOutboundAssociations)', (r) => r.ch.failedOutboundAssociations),
       gauge(`${G}last_inbound_activity_time_seconds`, 'Last inbound activity, epoch seconds (mtaGroupLastInboundActivity)', (r) => seconds(r.ch.lastInboundActivity)),
       gauge(`${G}last_outbound_activity_time_seconds`, 'Last outbound activity, epoch seconds (mtaGroupLastOutboundActivity)', (r) => seconds(r.ch.lastOutboundActivity)),
+      gauge(`${G}last_outbound_association_attempt_time_seconds`, 'Last attempt to open an outbound association, epoch seconds (mtaGroupLastOutboundAssociationAttempt)', (r) => seconds(r.ch.lastOutboundAssociationAttempt)),
+      // a time rather than SNMP's "centiseconds from now": a stored sample stays right as it ages
+      gauge(`${G}scheduled_retry_time_seconds`, 'Next delivery attempt of the deferred messages, epoch seconds; absent when none is scheduled (mtaGroupScheduledRetry)', (r) => seconds(r.ch.scheduledRetryAt)),
       counter(`${G}successful_converted_messages_total`, 'Messages converted (mtaGroupSuccessfulConvertedMessages)', (r) => r.ch.successfulConvertedMessages),
       counter(`${G}failed_converted_messages_total`, 'Conversions that failed (mtaGroupFailedConvertedMessages)', (r) => r.ch.failedConvertedMessages),
       counter(`${G}loops_detected_total`, 'Mail loops detected (mtaGroupLoopsDetected)', (r) => r.ch.loopsDetected),

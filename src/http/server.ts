@@ -18,6 +18,7 @@ import zlib from 'node:zlib';
 import type { HttpSettings } from '../config/http.js';
 import type { Logger } from '../log.js';
 import type { MailSystem } from '../model/mail-system.js';
+import { BindError } from '../snmp/udp-agent.js';
 import { loadAssets } from './assets.js';
 import { Authenticator } from './auth.js';
 import { History } from './history.js';
@@ -63,7 +64,7 @@ interface Rendered {
 
 type Route = 'metrics' | 'status' | 'history';
 
-/** Starts listening on every address of `settings`; rejects (having closed all) when one cannot be bound. */
+/** Starts listening on every address of `settings`; rejects with a BindError (having closed all) when one cannot be bound. */
 export async function startHttp(settings: HttpSettings, parts: HttpParts, log: Logger): Promise<HttpFrontEnd> {
   const clock = parts.clock ?? Date.now;
   const { model, figures } = parts;
@@ -138,7 +139,7 @@ export async function startHttp(settings: HttpSettings, parts: HttpParts, log: L
     );
   };
   try {
-    for (const addr of settings.listen) {
+    for (const [at, addr] of settings.listen.entries()) {
       const options: http.ServerOptions = {
         maxHeaderSize: MAX_HEADER_BYTES,
         requestTimeout: settings.requestTimeoutMs,
@@ -167,9 +168,10 @@ export async function startHttp(settings: HttpSettings, parts: HttpParts, log: L
       });
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        const failed = (err: NodeJS.ErrnoException) => reject(new BindError(at, addr.host.includes(':') ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`, err, 'http'));
+        server.once('error', failed);
         server.listen(addr.port, addr.host, () => {
-          server.off('error', reject);
+          server.off('error', failed);
           resolve();
         });
       });
@@ -178,9 +180,9 @@ export async function startHttp(settings: HttpSettings, parts: HttpParts, log: L
       urls.push(`${settings.tls ? 'https' : 'http'}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}/`);
     }
   } catch (err) {
+    // the others bound so far are closed, or they keep the process alive
     await stop();
-    const e = err as NodeJS.ErrnoException;
-    throw new Error(`cannot listen for HTTP on ${settings.listen.map((l) => `${l.host}:${l.port}`).join(', ')}: ${e.message}`);
+    throw err;
   }
   if (settings.auth === undefined && settings.listen.some((l) => !isLoopback(l.host))) {
     log.warn({ listen: urls }, 'HTTP listener open to the network without authentication (http.auth)');

@@ -76,8 +76,10 @@ export class BindError extends Error {
     readonly at: number,
     readonly listen: string,
     readonly error: NodeJS.ErrnoException,
+    /** whose list: SNMP's (listen/agentaddress) or the HTTP front end's (http.listen) */
+    readonly list: 'listen' | 'http' = 'listen',
   ) {
-    super(`cannot bind ${listen}: ${bindReason(error)}`);
+    super(`cannot bind ${list === 'http' ? 'HTTP on ' : ''}${listen}: ${bindReason(error)}`);
   }
 }
 

@@ -8,6 +8,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { defaultHttpSettings } from '../../src/config/http.js';
+import { parseExposition } from '../helpers/prometheus-text.js';
 import { MIB_OPTS, snmp, startTestAgent, type TestAgent } from '../helpers/harness.js';
 import { ADDR, POSTQUEUE, startPostfix, type PostfixServer, type QueueEntry } from '../helpers/postfix-server.js';
 import { until } from '../helpers/probe-support.js';
@@ -43,7 +45,7 @@ describe('e2e: the Postfix queue read by a command, from the first request (issu
     // the log appears only once the first queue reading is taken: that reading surely
     // comes before the log shows the MTA
     const log = path.join(dir, 'maillog');
-    ta = await startTestAgent({ settings: { fromStart: true, postfix: { log, queue: command, queueInterval: 60, contentFilterServices: [] } } });
+    ta = await startTestAgent({ settings: { fromStart: true, postfix: { log, queue: command, queueInterval: 60, contentFilterServices: [] }, http: defaultHttpSettings([{ host: '127.0.0.1', port: 0 }]) } });
     const t = ta.target;
     const queueInput = [...ta.model.inputs.values()].find((i) => i.name === 'postfix queue')!;
     expect(queueInput.lines).to.equal(2);
@@ -59,11 +61,19 @@ describe('e2e: the Postfix queue read by a command, from the first request (issu
     const size = queue.reduce((n, q) => n + q.message_size, 0);
     expect(got).to.deep.equal([`${'postfix-test'} MTA on madman-test`, '2', '3', String(Math.ceil(size / 1024))]);
     // per group: the transport that last tried them, and when qmgr runs them next
+    const walking = Date.now();
     const r = await snmp('snmpwalk', [...MIB_OPTS, '-OsQU', t, 'mtaGroupTable']);
     const smtp = /^mtaGroupName\.(1\.\d+) = "?smtp"?$/m.exec(r.stdout)![1]!;
     expect(new RegExp(`^mtaGroupStoredMessages\\.${smtp.replace('.', '\\.')} = 2$`, 'm').test(r.stdout), r.stdout).to.equal(true);
     expect(new RegExp(`^mtaGroupStoredRecipients\\.${smtp.replace('.', '\\.')} = 3$`, 'm').test(r.stdout), r.stdout).to.equal(true);
+    const walked = Date.now();
     const retry = Number(new RegExp(`^mtaGroupScheduledRetry\\.${smtp.replace('.', '\\.')} = (\\d+)$`, 'm').exec(r.stdout)![1]);
     expect(retry).to.be.within(1, 30_100);
+    // /metrics gives the same moment as an epoch time (issue 16): SNMP's centiseconds from the walk
+    const e = parseExposition(await (await fetch(`${ta.agent.http!.urls[0]!}metrics`)).text());
+    const at = e.samples.filter((s) => s.name === 'madman_mta_group_scheduled_retry_time_seconds').map((s) => [s.labels.group, s.value] as const);
+    expect(at.map(([g]) => g)).to.deep.equal(['smtp']);
+    expect(Math.floor((Math.round(at[0]![1] * 1000) - walking) / 10)).to.be.at.least(retry);
+    expect(Math.floor((Math.round(at[0]![1] * 1000) - walked) / 10)).to.be.at.most(retry);
   });
 });

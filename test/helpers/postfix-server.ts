@@ -36,7 +36,7 @@
 // Needs root (and the packages of scripts/test-deps.sh). A start takes about 0.3 s.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync, chownSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync, chownSync, cpSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { execToFile, runCommand } from './commands.js';
@@ -339,17 +339,57 @@ function setSystemAltDirs(dirs: string[]): void {
   else cool(mainCf);
 }
 
+/**
+ * Runs `fn` (a read-modify-write of alternate_config_directories) holding a lock shared by
+ * every test process on the machine: two worktrees' tests editing the list at once lost
+ * one's change (an entry removed by one came back with the other's write). A directory is
+ * the lock (mkdir is atomic); synchronous, for the 'exit' handler; a lock older than
+ * STALE_LOCK_MS is from a killed process and is broken.
+ */
+function withAltDirsLock<T>(fn: () => T): T {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      mkdirSync(ALT_DIRS_LOCK);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      try {
+        if (Date.now() - statSync(ALT_DIRS_LOCK).mtimeMs > STALE_LOCK_MS) rmSync(ALT_DIRS_LOCK, { recursive: true, force: true });
+      } catch {
+        // released meanwhile
+      }
+      if (Date.now() > deadline) throw new Error(`${ALT_DIRS_LOCK} held for a minute: alternate_config_directories left as it is`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(ALT_DIRS_LOCK, { recursive: true, force: true });
+  }
+}
+
+/** (not under OUR_PREFIX, which reapOrphans() looks through) */
+const ALT_DIRS_LOCK = path.join(BASE_DIR, 'madman-alt-config-dirs.lock');
+/** an edit takes two postconf runs, well under a second */
+const STALE_LOCK_MS = 30_000;
+
 /** Lists etcDir (and forgets our earlier instances whose directory is gone). */
 function registerAltDir(etcDir: string): void {
-  const dirs = systemAltDirs().filter((d) => !(d.includes(OUR_PREFIX) && !existsSync(d)));
-  if (!dirs.includes(etcDir)) dirs.push(etcDir);
-  setSystemAltDirs(dirs);
+  withAltDirsLock(() => {
+    const dirs = systemAltDirs().filter((d) => !(d.includes(OUR_PREFIX) && !existsSync(d)));
+    if (!dirs.includes(etcDir)) dirs.push(etcDir);
+    setSystemAltDirs(dirs);
+  });
 }
 
 /** Synchronous, so that it can run in a process 'exit' handler too. */
 function unregisterAltDir(etcDir: string): void {
-  const dirs = systemAltDirs();
-  if (dirs.includes(etcDir)) setSystemAltDirs(dirs.filter((d) => d !== etcDir));
+  withAltDirsLock(() => {
+    const dirs = systemAltDirs();
+    if (dirs.includes(etcDir)) setSystemAltDirs(dirs.filter((d) => d !== etcDir));
+  });
 }
 
 // ---- instance helpers ----

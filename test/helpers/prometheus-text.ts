@@ -1,6 +1,8 @@
 // Reads the Prometheus text exposition format (version 0.0.4) the way a scraper does,
 // independently of prom-client: samples with their labels, and the TYPE of each family.
 
+import { spawn } from 'node:child_process';
+
 export interface Sample {
   name: string;
   labels: Record<string, string>;
@@ -52,4 +54,21 @@ export function valueOf(e: Exposition, name: string, labels: Record<string, stri
   const found = e.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   if (found.length !== 1) throw new Error(`${found.length} samples of ${name}${JSON.stringify(labels)}`);
   return found[0]!.value;
+}
+
+/**
+ * What Prometheus' own linter says of an exposition: `promtool check metrics` (Debian
+ * package prometheus) reads it on stdin and prints one line per problem (names, units,
+ * _total on counters, help). '' when it has nothing to say.
+ */
+export function promtoolCheck(text: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    p.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, output }));
+    p.stdin.end(text);
+  });
 }

@@ -2,8 +2,10 @@
 // secrets file under the same owner-only rule as SNMPv3 pass phrases, TLS files read at
 // start, and each mistake a config error naming key and line (exit 2 from the CLI).
 
-import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { expect } from 'chai';
 import path from 'node:path';
 import { settingsFrom } from '../../src/config/config.js';
 import { checkLocalAddress, parseHttpAddress } from '../../src/config/http.js';
@@ -118,6 +120,21 @@ describe('HTTP configuration', () => {
     let e = cf.error(cf.file(['http:', '  listen: ["9169"]', '  tls:', '    cert: missing.pem', `    key: ${path.join(cert.dir, 'key.pem')}`]));
     expect([e.key, e.line]).to.deep.equal(['http.tls.cert', 4]);
     expect(e.message).to.contain(`cannot read ${path.join(cf.dir, 'missing.pem')}: ENOENT`);
+    // a FIFO is refused without a read that would wait for a writer
+    const fifo = path.join(cf.dir, 'cert.fifo');
+    execFileSync('mkfifo', [fifo]);
+    e = cf.error(cf.file(['http:', '  listen: ["9169"]', '  tls:', `    cert: ${fifo}`, `    key: ${path.join(cert.dir, 'key.pem')}`]));
+    expect([e.key, e.line]).to.deep.equal(['http.tls.cert', 4]);
+    expect(e.message.endsWith(`: ${fifo} is not a regular file`), e.message).to.equal(true);
+    // a private key any user may read; a group may (640 root:ssl-cert is Debian's way)
+    const key = path.join(cf.dir, 'open-key.pem');
+    writeFileSync(key, cert.key, { mode: 0o644 });
+    chmodSync(key, 0o644);
+    e = cf.error(cf.file(['http:', '  listen: ["9169"]', '  tls:', `    cert: ${cert.certFile}`, `    key: ${key}`]));
+    expect([e.key, e.line]).to.deep.equal(['http.tls.key', 5]);
+    expect(e.message.endsWith(`: ${key} holds the private key but any user may read or write it (mode 644): chmod o-rwx it`), e.message).to.equal(true);
+    chmodSync(key, 0o640);
+    expect(settingsFrom({ config: cf.file(['http:', '  listen: ["9169"]', `  tls: {cert: ${cert.certFile}, key: ${key}}`]) }).http!.tls!.key.toString()).to.equal(cert.key);
     const other = selfSigned();
     try {
       e = cf.error(cf.file(['http:', '  listen: ["9169"]', '  tls:', `    cert: ${cert.certFile}`, `    key: ${path.join(other.dir, 'key.pem')}`]));
@@ -135,6 +152,22 @@ describe('HTTP configuration', () => {
     const f = cf.file(['http:', '  listen: ["9169"]', '  tls: {cert: nope.pem, key: nope.key}']);
     r = await run('node', [CLI, 'agent', '--check-config', f]);
     expect(r.code).to.equal(2);
-    expect(r.stderr).to.equal(`madman: bad configuration: ${f}:3: http.tls.cert: cannot read ${path.join(cf.dir, 'nope.pem')}: ENOENT: no such file or directory, open '${path.join(cf.dir, 'nope.pem')}'\n`);
+    expect(r.stderr).to.equal(`madman: bad configuration: ${f}:3: http.tls.cert: cannot read ${path.join(cf.dir, 'nope.pem')}: ENOENT: no such file or directory, stat '${path.join(cf.dir, 'nope.pem')}'\n`);
+  });
+
+  it('the CLI exits 2 when an HTTP address cannot be bound, naming http.listen[i] and its line, or --http', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const f = cf.file(['stateDir: state', 'listen: ["udp:127.0.0.1:0"]', 'http:', '  listen:', '    - "127.0.0.1:0"', `    - "127.0.0.1:${port}"`]);
+      const why = `cannot bind HTTP on 127.0.0.1:${port}: address already in use (another listen entry or another process)`;
+      let r = await run('node', [CLI, 'agent', '--config', f], 60_000);
+      expect([r.code, r.stderr]).to.deep.equal([2, `madman: bad configuration: ${f}:6: http.listen[1]: ${why}\n`]);
+      r = await run('node', [CLI, 'agent', '--config', f, '--http', `127.0.0.1:${port}`], 60_000);
+      expect([r.code, r.stderr]).to.deep.equal([2, `madman: bad configuration: --http: cannot bind HTTP on 127.0.0.1:${port}: address already in use (another listen entry or another process)\n`]);
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
   });
 });

@@ -58,9 +58,10 @@ setInterval(() => {}, 1000);
     writeFileSync(path.join(dir, 'bin/journalctl'), script);
     chmodSync(path.join(dir, 'bin/journalctl'), 0o755);
   }
+  /** the follower's journalctl runs (the backfill report's one-off end query, --lines=1, left out) */
   const calls = (): string[][] =>
     existsSync(path.join(dir, 'calls.jsonl'))
-      ? readFileSync(path.join(dir, 'calls.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[])
+      ? readFileSync(path.join(dir, 'calls.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]).filter((c) => c.includes('--follow'))
       : [];
 
   async function start(model: MailSystem, fromStart: boolean): Promise<void> {

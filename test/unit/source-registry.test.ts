@@ -5,28 +5,15 @@
 // holds its memory.
 
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, run } from '../helpers/harness.js';
+import { ROOT } from '../helpers/harness.js';
+import { packagesLoaded as loaded } from '../helpers/packages-loaded.js';
 
 const HEAVY = /\/node_modules\/(imapflow|ldapts|systeminformation)\//;
 
-/** The node_modules packages a script loads, by name. */
-async function packagesLoaded(script: string): Promise<string[]> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'madman-imports-'));
-  try {
-    const file = path.join(dir, 'imports');
-    const recorder = pathToFileURL(path.join(ROOT, 'dist/test/helpers/import-recorder.js')).href;
-    const r = await run('env', [`MADMAN_IMPORTS=${file}`, process.execPath, '--import', recorder, '--input-type=module', '-e', script], 60_000);
-    expect(r.code, r.stderr).to.equal(0);
-    const urls = readFileSync(file, 'utf8').split('\n');
-    return [...new Set(urls.map((u) => HEAVY.exec(u)?.[1]).filter((p): p is string => p !== undefined))].sort();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** The heavy client libraries a script loads, by name. */
+const packagesLoaded = (script: string) => loaded(script, HEAVY);
 
 describe('source registry: heavy modules stay lazy', function () {
   this.timeout(120_000);

@@ -16,8 +16,8 @@ import {
   type JournalFollowerOptions,
   type JournalPosition,
 } from '../../src/sources/tail/journal.js';
-import { Collector, delay, rmDir, tmpDir, waitFor } from './tail-support.js';
 import { JOURNAL_REMOTE, writeJournal } from '../helpers/journal-file.js';
+import { Collector, delay, rmDir, tmpDir, waitFor } from './tail-support.js';
 
 /** What one run of the fake prints: stdout pieces (with a pause between), then stderr and an exit code. */
 interface FakeRun {
@@ -32,6 +32,13 @@ const FAKE = `#!${process.execPath}
 const fs = require('node:fs');
 const path = require('node:path');
 const dir = process.env.FAKE_JOURNAL_DIR;
+if (!process.argv.includes('--follow')) {
+  // the query for the journal's last entry (journal-end.ts): end.json's lines, not a run
+  fs.appendFileSync(path.join(dir, 'end-calls.jsonl'), JSON.stringify(process.argv.slice(2)) + '\\n');
+  const end = path.join(dir, 'end.json');
+  process.stdout.end(fs.existsSync(end) ? fs.readFileSync(end, 'utf8') : '', () => process.exit(0));
+  return;
+}
 const calls = path.join(dir, 'calls.jsonl');
 const n = fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').split('\\n').filter(Boolean).length : 0;
 fs.appendFileSync(calls, JSON.stringify({ pid: process.pid, args: process.argv.slice(2) }) + '\\n');
@@ -51,8 +58,8 @@ const spec = fs.existsSync(specFile) ? JSON.parse(fs.readFileSync(specFile, 'utf
 const FIELDS = '--output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM,PRIORITY';
 const BASE = ['--follow', '--output=json', '--all', '--quiet', '--no-pager', FIELDS];
 
-function entry(cursor: string, fields: Record<string, unknown>): string {
-  return JSON.stringify({ __CURSOR: cursor, __REALTIME_TIMESTAMP: '1764435888123456', __MONOTONIC_TIMESTAMP: '1', ...fields }) + '\n';
+function entry(cursor: string, fields: Record<string, unknown>, us = '1764435888123456'): string {
+  return JSON.stringify({ __CURSOR: cursor, __REALTIME_TIMESTAMP: us, __MONOTONIC_TIMESTAMP: '1', ...fields }) + '\n';
 }
 
 describe('tail: JournalFollower (fake journalctl on PATH)', function () {
@@ -217,6 +224,46 @@ describe('tail: JournalFollower (fake journalctl on PATH)', function () {
     expect(calls()).to.have.length(1);
   });
 
+  it('from the start: caught up once the entry last at start is delivered; progress by the entries\' times', async () => {
+    installFake();
+    const at = (i: number) => entry(`e${i}`, { MESSAGE: `m${i}`, SYSLOG_IDENTIFIER: 'x' }, String(1_764_000_000_000_000 + i * 60_000_000));
+    // the journal's last entry at start is e3; e4 and e5 come after (following)
+    fs.writeFileSync(path.join(dir, 'end.json'), at(3));
+    script([{ pauseMs: 300, stdout: [at(1) + at(2), at(3), at(4), at(5)] }]);
+    let caught: number | undefined;
+    const before: Array<number | undefined> = [];
+    const { f, c } = follow({ units: ['postfix.service'], extraArgs: ['--directory', '/j'], fromStart: true });
+    c.hook = () => void before.push(caught);
+    void f.caughtUp().then(() => (caught = c.items.length));
+    await waitFor(() => c.items.length === 5, 'five entries', 10_000);
+    // resolved right after the batch holding e3, not before
+    const upTo = c.batches.findIndex((b) => b.position.cursor === 'e3' || b.items.some((e) => e.message === 'm3'));
+    const through = c.batches.slice(0, upTo + 1).reduce((n, b) => n + b.items.length, 0);
+    expect(caught).to.equal(through);
+    expect(before.slice(0, upTo + 1)).to.deep.equal(Array(upTo + 1).fill(undefined));
+    const t = (i: number) => 1_764_000_000_000 + i * 60_000;
+    expect(f.progress()).to.deep.equal({ from: t(1), at: t(5), to: t(3) });
+    const ends = fs.readFileSync(path.join(dir, 'end-calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    expect(ends).to.deep.equal([['--output=json', '--quiet', '--no-pager', '--lines=1', '--output-fields=SYSLOG_IDENTIFIER', '--directory', '/j', '-u', 'postfix.service']]);
+  });
+
+  it('caught up at once with an empty journal or new entries only; after a cursor, once journalctl is silent', async () => {
+    installFake();
+    // after a saved cursor the end is not asked (entries before the cursor never show): silence ends the backlog
+    script([{ stdout: [entry('r1', { MESSAGE: 'one', SYSLOG_IDENTIFIER: 'p' })] }]);
+    const resumed = follow({ position: { cursor: 'r0' } });
+    await resumed.f.caughtUp();
+    expect(resumed.c.items.map((e) => e.message)).to.deep.equal(['one']);
+    expect(fs.existsSync(path.join(dir, 'end-calls.jsonl'))).to.equal(false);
+    const empty = follow({ fromStart: true });
+    await empty.f.caughtUp();
+    expect(empty.c.items).to.deep.equal([]);
+    expect(empty.f.progress()).to.deep.equal({});
+    const fresh = follow();
+    await fresh.f.caughtUp();
+    expect(fs.readFileSync(path.join(dir, 'end-calls.jsonl'), 'utf8').trim().split('\n')).to.have.length(1);
+  });
+
   it('parseJournalLine: several values, null (too large) and missing fields', () => {
     expect(parseJournalLine('{"__CURSOR":"a","MESSAGE":["first","second"],"SYSLOG_IDENTIFIER":[[112,49]]}')).to.deep.equal({
       cursor: 'a',
@@ -230,6 +277,7 @@ describe('tail: JournalFollower (fake journalctl on PATH)', function () {
       entry: { time: 1, identifier: '', message: 'm' },
     });
   });
+
 });
 
 
@@ -283,5 +331,27 @@ describe('tail: JournalFollower with the real journalctl on a journal file', fun
     await waitFor(() => c2.items.length === 1, 'the entry after the cursor', 8000);
     await delay(100);
     expect(c2.items.map((e) => e.message)).to.deep.equal(['after restart']);
+  });
+
+  it('reads a backlog to the entry that was last at start (the real journalctl --lines=1), then follows', async () => {
+    const file = path.join(dir, 'backlog.journal');
+    const write = (entries: [number, Record<string, string>][]) => writeJournal(file, entries);
+    const t0 = (Math.floor(Date.now() / 1000) - 3600) * 1_000_000;
+    const unit = { _SYSTEMD_UNIT: 'postfix@-.service', SYSLOG_IDENTIFIER: 'postfix/smtpd', _PID: '12' };
+    write([
+      ...Array.from({ length: 300 }, (_, i): [number, Record<string, string>] => [t0 + i * 1_000_000, { MESSAGE: `m${i}`, ...unit }]),
+      // later, but not of the unit: not the end of this follower's backlog
+      [t0 + 400_000_000, { MESSAGE: 'cron', SYSLOG_IDENTIFIER: 'cron', _PID: '7', _SYSTEMD_UNIT: 'cron.service' }],
+    ]);
+    const c = new Collector<JournalEntry, JournalPosition>();
+    const f = new JournalFollower({ units: ['postfix@-.service'], extraArgs: ['--file', file], fromStart: true, maxBatchLines: 50, onBatch: c.onBatch });
+    running.push(f);
+    f.start();
+    await f.caughtUp();
+    expect(c.items).to.have.length(300);
+    expect(f.progress()).to.deep.equal({ from: t0 / 1000, at: t0 / 1000 + 299_000, to: t0 / 1000 + 299_000 });
+    write([[t0 + 500_000_000, { MESSAGE: 'new', ...unit }]]);
+    await waitFor(() => c.items.length === 301, 'the entry written after', 8000);
+    expect(c.items[300]!.message).to.equal('new');
   });
 });

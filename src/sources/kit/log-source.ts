@@ -313,7 +313,7 @@ export class LogSource<State extends object, R extends LogReader<State>> {
     const pos = t.savedPosition;
     const key = t.key;
     if (j) {
-      t.follower = new JournalFollower({
+      const follower = new JournalFollower({
         units: j.unit ? [j.unit] : undefined,
         identifiers: j.unit ? undefined : j.identifiers,
         fromStart,
@@ -330,6 +330,9 @@ export class LogSource<State extends object, R extends LogReader<State>> {
           }
         },
       });
+      t.follower = follower;
+      // --from-start: the journal's backlog is reported as a file's is (tail/backfill-progress.ts)
+      if (t === this.main && fromStart) this.backfillReport = trackBackfill(follower, t.name, this.log, { input: t.row?.input ?? 'journal' });
     } else {
       const follower = new FileFollower(t.log.file!, {
         fromStart,

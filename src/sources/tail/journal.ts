@@ -20,8 +20,13 @@
 //   --lines=0                         default: new entries only
 // A cursor journalctl rejects ("Failed to seek to cursor") is dropped, reported,
 // and the follower restarts as configured without a position.
+//
+// caughtUp() says when a backlog has been read: with fromStart, once the entry that
+// was the journal's last when the follower started has been delivered (journal-end.ts);
+// after a saved cursor, once journalctl has had nothing more to say for IDLE_MS.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { journalMatchArgs, readJournalEnd, type JournalMark, type JournalProgress } from './journal-end.js';
 import { LineSplitter } from './lines.js';
 import {
   DEFAULT_MAX_BATCH_LINES,
@@ -88,6 +93,8 @@ const MAX_JSON_LINE = 1024 * 1024;
 const HEALTHY_AFTER_MS = 1000;
 const RESET_BACKOFF_AFTER_MS = 60_000;
 const KILL_AFTER_MS = 2000;
+/** a backlog whose end is unknown is taken as read once journalctl has been silent this long */
+const IDLE_MS = 2000;
 
 /** The journalctl arguments for these options, starting after `cursor` if given. */
 export function journalctlArgs(
@@ -95,9 +102,7 @@ export function journalctlArgs(
   cursor: string | undefined,
 ): string[] {
   const args = ['--follow', '--output=json', '--all', '--quiet', '--no-pager', `--output-fields=${FIELDS.join(',')}`];
-  args.push(...(o.extraArgs ?? []));
-  for (const u of o.units ?? []) args.push('-u', u);
-  for (const id of o.identifiers ?? []) args.push(`--identifier=${id}`);
+  args.push(...journalMatchArgs(o));
   if (cursor !== undefined) args.push(`--after-cursor=${cursor}`, '--no-tail');
   else if (o.fromStart) args.push('--no-tail');
   else args.push('--lines=0');
@@ -181,6 +186,15 @@ export class JournalFollower implements Follower<JournalPosition> {
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
+  /** the backlog's last entry: undefined until known (or never), null when the journal had none */
+  private end: JournalMark | null | undefined;
+  /** the backlog's last entry (or a later one) has been read; delivered with the next flush */
+  private passedEnd = false;
+  private readonly progressed: JournalProgress = {};
+  private idle: NodeJS.Timeout | undefined;
+  private reachedEnd!: () => void;
+  private isCaughtUp = false;
+  private readonly atEnd = new Promise<void>((resolve) => (this.reachedEnd = resolve));
 
   constructor(private readonly opts: JournalFollowerOptions) {
     this.status = new StatusReporter(opts.onStatus);
@@ -189,6 +203,8 @@ export class JournalFollower implements Follower<JournalPosition> {
     this.restartMs = Math.max(1, opts.restartMs ?? 1000);
     this.maxRestartMs = Math.max(this.restartMs, opts.maxRestartMs ?? 30_000);
     this.cursor = opts.position?.cursor || undefined;
+    // new entries only: nothing to catch up with
+    if (!this.cursor && !opts.fromStart) this.caughtUpNow();
   }
 
   start(): void {
@@ -199,6 +215,7 @@ export class JournalFollower implements Follower<JournalPosition> {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
+    clearTimeout(this.idle);
     this.wake?.();
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -219,12 +236,27 @@ export class JournalFollower implements Follower<JournalPosition> {
     return { ...this.counters };
   }
 
+  /** Resolves the first time the backlog has been read and delivered: following begins. */
+  caughtUp(): Promise<void> {
+    return this.atEnd;
+  }
+
+  /** How far the backlog has been read, by time (for a progress report). */
+  progress(): JournalProgress {
+    return { ...this.progressed };
+  }
+
   /** The arguments the next journalctl run gets. */
   args(): string[] {
     return journalctlArgs(this.opts, this.cursor);
   }
 
   private async run(): Promise<void> {
+    if (this.opts.fromStart && !this.cursor) {
+      this.end = await readJournalEnd(this.opts, this.opts.command);
+      if (this.end) this.progressed.to = this.end.time;
+      else if (this.end === null) this.caughtUpNow(); // an empty journal (for these matches)
+    }
     let delay = this.restartMs;
     while (!this.stopping) {
       const started = Date.now();
@@ -283,10 +315,12 @@ export class JournalFollower implements Follower<JournalPosition> {
     const sp = new LineSplitter(64 * 1024, MAX_JSON_LINE);
     sp.reset(0);
     let delivered = 0;
+    this.armIdle();
     try {
       const out = child.stdout!;
       for await (const data of out) {
         const chunk = data as Buffer;
+        clearTimeout(this.idle);
         this.status.set({ ok: true });
         for (let off = 0; off < chunk.length; ) {
           const t = sp.readTarget();
@@ -298,11 +332,15 @@ export class JournalFollower implements Follower<JournalPosition> {
             if (this.batch.length >= this.maxBatch) delivered += await this.flush();
           }
         }
-        if (out.readableLength === 0) delivered += await this.flush();
+        if (out.readableLength === 0) {
+          delivered += await this.flush();
+          this.armIdle();
+        }
       }
     } catch (err) {
       spawnError ??= asError(err);
     }
+    clearTimeout(this.idle);
     delivered += await this.flush();
     const { code, signal } = await closed;
     clearTimeout(healthy);
@@ -327,6 +365,8 @@ export class JournalFollower implements Follower<JournalPosition> {
     }
     this.readCursor = r.cursor;
     const e = r.entry;
+    const end = this.end;
+    if (end && !this.passedEnd && (r.cursor === end.cursor || (e !== undefined && e.time > end.time))) this.passedEnd = true;
     if (!e) return;
     const cut = cutUtf8(e.message, this.maxMessage);
     if (cut !== undefined) {
@@ -344,7 +384,27 @@ export class JournalFollower implements Follower<JournalPosition> {
     this.batch = [];
     this.cursor = this.readCursor;
     this.counters.entries += entries.length;
+    if (entries.length) {
+      this.progressed.from ??= entries[0]!.time;
+      this.progressed.at = entries[entries.length - 1]!.time;
+    }
     await callBatch(this.opts, entries, { cursor: this.cursor });
+    if (this.passedEnd) this.caughtUpNow();
     return entries.length;
+  }
+
+  /** With the backlog's end unknown: caught up once journalctl has been silent IDLE_MS. */
+  private armIdle(): void {
+    if (this.isCaughtUp || this.end !== undefined || this.stopping) return;
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => this.caughtUpNow(), IDLE_MS);
+    this.idle.unref();
+  }
+
+  private caughtUpNow(): void {
+    if (this.isCaughtUp) return;
+    this.isCaughtUp = true;
+    clearTimeout(this.idle);
+    this.reachedEnd();
   }
 }
