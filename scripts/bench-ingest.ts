@@ -31,6 +31,7 @@ import { LogSource } from '../src/sources/kit/log-source.js';
 import { PostfixLog, type PostfixLogState } from '../src/sources/postfix/apply.js';
 import { FileFollower } from '../src/sources/tail/index.js';
 import { PostfixLogGenerator, bsdTime, type Truth } from './bench-ingest-gen.js';
+import { timedRead } from './bench-timed-read.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** the generated log's BSD timestamps are of this year (June) */
@@ -180,15 +181,8 @@ async function madmanOnce(file: string, total: number): Promise<MadmanRun> {
       if (!s.ok) failed(new Error(s.reason));
     },
   });
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  await tail.follow();
-  await finished;
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  await tail.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, lines: tail.lines, unparsed: plog!.stats.unparsed, totals: madmanTotals(model) };
+  const { ms, cpuMs } = await timedRead(tail, finished, stateDir);
+  return { ms, cpuMs, lines: tail.lines, unparsed: plog!.stats.unparsed, totals: madmanTotals(model) };
 }
 
 /** A PostfixLog that says when it has been given `total` lines. */

@@ -21,6 +21,7 @@ import { SendmailRows } from '../src/sources/sendmail/rows.js';
 import { SendmailLogReader } from '../src/sources/sendmail/source.js';
 import type { SendmailState } from '../src/sources/sendmail/state.js';
 import { generateSendmailLog } from './bench-sendmail-gen.js';
+import { timedRead } from './bench-timed-read.js';
 
 const CF = parseSendmailCf('DZ8.17.1.9\nO DaemonPortOptions=Name=MTA\nO DaemonPortOptions=Name=MSA, Port=587\nMlocal, P=/usr/lib/sm.bin/mail.local\nMsmtp, P=[IPC]\nMesmtp, P=[IPC]\nMrelay, P=[IPC]\n');
 const PROGRAMS = new Set(['sm-mta']);
@@ -58,15 +59,8 @@ async function readOnce(file: string, total: number) {
     },
     owns: (app) => app.name === 'bench MTA',
   });
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  await tail.follow();
-  await finished;
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  await tail.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, rows: rows!, lines: tail.lines, unparsed: tail.unparsed };
+  const { ms, cpuMs } = await timedRead(tail, finished, stateDir);
+  return { ms, cpuMs, rows: rows!, lines: tail.lines, unparsed: tail.unparsed };
 }
 
 /** sma's totals of the same log, and its wall time. */

@@ -17,6 +17,7 @@ import { silentLogger } from '../src/log.js';
 import { LogSource } from '../src/sources/kit/log-source.js';
 import { SunLog, type SunLogState } from '../src/sources/sun-mta/apply.js';
 import { prng } from '../test/helpers/prng.js';
+import { timedRead } from './bench-timed-read.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const p2 = (n: number) => String(n).padStart(2, '0');
@@ -82,16 +83,8 @@ async function readOnce(file: string, total: number): Promise<{ ms: number; cpuM
     reader: () => (log = new CountedSunLog(model, 'bench MTA', total, done)),
     owns: (app) => app.name === 'bench MTA',
   });
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  await tail.follow();
-  await finished;
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  await tail.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-  // CPU time (user + system, all threads) says more than wall time on a busy machine
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, model, log: log!, lines: tail.lines };
+  const { ms, cpuMs } = await timedRead(tail, finished, stateDir);
+  return { ms, cpuMs, model, log: log!, lines: tail.lines };
 }
 
 /** A SunLog that says when it has been given `total` lines. */
