@@ -43,3 +43,14 @@ export function reapOrphans(base: string, prefix: string, reap: (dir: string) =>
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Undoes what a server's start set up, last first; each failure is added to `errors`, none stops the rest. */
+export async function runCleanups(cleanups: Array<() => Promise<void> | void>, errors: string[]): Promise<void> {
+  for (const c of cleanups.reverse()) {
+    try {
+      await c();
+    } catch (e) {
+      errors.push(String(e));
+    }
+  }
+}

@@ -40,7 +40,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, uti
 import net from 'node:net';
 import path from 'node:path';
 import { execToFile, runCommand } from './commands.js';
-import { ownedDir, reapOrphans } from './instance-dir.js';
+import { ownedDir, reapOrphans, runCleanups } from './instance-dir.js';
 import { freePorts } from './ports.js';
 
 export { freePorts };
@@ -522,13 +522,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<PostfixSe
         }
       }
       if (left.length > 0) errors.push(`killed processes that outlived postfix stop: ${left.join(' ')}`);
-      for (const c of cleanups.reverse()) {
-        try {
-          await c();
-        } catch (e) {
-          errors.push(String(e));
-        }
-      }
+      await runCleanups(cleanups, errors);
       process.off('exit', onExit);
       finalLog = existsSync(maillog) ? readFileSync(maillog, 'utf8') : '';
       if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });

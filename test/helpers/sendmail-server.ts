@@ -35,7 +35,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execToFile, pidAlive, runCommand } from './commands.js';
-import { ownedDir, reapOrphans } from './instance-dir.js';
+import { ownedDir, reapOrphans, runCleanups } from './instance-dir.js';
 import { freePorts } from './ports.js';
 import { startSmtpSink, type SmtpSink } from './postfix-server.js';
 
@@ -369,13 +369,7 @@ export async function startSendmail(opts: SendmailOptions = {}): Promise<Sendmai
       if (left.length > 0) errors.push(`killed processes that outlived SIGTERM: ${left.join(' ')}`);
       // let the receiver write what the last processes sent
       await sleep(100);
-      for (const c of cleanups.reverse()) {
-        try {
-          await c();
-        } catch (e) {
-          errors.push(String(e));
-        }
-      }
+      await runCleanups(cleanups, errors);
       process.off('exit', onExit);
       finalLog = existsSync(maillog) ? readFileSync(maillog, 'utf8') : '';
       if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
